@@ -1,0 +1,450 @@
+"""Typed configuration: `gearshift.toml` (or `[tool.gearshift]` in pyproject.toml) → `Config`.
+
+The file mirrors the routing article's configuration template key for key, plus what a real tool
+needs (a model catalogue, budgets, custom validators). Every section is a frozen dataclass; one
+generic checker walks them so that every mistake is reported the same way: the file, the dotted
+key, what was expected and what was found. Nothing outside this module knows a model id or a
+price: the `[models.NAME]` catalogue is the single source, and a newer model is one more table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+CONFIG_FILE = "gearshift.toml"
+SCOPES = ("single-file", "multi-module", "architecture", "security")
+BUILTIN_CHECKS = (
+    "python_compile",
+    "ruff",
+    "mypy",
+    "pytest",
+    "typescript_compile",
+    "eslint_strict",
+    "vitest_run",
+)
+
+
+class ConfigError(Exception):
+    """A configuration mistake, reported as one line: file, key, expectation, finding."""
+
+    def __init__(self, file: str | Path, key: str, expected: str, got: Any = None) -> None:
+        self.file = str(file)
+        self.key = key
+        self.expected = expected
+        self.got = got
+        found = "" if got is None else f", got {got!r}"
+        super().__init__(f"{self.file}: {key}: expected {expected}{found}")
+
+
+def _check(expect: str, predicate: Any) -> dict[str, Any]:
+    """Field metadata: a predicate over the parsed value and the words to say when it fails."""
+    return {"expect": expect, "check": predicate}
+
+
+def _fraction(v: float) -> bool:
+    return 0.0 <= v <= 1.0
+
+
+def _positive(v: float) -> bool:
+    return v > 0
+
+
+def _non_negative(v: float) -> bool:
+    return v >= 0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One catalogue entry: the API id, prices per million tokens, and what routing needs to know."""
+
+    name: str
+    id: str
+    label: str
+    input_per_mtok: Decimal
+    output_per_mtok: Decimal
+    cache_write_5m_per_mtok: Decimal
+    cache_write_1h_per_mtok: Decimal
+    cache_read_per_mtok: Decimal
+    # Typical latency of a short interactive answer; the latency rule compares it with
+    # routing.max_latency_ms until the ledger has measured this model on this machine.
+    typical_latency_ms: int = 2500
+    effort: str | None = None
+    # Drawn from the catalogue by the UI so each tier keeps its colour in every theme.
+    tier: str = "default"
+
+
+DEFAULT_MODELS: dict[str, dict[str, Any]] = {
+    "sonnet-4-6": {
+        "id": "claude-sonnet-4-6",
+        "label": "Sonnet 4.6",
+        "input_per_mtok": 3.0,
+        "output_per_mtok": 15.0,
+        "cache_write_5m_per_mtok": 3.75,
+        "cache_write_1h_per_mtok": 6.0,
+        "cache_read_per_mtok": 0.30,
+        "typical_latency_ms": 2200,
+        "tier": "default",
+    },
+    "opus-4-7": {
+        "id": "claude-opus-4-7",
+        "label": "Opus 4.7",
+        "input_per_mtok": 5.0,
+        "output_per_mtok": 25.0,
+        "cache_write_5m_per_mtok": 6.25,
+        "cache_write_1h_per_mtok": 10.0,
+        "cache_read_per_mtok": 0.50,
+        "typical_latency_ms": 7500,
+        "tier": "escalation",
+    },
+    "haiku-4-5": {
+        "id": "claude-haiku-4-5",
+        "label": "Haiku 4.5",
+        "input_per_mtok": 1.0,
+        "output_per_mtok": 5.0,
+        "cache_write_5m_per_mtok": 1.25,
+        "cache_write_1h_per_mtok": 2.0,
+        "cache_read_per_mtok": 0.10,
+        "typical_latency_ms": 1200,
+        "tier": "fast",
+    },
+}
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    default_model: str = "claude-sonnet-4-6"
+    escalation_model: str = "claude-opus-4-7"
+    complexity_threshold: float = field(
+        default=0.75, metadata=_check("a number between 0 and 1", _fraction)
+    )
+    max_latency_ms: int = field(default=3000, metadata=_check("a positive integer", _positive))
+    interactive_fallback: bool = True
+    always_escalate_scopes: tuple[str, ...] = ("security", "architecture")
+    signoff_scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A custom validator: a shell command run in the staged copy."""
+
+    run: str
+    kind: str = field(default="logic", metadata=_check('"syntax" or "logic"', lambda v: v in ("syntax", "logic")))
+    # Which built-in parser reads its output; "lines" keeps every non-empty line as a finding
+    # when the command fails.
+    parser: str = "lines"
+    timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    enabled: bool = True
+    # The article's template lists these three; `gearshift init` detects the right ones.
+    checks: tuple[str, ...] = ("typescript_compile", "eslint_strict", "vitest_run")
+    escalation_on: str = field(
+        default="fail-logic",
+        metadata=_check('"fail-logic" or "never"', lambda v: v in ("fail-logic", "never")),
+    )
+    max_correction_attempts: int = field(
+        default=2, metadata=_check("an integer ≥ 0", _non_negative)
+    )
+    timeout_s: float = field(default=300.0, metadata=_check("a positive number", _positive))
+    # The interpreter that runs python checks; empty means the project's .venv if it has one,
+    # else the interpreter running gearshift.
+    python: str = ""
+    commands: dict[str, CommandSpec] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContextConfig:
+    max_files: int = field(default=15, metadata=_check("a positive integer", _positive))
+    pruning_strategy: str = field(
+        default="dependency_graph",
+        metadata=_check(
+            '"dependency_graph" or "none"', lambda v: v in ("dependency_graph", "none")
+        ),
+    )
+    include_types: bool = True
+    strip_documentation: bool = True
+    # Estimated tokens of context files sent in the stable prefix.
+    token_budget: int = field(default=24000, metadata=_check("a positive integer", _positive))
+
+
+@dataclass(frozen=True)
+class CostTrackingConfig:
+    enabled: bool = True
+    tags: tuple[str, ...] = ("task_type", "team", "feature_branch")
+    alert_threshold_per_task: float = field(
+        default=0.50, metadata=_check("a number ≥ 0", _non_negative)
+    )
+    session_budget_usd: float | None = field(
+        default=None, metadata=_check("a positive number", _positive)
+    )
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Limits of one model conversation."""
+
+    max_tokens: int = field(default=8192, metadata=_check("a positive integer", _positive))
+    max_turns_per_attempt: int = field(
+        default=12, metadata=_check("a positive integer", _positive)
+    )
+    cache_ttl: str = field(default="5m", metadata=_check('"5m" or "1h"', lambda v: v in ("5m", "1h")))
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    source: str
+    routing: RoutingConfig
+    validation: ValidationConfig
+    context: ContextConfig
+    cost_tracking: CostTrackingConfig
+    session: SessionConfig
+    models: dict[str, ModelSpec]
+
+    def model(self, ref: str) -> ModelSpec:
+        """The catalogue entry for a table name or an API id."""
+        found = _find_model(self.models, ref)
+        if found is None:
+            raise KeyError(ref)
+        return found
+
+    @property
+    def default_model(self) -> ModelSpec:
+        return self.model(self.routing.default_model)
+
+    @property
+    def escalation_model(self) -> ModelSpec:
+        return self.model(self.routing.escalation_model)
+
+    def model_by_id(self, model_id: str) -> ModelSpec | None:
+        return _find_model(self.models, model_id)
+
+
+def _find_model(models: dict[str, ModelSpec], ref: str) -> ModelSpec | None:
+    if ref in models:
+        return models[ref]
+    for spec in models.values():
+        if spec.id == ref:
+            return spec
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The generic checker
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if tp is bool:
+        return "true or false"
+    if tp is int:
+        return "an integer"
+    if tp is float or tp is Decimal:
+        return "a number"
+    if tp is str:
+        return "a string"
+    if origin is tuple:
+        return f"a list of {_type_name(typing.get_args(tp)[0]).removeprefix('a ').removeprefix('an ')}s"
+    if origin is dict:
+        return "a table"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp) if a is not type(None))
+    if dataclasses.is_dataclass(tp):
+        return "a table"
+    return str(tp)
+
+
+def _coerce(value: Any, tp: Any, file: str, key: str) -> Any:
+    """Check `value` against the annotation `tp`, converting lists to tuples and numbers to floats."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        for arg in args:
+            try:
+                return _coerce(value, arg, file, key)
+            except ConfigError:
+                continue
+        raise ConfigError(file, key, _type_name(tp), value)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif tp is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif tp is Decimal:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return Decimal(str(value))
+    elif tp is str:
+        if isinstance(value, str):
+            return value
+    elif origin is tuple:
+        (item_tp, *_) = typing.get_args(tp)
+        if isinstance(value, list):
+            return tuple(_coerce(v, item_tp, file, f"{key}[{i}]") for i, v in enumerate(value))
+    elif origin is dict:
+        _, val_tp = typing.get_args(tp)
+        if isinstance(value, dict):
+            return {k: _coerce(v, val_tp, file, f"{key}.{k}") for k, v in value.items()}
+    elif dataclasses.is_dataclass(tp):
+        if isinstance(value, dict):
+            return _build(tp, value, file, key)
+    raise ConfigError(file, key, _type_name(tp), value)
+
+
+def _build(cls: Any, table: dict[str, Any], file: str, prefix: str, **fixed: Any) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls) if f.name not in fixed}
+    for name in table:
+        if name not in known:
+            allowed = ", ".join(sorted(known))
+            raise ConfigError(file, f"{prefix}.{name}", f"one of the known keys ({allowed})", None)
+    values: dict[str, Any] = dict(fixed)
+    for name, f in known.items():
+        key = f"{prefix}.{name}"
+        if name not in table:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(file, key, f"{_type_name(hints[name])} (this key is required)")
+            continue
+        value = _coerce(table[name], hints[name], file, key)
+        check = f.metadata.get("check")
+        if check is not None and value is not None and not check(value):
+            raise ConfigError(file, key, f.metadata["expect"], table[name])
+        values[name] = value
+    return cls(**values)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def find_config_source(root: Path) -> tuple[str, dict[str, Any]]:
+    """The file that configures `root` and its raw gearshift table (empty when there is none)."""
+    path = root / CONFIG_FILE
+    if path.is_file():
+        return str(path), _read_toml(path)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        data = _read_toml(pyproject)
+        table = data.get("tool", {}).get("gearshift")
+        if table is not None:
+            if not isinstance(table, dict):
+                raise ConfigError(pyproject, "tool.gearshift", "a table", table)
+            return f"{pyproject} [tool.gearshift]", table
+    return "(defaults)", {}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "(file)", "valid TOML", str(exc)) from None
+    except OSError as exc:
+        raise ConfigError(path, "(file)", "a readable file", exc.strerror) from None
+
+
+SECTIONS: dict[str, Any] = {
+    "routing": RoutingConfig,
+    "validation": ValidationConfig,
+    "context": ContextConfig,
+    "cost_tracking": CostTrackingConfig,
+    "session": SessionConfig,
+}
+
+
+def load_config(root: str | Path) -> Config:
+    """Read and check the project's configuration; raise `ConfigError` on the first mistake."""
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise ConfigError(root, "(project)", "an existing project folder", str(root))
+    source, raw = find_config_source(root)
+    return config_from_mapping(root, source, raw)
+
+
+def config_from_mapping(root: Path, source: str, raw: dict[str, Any]) -> Config:
+    for key in raw:
+        if key not in SECTIONS and key != "models":
+            allowed = ", ".join([*SECTIONS, "models"])
+            raise ConfigError(source, key, f"one of the sections ({allowed})")
+    sections = {}
+    for name, cls in SECTIONS.items():
+        table = raw.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(source, name, "a table", table)
+        sections[name] = _build(cls, table, source, name)
+
+    models_raw = raw.get("models", {})
+    if not isinstance(models_raw, dict):
+        raise ConfigError(source, "models", "a table of model tables", models_raw)
+    merged = {name: dict(spec) for name, spec in DEFAULT_MODELS.items()}
+    for name, table in models_raw.items():
+        if not isinstance(table, dict):
+            raise ConfigError(source, f"models.{name}", "a table", table)
+        base = merged.get(name, {})
+        merged[name] = {**base, **table}
+    models = {
+        name: _build(ModelSpec, table, source, f"models.{name}", name=name)
+        for name, table in merged.items()
+    }
+    for name, spec in models.items():
+        for price in (
+            "input_per_mtok",
+            "output_per_mtok",
+            "cache_write_5m_per_mtok",
+            "cache_write_1h_per_mtok",
+            "cache_read_per_mtok",
+        ):
+            if getattr(spec, price) < 0:
+                raise ConfigError(source, f"models.{name}.{price}", "a price ≥ 0", float(getattr(spec, price)))
+
+    routing: RoutingConfig = sections["routing"]
+    for key in ("default_model", "escalation_model"):
+        ref = getattr(routing, key)
+        if _find_model(models, ref) is None:
+            known = ", ".join(sorted({m.id for m in models.values()}))
+            raise ConfigError(source, f"routing.{key}", f"a model in the catalogue ({known})", ref)
+    for key in ("always_escalate_scopes", "signoff_scopes"):
+        for i, scope in enumerate(getattr(routing, key)):
+            if scope not in SCOPES:
+                raise ConfigError(source, f"routing.{key}[{i}]", f"one of {', '.join(SCOPES)}", scope)
+
+    validation: ValidationConfig = sections["validation"]
+    for i, check in enumerate(validation.checks):
+        if check not in BUILTIN_CHECKS and check not in validation.commands:
+            raise ConfigError(
+                source,
+                f"validation.checks[{i}]",
+                f"a built-in check ({', '.join(BUILTIN_CHECKS)}) or a [validation.commands] name",
+                check,
+            )
+    for name, cmd in validation.commands.items():
+        if cmd.parser not in (*BUILTIN_PARSERS, "lines"):
+            raise ConfigError(
+                source,
+                f"validation.commands.{name}.parser",
+                f"one of {', '.join((*BUILTIN_PARSERS, 'lines'))}",
+                cmd.parser,
+            )
+    return Config(root=root, source=source, models=models, **sections)
+
+
+# Parsers a custom command may borrow; kept here (not imported from validation) so the
+# config stays the lowest floor.
+BUILTIN_PARSERS = ("python_compile", "ruff", "mypy", "pytest", "tsc", "eslint", "vitest")
+
+
+def default_python() -> str:
+    return sys.executable

@@ -1,0 +1,1 @@
+"""Context: which files the model sees, chosen from the import graph under a budget."""

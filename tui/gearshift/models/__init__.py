@@ -1,0 +1,1 @@
+"""Model calls: the SDK client, recorded streams, and what calls cost."""

@@ -1,0 +1,1 @@
+"""Routing: complexity score and the rules that pick a model."""

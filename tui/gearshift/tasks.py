@@ -1,0 +1,126 @@
+"""Tasks: what the user asks for, read from `tasks.toml` or added from the TUI.
+
+A task file is a list of `[[task]]` tables. Reading it is strict for the same reason the config
+is: a misspelt key silently ignored would route or validate a task differently from what its
+author meant.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from gearshift.config import SCOPES, ConfigError
+
+TASKS_FILE = "tasks.toml"
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    prompt: str
+    scope: str = "single-file"
+    context_files: tuple[str, ...] = ()
+    requires_validation: bool = True
+    interactive: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+    # "default" | "escalation" | None: the user forced a model for this task.
+    force: str | None = None
+
+    def forced(self, which: str | None) -> Task:
+        return replace(self, force=which)
+
+
+_KEYS = {
+    "id": str,
+    "prompt": str,
+    "scope": str,
+    "context_files": list,
+    "requires_validation": bool,
+    "interactive": bool,
+    "tags": dict,
+    "force": str,
+}
+
+
+def task_from_mapping(raw: dict[str, Any], source: str, where: str) -> Task:
+    """Check one `[[task]]` table and build a Task; errors name the file and `task[i].key`."""
+    for key in raw:
+        if key not in _KEYS:
+            raise ConfigError(source, f"{where}.{key}", f"one of the task keys ({', '.join(_KEYS)})")
+    for key, tp in _KEYS.items():
+        if key in raw and not (isinstance(raw[key], tp) and not (tp is not bool and isinstance(raw[key], bool))):
+            raise ConfigError(source, f"{where}.{key}", f"a {tp.__name__}", raw[key])
+    for key in ("id", "prompt"):
+        if key not in raw:
+            raise ConfigError(source, f"{where}.{key}", "a string (this key is required)")
+    if not _ID.match(raw["id"]):
+        raise ConfigError(source, f"{where}.id", "letters, digits, '.', '_' or '-' (at most 64)", raw["id"])
+    if not raw["prompt"].strip():
+        raise ConfigError(source, f"{where}.prompt", "a non-empty prompt", raw["prompt"])
+    scope = raw.get("scope", "single-file")
+    if scope not in SCOPES:
+        raise ConfigError(source, f"{where}.scope", f"one of {', '.join(SCOPES)}", scope)
+    files = raw.get("context_files", [])
+    for i, f in enumerate(files):
+        if not isinstance(f, str) or not f:
+            raise ConfigError(source, f"{where}.context_files[{i}]", "a path string", f)
+    tags = raw.get("tags", {})
+    for k, v in tags.items():
+        if not isinstance(v, str | int | float | bool):
+            raise ConfigError(source, f"{where}.tags.{k}", "a string", v)
+    force = raw.get("force")
+    if force not in (None, "default", "escalation"):
+        raise ConfigError(source, f"{where}.force", '"default" or "escalation"', force)
+    return Task(
+        id=raw["id"],
+        prompt=raw["prompt"],
+        scope=scope,
+        context_files=tuple(files),
+        requires_validation=raw.get("requires_validation", True),
+        interactive=raw.get("interactive", False),
+        tags={k: str(v) for k, v in tags.items()},
+        force=force,
+    )
+
+
+def load_tasks(path: str | Path) -> list[Task]:
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(path, "(file)", "a tasks file with [[task]] tables", "no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "(file)", "valid TOML", str(exc)) from None
+    for key in data:
+        if key != "task":
+            raise ConfigError(path, key, "only [[task]] tables")
+    raw_tasks = data.get("task", [])
+    if not isinstance(raw_tasks, list):
+        raise ConfigError(path, "task", "an array of tables ([[task]])", raw_tasks)
+    tasks = [task_from_mapping(t, str(path), f"task[{i}]") for i, t in enumerate(raw_tasks)]
+    seen: set[str] = set()
+    for i, t in enumerate(tasks):
+        if t.id in seen:
+            raise ConfigError(path, f"task[{i}].id", "a unique id", t.id)
+        seen.add(t.id)
+    return tasks
+
+
+def task_to_mapping(task: Task) -> dict[str, Any]:
+    """The inverse of `task_from_mapping`, for writing tasks added in the TUI back to disk."""
+    out: dict[str, Any] = {"id": task.id, "prompt": task.prompt, "scope": task.scope}
+    if task.context_files:
+        out["context_files"] = list(task.context_files)
+    if not task.requires_validation:
+        out["requires_validation"] = False
+    if task.interactive:
+        out["interactive"] = True
+    if task.tags:
+        out["tags"] = dict(task.tags)
+    return out
