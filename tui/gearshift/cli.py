@@ -1,0 +1,181 @@
+"""The `gearshift` command: the app, the headless runner, and the tools around them.
+
+    gearshift [PROJECT]                      open the app (default: the current folder)
+    gearshift run PROJECT --headless ...     run the task queue with no UI
+    gearshift report [PROJECT] ...           what the ledger says
+    gearshift init [PROJECT]                 write a starting gearshift.toml
+    gearshift context PROJECT --files ...    show a context selection without calling a model
+    gearshift demo [python|typescript]       open the app on a scratch copy of a sample project
+
+Heavy imports (the SDK, Textual) happen inside the commands that need them, so `report`,
+`init` and `context` start instantly. Usage and configuration mistakes exit with status 2 and
+one line on stderr — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from gearshift.config import ConfigError, load_config
+
+COMMANDS = ("run", "report", "init", "context", "demo")
+RECORDINGS_DIR = "gearshift-recordings"
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _project(path: str | None) -> Path:
+    root = Path(path or ".").resolve()
+    if not root.is_dir():
+        raise UsageError(f"{root}: no such project folder")
+    return root
+
+
+def _tasks_for(root: Path, tasks_file: str | None) -> list:
+    from gearshift.tasks import TASKS_FILE, load_tasks
+
+    path = Path(tasks_file) if tasks_file else root / TASKS_FILE
+    return load_tasks(path)
+
+
+def _gateway(root: Path, record: str | None, replay: str | None, speed: float):
+    from gearshift.models.client import ModelGateway
+
+    default = root / RECORDINGS_DIR
+    return ModelGateway.from_environment(
+        record_dir=Path(record).resolve() if record else None,
+        replay_dir=Path(replay).resolve() if replay else None,
+        default_recordings=default if default.is_dir() else None,
+        replay_speed=speed,
+    )
+
+
+def _add_model_source(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--record", metavar="DIR", help="save every model stream to DIR (needs ANTHROPIC_API_KEY)")
+    group.add_argument("--replay", metavar="DIR", help="answer calls from recorded streams in DIR")
+    p.add_argument("--speed", type=float, default=1.0, help="replay pace factor (default 1.0 = as recorded)")
+    p.add_argument("--instant", action="store_true", help="replay at full speed")
+
+
+def cmd_run(argv: list[str]) -> int:
+    p = _Parser(prog="gearshift run", description="Run a project's task queue.")
+    p.add_argument("project")
+    p.add_argument("--tasks", metavar="FILE", help="tasks file (default: PROJECT/tasks.toml)")
+    p.add_argument("--headless", action="store_true", help="no UI: print events")
+    p.add_argument("--json", action="store_true", help="with --headless: one JSON object per event, then a summary line")
+    p.add_argument("--auto-approve", action="store_true", help="apply validated changes to the project's files")
+    p.add_argument("--escalate", choices=("auto", "never"), default="auto", help="what to do when escalation is proposed (headless)")
+    _add_model_source(p)
+    args = p.parse_args(argv)
+    if args.json and not args.headless:
+        raise UsageError("gearshift run: --json needs --headless")
+    root = _project(args.project)
+    config = load_config(root)
+    tasks = _tasks_for(root, args.tasks)
+    speed = 0.0 if args.instant else args.speed
+    if not args.headless:
+        from gearshift.ui.launch import launch
+
+        return launch(root, tasks_file=args.tasks, record=args.record, replay=args.replay, speed=speed, run_all=True)
+    from gearshift.headless import run_headless
+
+    gateway = _gateway(root, args.record, args.replay, speed)
+    return asyncio.run(
+        run_headless(config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=args.escalate)
+    )
+
+
+def cmd_report(argv: list[str]) -> int:
+    from gearshift.ledger import Ledger
+    from gearshift.report import GROUPINGS, build_report, format_report
+
+    p = _Parser(prog="gearshift report", description="Spend, escalation rate and latency from the ledger.")
+    p.add_argument("project", nargs="?")
+    p.add_argument("--by", choices=GROUPINGS, default="model")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    args = p.parse_args(argv)
+    root = _project(args.project)
+    db = root / ".gearshift" / "ledger.db"
+    if not db.is_file():
+        raise UsageError(f"{root}: no ledger yet ({db} does not exist) — run some tasks first")
+    ledger = Ledger(db)
+    try:
+        print(format_report(build_report(ledger, by=args.by), args.format))
+    finally:
+        ledger.close()
+    return 0
+
+
+def cmd_init(argv: list[str]) -> int:
+    from gearshift.initproject import detect_checks, init_project
+
+    p = _Parser(prog="gearshift init", description="Write a starting gearshift.toml.")
+    p.add_argument("project", nargs="?")
+    p.add_argument("--force", action="store_true", help="overwrite an existing gearshift.toml")
+    args = p.parse_args(argv)
+    root = _project(args.project)
+    try:
+        written = init_project(root, force=args.force)
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from None
+    for path in written:
+        print(f"wrote {path}")
+    print(f"validators detected: {', '.join(detect_checks(root)) or 'none'}")
+    return 0
+
+
+def cmd_context(argv: list[str]) -> int:
+    from gearshift.context.command import main as context_main
+
+    return context_main(argv)
+
+
+def cmd_demo(argv: list[str]) -> int:
+    from gearshift.demo import open_demo
+
+    p = _Parser(prog="gearshift demo", description="Open the app on a scratch copy of a sample project, offline.")
+    p.add_argument("sample", nargs="?", default="python", help="python or typescript (default: python)")
+    p.add_argument("--instant", action="store_true", help="replay the recordings at full speed")
+    args = p.parse_args(argv)
+    return open_demo(args.sample, speed=0.0 if args.instant else 1.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            command = {"run": cmd_run, "report": cmd_report, "init": cmd_init, "context": cmd_context, "demo": cmd_demo}[argv[0]]
+            return command(argv[1:])
+        if argv and argv[0] in ("-h", "--help"):
+            print(__doc__)
+            return 0
+        p = _Parser(prog="gearshift", description="Open the gearshift app on a project.")
+        p.add_argument("project", nargs="?")
+        p.add_argument("--tasks", metavar="FILE")
+        _add_model_source(p)
+        args = p.parse_args(argv)
+        root = _project(args.project)
+        load_config(root)
+        from gearshift.ui.launch import launch
+
+        return launch(root, tasks_file=args.tasks, record=args.record, replay=args.replay, speed=0.0 if args.instant else args.speed)
+    except (ConfigError, UsageError) as exc:
+        print(f"gearshift: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -1,0 +1,141 @@
+"""The headless runner: the engine's event stream on stdout, for CI and scripts.
+
+`--json` prints every event as one JSON object per line and ends with a `summary` line; that
+shape is a public contract (see the README). Without `--json` the same events are told as short
+human lines. Exit status: 0 when every task was approved, 1 when any was not.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from gearshift import events as ev
+from gearshift.config import Config
+from gearshift.edits.apply import ApplyConflict
+from gearshift.ledger import Ledger
+from gearshift.models.client import ModelGateway
+from gearshift.pipeline.session import Session, approve_always, approve_never
+from gearshift.tasks import Task
+
+
+class HumanPrinter:
+    """Short, plain lines for a person watching a CI log."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self._in_text = False
+
+    def __call__(self, event: ev.Event) -> None:
+        line = self._line(event)
+        if isinstance(event, ev.TextDelta):
+            self.out.write(event.text)
+            self._in_text = True
+            self.out.flush()
+            return
+        if line is None:
+            return
+        if self._in_text:
+            self.out.write("\n")
+            self._in_text = False
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def _line(self, e: ev.Event) -> str | None:
+        match e:
+            case ev.SessionStarted():
+                note = " (scripted demo recordings)" if e.scripted else ""
+                return f"gearshift: {e.project} — {e.mode}{note}"
+            case ev.TaskRouted():
+                return f"[{e.task_id}] → {e.model} ({e.rule}: {e.explanation})"
+            case ev.AttemptStarted():
+                return f"[{e.task_id}] attempt {e.attempt}: {e.kind} on {e.model}"
+            case ev.ToolCall():
+                mark = "✓" if e.ok else "✗"
+                return f"  {mark} {e.command} {e.path}" + ("" if e.ok else f" — {e.summary}")
+            case ev.CallFinished():
+                return f"  call {e.attempt}.{e.turn}: {e.stop_reason}, {e.input_tokens}+{e.cache_read_tokens}r+{e.cache_write_5m_tokens + e.cache_write_1h_tokens}w in / {e.output_tokens} out, ${e.cost_usd:.4f}"
+            case ev.CallFailed():
+                return f"  call {e.attempt}.{e.turn} FAILED ({e.fault}): {e.message}"
+            case ev.CheckFinished():
+                state = "pass" if e.passed else ("TIMEOUT" if e.timed_out else "FAIL")
+                return f"  check {e.check}: {state} ({len(e.findings)} findings, {e.duration_ms:.0f} ms)" + (f" — {e.error}" if e.error else "")
+            case ev.ValidationFinished():
+                return f"  validation ({e.reason}): {e.outcome}"
+            case ev.EscalationProposed():
+                return f"[{e.task_id}] escalation proposed {e.from_model} → {e.to_model}: {e.failure_signature} (payload ~{e.payload_tokens} tokens vs naive ~{e.naive_tokens}; est. ${e.estimated_cost_usd:.4f})"
+            case ev.EscalationDecided():
+                return f"[{e.task_id}] escalation {'approved' if e.approved else 'declined'} ({e.by})"
+            case ev.SignoffFinished():
+                return f"[{e.task_id}] sign-off by {e.model}: {'approved' if e.approved else 'REJECTED'} — {e.reason}"
+            case ev.BudgetAlert():
+                return f"[{e.task_id}] cost alert: ${e.task_cost_usd:.4f} > ${e.threshold_usd:.2f} per task"
+            case ev.BudgetBlocked():
+                return f"[{e.task_id}] BLOCKED by the session budget: spent ${e.spent_usd:.4f} + worst case ${e.worst_case_usd:.4f} > cap ${e.cap_usd:.2f}"
+            case ev.ChangeApplied():
+                return f"[{e.task_id}] applied: {', '.join(e.files) or '(no files)'}"
+            case ev.TaskFinished():
+                s = e.summary
+                extra = f" — {s['error']}" if s.get("error") else ""
+                return f"[{e.task_id}] {e.status.upper()} route={s['route']} ${s['cost_usd']:.4f}{extra}"
+            case ev.Notice():
+                return f"{e.level}: {e.message}"
+        return None
+
+
+def json_printer(out: TextIO) -> ev.EventSink:
+    def emit(event: ev.Event) -> None:
+        out.write(json.dumps(event.to_dict(), default=str) + "\n")
+        out.flush()
+
+    return emit
+
+
+async def run_headless(
+    config: Config,
+    tasks: list[Task],
+    gateway: ModelGateway,
+    *,
+    as_json: bool,
+    auto_approve: bool,
+    escalate: str,
+    out: TextIO = sys.stdout,
+) -> int:
+    emit = json_printer(out) if as_json else HumanPrinter(out)
+    ledger = Ledger.for_project(config.root)
+    session = Session(
+        config,
+        gateway,
+        emit=emit,
+        approver=approve_always if escalate == "auto" else approve_never,
+        ledger=ledger,
+    )
+    emit(ev.SessionStarted(project=str(config.root), mode=gateway.mode, scripted=gateway.scripted, config_source=config.source))
+    try:
+        for task in tasks:
+            session.add(task)
+        for task in tasks:
+            record = await session.run(task.id)
+            if record.status == "awaiting_review":
+                if auto_approve:
+                    try:
+                        session.apply(task.id)
+                    except (ApplyConflict, OSError) as exc:  # nothing was written
+                        session.fail(task.id, f"could not apply: {exc}")
+                else:
+                    session.accept(task.id)
+        summary = session.summary()
+        emit(ev.SessionFinished(total_cost_usd=summary["total_cost_usd"], all_escalation_cost_usd=summary["all_escalation_cost_usd"]))  # type: ignore[arg-type]
+        if as_json:
+            out.write(json.dumps(summary, default=str) + "\n")
+        else:
+            out.write(
+                f"total ${summary['total_cost_usd']:.4f} (the same calls on {config.escalation_model.label}: "
+                f"${summary['all_escalation_cost_usd']:.4f})\n"
+            )
+        out.flush()
+        return 0 if all(r.status == "approved" for r in session.records.values()) else 1
+    finally:
+        ledger.close()
+        await gateway.aclose()

@@ -1,0 +1,184 @@
+"""The ledger: every paid call and every task outcome, in SQLite at `.gearshift/ledger.db`.
+
+A row per call is committed the moment the call ends — before its edits are validated or
+applied — so a crash, a cancel or Ctrl+C never loses money that was spent. WAL mode lets the TUI
+read reports while a run writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    id INTEGER PRIMARY KEY,
+    session TEXT NOT NULL,
+    ts REAL NOT NULL,
+    task_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    turn INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    model TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cache_write_5m_tokens INTEGER NOT NULL,
+    cache_write_1h_tokens INTEGER NOT NULL,
+    cache_read_tokens INTEGER NOT NULL,
+    cost_usd REAL NOT NULL,
+    escalation_equiv_usd REAL NOT NULL,
+    ttft_ms REAL,
+    latency_ms REAL,
+    stop_reason TEXT,
+    fault TEXT,
+    task_type TEXT,
+    tags TEXT NOT NULL,
+    request_id TEXT
+);
+CREATE INDEX IF NOT EXISTS calls_task ON calls(task_id);
+CREATE TABLE IF NOT EXISTS tasks (
+    id INTEGER PRIMARY KEY,
+    session TEXT NOT NULL,
+    ts REAL NOT NULL,
+    task_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    route TEXT NOT NULL,
+    escalated INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    calls INTEGER NOT NULL,
+    validation TEXT,
+    cost_usd REAL NOT NULL,
+    latency_ms REAL NOT NULL,
+    task_type TEXT,
+    tags TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class CallRow:
+    task_id: str
+    attempt: int
+    turn: int
+    kind: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_write_5m_tokens: int
+    cache_write_1h_tokens: int
+    cache_read_tokens: int
+    cost_usd: float
+    escalation_equiv_usd: float
+    ttft_ms: float | None
+    latency_ms: float | None
+    stop_reason: str | None
+    fault: str | None
+    tags: dict[str, str]
+    request_id: str | None = None
+
+
+class Ledger:
+    def __init__(self, path: Path, session: str | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.session = session or uuid.uuid4().hex[:12]
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._db.row_factory = sqlite3.Row
+
+    @classmethod
+    def for_project(cls, root: Path, session: str | None = None) -> Ledger:
+        return cls(root / ".gearshift" / "ledger.db", session)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def record_call(self, row: CallRow) -> None:
+        self._db.execute(
+            "INSERT INTO calls (session, ts, task_id, attempt, turn, kind, model, input_tokens,"
+            " output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,"
+            " cost_usd, escalation_equiv_usd, ttft_ms, latency_ms, stop_reason, fault, task_type,"
+            " tags, request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                self.session,
+                time.time(),
+                row.task_id,
+                row.attempt,
+                row.turn,
+                row.kind,
+                row.model,
+                row.input_tokens,
+                row.output_tokens,
+                row.cache_write_5m_tokens,
+                row.cache_write_1h_tokens,
+                row.cache_read_tokens,
+                row.cost_usd,
+                row.escalation_equiv_usd,
+                row.ttft_ms,
+                row.latency_ms,
+                row.stop_reason,
+                row.fault,
+                row.tags.get("task_type"),
+                json.dumps(row.tags, sort_keys=True),
+                row.request_id,
+            ),
+        )
+
+    def record_task(self, summary: dict[str, Any], tags: dict[str, str], escalation_model: str) -> None:
+        route = summary.get("route", [])
+        self._db.execute(
+            "INSERT INTO tasks (session, ts, task_id, status, route, escalated, attempts, calls,"
+            " validation, cost_usd, latency_ms, task_type, tags, detail)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                self.session,
+                time.time(),
+                summary["id"],
+                summary["status"],
+                json.dumps(route),
+                int(escalation_model in route[1:] or (bool(route) and route[0] == escalation_model)),
+                summary.get("attempts", 0),
+                summary.get("calls", 0),
+                summary.get("validation"),
+                summary.get("cost_usd", 0.0),
+                summary.get("latency_ms", 0.0),
+                tags.get("task_type"),
+                json.dumps(tags, sort_keys=True),
+                json.dumps(summary, sort_keys=True, default=str),
+            ),
+        )
+
+    def calls(self, session: str | None = None) -> Iterator[sqlite3.Row]:
+        if session:
+            yield from self._db.execute("SELECT * FROM calls WHERE session = ? ORDER BY id", (session,))
+        else:
+            yield from self._db.execute("SELECT * FROM calls ORDER BY id")
+
+    def tasks(self, session: str | None = None) -> Iterator[sqlite3.Row]:
+        if session:
+            yield from self._db.execute("SELECT * FROM tasks WHERE session = ? ORDER BY id", (session,))
+        else:
+            yield from self._db.execute("SELECT * FROM tasks ORDER BY id")
+
+    def median_latency_ms(self, model: str, min_calls: int = 5) -> float | None:
+        """This machine's measured median latency for `model`, once enough calls exist."""
+        rows = [
+            r[0]
+            for r in self._db.execute(
+                "SELECT latency_ms FROM calls WHERE model = ? AND fault IS NULL"
+                " AND latency_ms IS NOT NULL ORDER BY latency_ms",
+                (model,),
+            )
+        ]
+        if len(rows) < min_calls:
+            return None
+        return float(rows[len(rows) // 2])

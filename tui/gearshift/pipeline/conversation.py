@@ -1,0 +1,222 @@
+"""One attempt's conversation: call the model, run its editor commands, repeat until it is done.
+
+Every call is checked against the budget before it is sent, booked in the meter and the ledger as
+soon as it ends (paid tokens are never lost, even when the call faulted), and told as events.
+A fault, a cut stream or a reply stopped by max_tokens ends the attempt as failed — never as a
+finished answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gearshift import events as ev
+from gearshift.config import Config, ModelSpec
+from gearshift.edits.editor_tool import TOOL_DEFINITION, EditorTool
+from gearshift.ledger import CallRow, Ledger
+from gearshift.models.client import CallFault, CallRequest, ModelGateway
+from gearshift.models.pricing import Usage, estimate_tokens, usd
+from gearshift.pipeline.metering import BudgetExceeded, CostMeter
+from gearshift.tasks import Task
+
+READ_ONLY_COMMANDS = {"view"}
+
+
+@dataclass
+class Conversation:
+    system: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] = field(default_factory=lambda: [dict(TOOL_DEFINITION)])
+    tool_choice: dict[str, Any] | None = None
+
+    def add_user(self, text: str) -> None:
+        self.messages.append({"role": "user", "content": text})
+
+    def transcript_tokens(self) -> int:
+        return estimate_tokens(json.dumps(self.system)) + estimate_tokens(json.dumps(self.messages))
+
+
+@dataclass
+class AttemptOutcome:
+    ok: bool
+    text: str = ""
+    fault: str = ""
+    message: str = ""
+    turns: int = 0
+    output_tokens: int = 0
+    captured: dict[str, Any] | None = None  # the input of a non-editor tool (sign-off)
+
+
+@dataclass
+class CallContext:
+    """What every call of a task needs: where to send it, where to book it, whom to tell."""
+
+    config: Config
+    gateway: ModelGateway
+    meter: CostMeter
+    ledger: Ledger | None
+    emit: ev.EventSink
+    task: Task
+    on_call: Callable[[], None] = lambda: None
+
+
+def _book(
+    ctx: CallContext,
+    model: ModelSpec,
+    attempt: int,
+    turn: int,
+    kind: str,
+    usage: Usage,
+    *,
+    ttft_ms: float | None,
+    latency_ms: float | None,
+    stop_reason: str | None,
+    fault: str | None,
+    request_id: str | None,
+) -> float:
+    spent, equiv = ctx.meter.add(ctx.task.id, model, usage, latency_ms or 0.0)
+    ctx.on_call()
+    if ctx.ledger is not None:
+        ctx.ledger.record_call(
+            CallRow(
+                task_id=ctx.task.id,
+                attempt=attempt,
+                turn=turn,
+                kind=kind,
+                model=model.id,
+                input_tokens=usage.input,
+                output_tokens=usage.output,
+                cache_write_5m_tokens=usage.cache_write_5m,
+                cache_write_1h_tokens=usage.cache_write_1h,
+                cache_read_tokens=usage.cache_read,
+                cost_usd=usd(spent),
+                escalation_equiv_usd=usd(equiv),
+                ttft_ms=ttft_ms,
+                latency_ms=latency_ms,
+                stop_reason=stop_reason,
+                fault=fault,
+                tags=ctx.task.tags,
+                request_id=request_id,
+            )
+        )
+    ctx.emit(ev.CostUpdated(**ctx.meter.snapshot(ctx.task.id)))  # type: ignore[arg-type]
+    if ctx.meter.crossed_alert(ctx.task.id):
+        ctx.emit(
+            ev.BudgetAlert(
+                task_id=ctx.task.id,
+                task_cost_usd=usd(ctx.meter.tasks[ctx.task.id].cost),
+                threshold_usd=ctx.config.cost_tracking.alert_threshold_per_task,
+            )
+        )
+    return usd(spent)
+
+
+def _tool_results(
+    ctx: CallContext, attempt: int, tool_uses: list[dict[str, Any]], editor: EditorTool | None, read_only: bool
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    results: list[dict[str, Any]] = []
+    captured: dict[str, Any] | None = None
+    for use in tool_uses:
+        name, tool_input = use["name"], use.get("input") or {}
+        if name == TOOL_DEFINITION["name"] and editor is not None:
+            command = str(tool_input.get("command", ""))
+            if read_only and command not in READ_ONLY_COMMANDS:
+                content, is_error, path = "This is a read-only question: files cannot be edited.", True, str(tool_input.get("path", ""))
+            else:
+                outcome = editor.execute(tool_input)
+                content, is_error, path = outcome.content, outcome.is_error, outcome.path
+                if outcome.edited:
+                    ctx.emit(ev.EditStaged(task_id=ctx.task.id, attempt=attempt, path=outcome.path, command=command, diff=outcome.diff))
+            first_line = content.splitlines()[0] if content else ""
+            ctx.emit(ev.ToolCall(task_id=ctx.task.id, attempt=attempt, command=command, path=path, ok=not is_error, summary=first_line[:200]))
+        elif name == "signoff":
+            captured = dict(tool_input)
+            content, is_error = "Recorded.", False
+        else:
+            content, is_error = f"Unknown tool {name!r}.", True
+        results.append({"type": "tool_result", "tool_use_id": use["id"], "content": content, "is_error": is_error})
+    return results, captured
+
+
+async def run_turns(
+    ctx: CallContext,
+    conv: Conversation,
+    model: ModelSpec,
+    *,
+    attempt: int,
+    kind: str,
+    editor: EditorTool | None,
+    read_only: bool = False,
+) -> AttemptOutcome:
+    """Run turns until the model stops using tools; raises BudgetExceeded before an unaffordable call."""
+    session = ctx.config.session
+    outcome = AttemptOutcome(ok=False)
+    for turn in range(1, session.max_turns_per_attempt + 1):
+        outcome.turns = turn
+        estimated = estimate_tokens(json.dumps([conv.system, conv.messages, conv.tools]))
+        try:
+            worst = ctx.meter.check(model, estimated, session.max_tokens)
+        except BudgetExceeded as exc:
+            ctx.emit(ev.BudgetBlocked(task_id=ctx.task.id, spent_usd=usd(exc.spent), worst_case_usd=usd(exc.worst), cap_usd=usd(exc.cap)))
+            raise
+        ctx.emit(ev.CallStarted(task_id=ctx.task.id, attempt=attempt, turn=turn, model=model.id, estimated_input_tokens=estimated, worst_case_usd=usd(worst)))
+        request = CallRequest(
+            task_id=ctx.task.id,
+            attempt=attempt,
+            turn=turn,
+            model=model,
+            system=conv.system,
+            messages=conv.messages,
+            tools=conv.tools,
+            max_tokens=session.max_tokens,
+            cache_ttl=session.cache_ttl,
+            tool_choice=conv.tool_choice,
+        )
+
+        def on_text(text: str) -> None:
+            ctx.emit(ev.TextDelta(task_id=ctx.task.id, attempt=attempt, text=text))
+
+        try:
+            result = await ctx.gateway.stream(request, on_text)
+        except CallFault as fault:
+            spent = _book(ctx, model, attempt, turn, kind, fault.usage, ttft_ms=None, latency_ms=None, stop_reason=None, fault=fault.kind, request_id=None)
+            ctx.emit(ev.CallFailed(task_id=ctx.task.id, attempt=attempt, turn=turn, model=model.id, fault=fault.kind, message=fault.message, cost_usd=spent))
+            outcome.fault, outcome.message = fault.kind, fault.message
+            return outcome
+        spent = _book(ctx, model, attempt, turn, kind, result.usage, ttft_ms=result.ttft_ms, latency_ms=result.latency_ms, stop_reason=result.stop_reason, fault=None, request_id=result.request_id)
+        ctx.emit(
+            ev.CallFinished(
+                task_id=ctx.task.id, attempt=attempt, turn=turn, model=model.id, stop_reason=result.stop_reason,
+                input_tokens=result.usage.input, output_tokens=result.usage.output,
+                cache_write_5m_tokens=result.usage.cache_write_5m, cache_write_1h_tokens=result.usage.cache_write_1h,
+                cache_read_tokens=result.usage.cache_read, cost_usd=spent, ttft_ms=result.ttft_ms,
+                latency_ms=result.latency_ms, request_id=result.request_id,
+            )
+        )
+        outcome.output_tokens += result.usage.output
+        conv.messages.append({"role": "assistant", "content": result.content})
+        if result.stop_reason == "tool_use" and result.tool_uses:
+            results, captured = _tool_results(ctx, attempt, result.tool_uses, editor, read_only)
+            conv.messages.append({"role": "user", "content": results})
+            if captured is not None:
+                outcome.ok, outcome.captured, outcome.text = True, captured, result.text
+                return outcome
+            continue
+        if result.stop_reason == "pause_turn":
+            continue
+        if result.stop_reason in ("end_turn", "stop_sequence"):
+            outcome.ok, outcome.text = True, result.text
+            return outcome
+        outcome.fault = result.stop_reason or "truncated"
+        outcome.message = {
+            "max_tokens": f"the reply was cut off at max_tokens ({session.max_tokens}); raise session.max_tokens",
+            "refusal": "the model declined the request",
+            "model_context_window_exceeded": "the conversation no longer fits the model's context window",
+        }.get(outcome.fault, f"the model stopped with {outcome.fault!r}")
+        return outcome
+    outcome.fault = "turn_cap"
+    outcome.message = f"no finished answer after {session.max_turns_per_attempt} turns (session.max_turns_per_attempt)"
+    return outcome

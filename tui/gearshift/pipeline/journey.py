@@ -1,0 +1,312 @@
+"""One task's journey: context → route → attempt → validate → correct / escalate → sign-off → ready.
+
+The journey never touches the user's files: every edit lands in a staged copy, and what comes
+out is a validated list of file changes that the session applies only when the user (or
+`--auto-approve`) accepts them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from gearshift import events as ev
+from gearshift import prompts
+from gearshift.config import ModelSpec
+from gearshift.edits.editor_tool import EditorTool
+from gearshift.edits.hunks import split_hunks
+from gearshift.edits.workspace import Stage
+from gearshift.models.pricing import Usage, cost, usd
+from gearshift.pipeline.conversation import CallContext, Conversation, run_turns
+from gearshift.pipeline.metering import BudgetExceeded
+from gearshift.pipeline.record import TaskRecord
+from gearshift.routing.policy import decide
+from gearshift.routing.score import score_task
+from gearshift.validation.checks import preflight, resolve_checks
+from gearshift.validation.findings import ValidationResult
+from gearshift.validation.gate import (
+    failure_signature,
+    mark_preexisting,
+    new_findings,
+    render_findings,
+    setup_problem,
+)
+from gearshift.validation.runner import run_validation
+
+if TYPE_CHECKING:
+    from gearshift.pipeline.session import Session
+
+_run_ids = itertools.count(1)
+SNIPPET_RADIUS = 12
+SNIPPET_BUDGET_CHARS = 12_000
+
+
+class TaskFailed(Exception):
+    def __init__(self, status: str, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def _snippets(stage: Stage, result: ValidationResult, diff_paths: list[str]) -> list[tuple[str, int, int, str]]:
+    """Excerpts (with line numbers) around each finding and each changed hunk in the staged copy."""
+    wanted: dict[str, list[tuple[int, int]]] = {}
+    for f in result.findings:
+        if f.file and f.line and not f.preexisting:
+            wanted.setdefault(f.file, []).append((f.line - SNIPPET_RADIUS, f.line + SNIPPET_RADIUS))
+    for change in stage.changes():
+        if change.path in diff_paths:
+            for h in split_hunks(change.path, change.before, change.after):
+                wanted.setdefault(change.path, []).append((h.after_start - 4, h.after_start + h.after_len + 4))
+    out: list[tuple[str, int, int, str]] = []
+    used = 0
+    for path, ranges in wanted.items():
+        try:
+            lines = stage.read_text(path).splitlines()
+        except Exception:  # a finding may point at a file outside the project (a library)
+            continue
+        merged: list[list[int]] = []
+        for a, b in sorted(ranges):
+            a, b = max(1, a), min(len(lines), b)
+            if merged and a <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        for a, b in merged:
+            text = "\n".join(f"{n}: {lines[n - 1]}" for n in range(a, b + 1))
+            if used + len(text) > SNIPPET_BUDGET_CHARS:
+                return out
+            used += len(text)
+            out.append((path, a, b, text))
+    return out
+
+
+class Journey:
+    def __init__(self, session: Session, record: TaskRecord) -> None:
+        self.s = session
+        self.r = record
+        self.task = record.task
+        self.emit = session.emit
+        self.stage: Stage | None = None
+        self.ctx = CallContext(
+            config=session.config,
+            gateway=session.gateway,
+            meter=session.meter,
+            ledger=session.ledger,
+            emit=session.emit,
+            task=record.task,
+            on_call=self._count_call,
+        )
+
+    def _count_call(self) -> None:
+        self.r.calls += 1
+
+    def _status(self, status: str, detail: str = "") -> None:
+        self.r.status = status
+        self.emit(ev.TaskStatus(task_id=self.task.id, status=status, detail=detail))
+
+    # -- the journey ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        config = self.s.config
+        self._status("running")
+        try:
+            selection = self.s.select_context(self.task)
+            self.r.context = {
+                "files": [f.path for f in selection.files],
+                "tokens_sent": selection.tokens_sent,
+                "tokens_naive": selection.tokens_naive,
+            }
+            self.emit(
+                ev.ContextSelected(
+                    task_id=self.task.id,
+                    files=[{"path": f.path, "reason": f.reason, "tokens": f.tokens, "mode": f.mode} for f in selection.files],
+                    pruned=list(selection.pruned),
+                    tokens_sent=selection.tokens_sent,
+                    tokens_naive=selection.tokens_naive,
+                    fanout=selection.fanout,
+                )
+            )
+            lines = sum(f.text.count("\n") + 1 for f in selection.files if f.reason == "named")
+            complexity = score_task(self.task, paths=list(self.task.context_files), fanout=selection.fanout, lines=lines)
+            decision = decide(self.task, complexity, config, expected_latency_ms=self.s.expected_latency_ms)
+            self.r.complexity, self.r.decision = complexity, decision
+            self.emit(
+                ev.TaskRouted(
+                    task_id=self.task.id, model=decision.model.id, score=complexity.score,
+                    threshold=decision.threshold, rule=decision.rule, explanation=decision.explanation,
+                    signals=[s.to_dict() for s in complexity.signals],
+                    estimated_cost_usd=usd(self._estimate(decision.model, selection.tokens_sent + 1500, 3, 1200)),
+                )
+            )
+            self.stage = self.s.new_stage(self.task.id)
+            self.specs = resolve_checks(config, self.stage.root) if config.validation.enabled and self.task.requires_validation else []
+            problems = preflight(self.specs, self.stage.root) if self.specs else []
+            if problems:
+                raise TaskFailed("failed", problems[0].error)
+            answer_only = self.task.interactive and not self.task.requires_validation
+            files = [{"path": f.path, "reason": f.reason, "mode": f.mode, "text": f.text} for f in selection.files]
+            conv = Conversation(
+                system=prompts.stable_prefix(config.root.name, self.task.scope, [s.name for s in self.specs], files, answer_only=answer_only),
+                messages=[{"role": "user", "content": self.task.prompt}],
+            )
+            await self._attempts(decision.model, conv, answer_only)
+        except TaskFailed as exc:
+            self.r.error = str(exc)
+            self._status(exc.status, str(exc))
+        except BudgetExceeded as exc:
+            self.r.error = str(exc)
+            self._status("over_budget", str(exc))
+        except asyncio.CancelledError:
+            self.r.error = "cancelled by the user"
+            self._status("cancelled")
+            raise
+        finally:
+            if self.stage is not None:
+                self.stage.discard()
+
+    def _estimate(self, model: ModelSpec, input_tokens: int, turns: int, output_per_turn: int) -> Decimal:
+        """A rough cost forecast: the prefix written once, then read back on each further turn."""
+        usage = Usage(input=400 * turns, output=output_per_turn * turns, cache_write_5m=input_tokens, cache_read=input_tokens * (turns - 1))
+        return cost(model, usage)
+
+    async def _attempts(self, model: ModelSpec, conv: Conversation, answer_only: bool) -> None:
+        assert self.stage is not None
+        config = self.s.config
+        kind = "initial"
+        corrections_left = config.validation.max_correction_attempts
+        previous: ValidationResult | None = None
+        editor = EditorTool(self.stage)
+        while True:
+            self.r.attempts += 1
+            attempt = self.r.attempts
+            self.r.route.append(model.id)
+            self.emit(ev.AttemptStarted(task_id=self.task.id, attempt=attempt, model=model.id, kind=kind, starts_from="project" if kind == "initial" else "staged"))
+            self._status("running", f"attempt {attempt} on {model.label}")
+            outcome = await run_turns(self.ctx, conv, model, attempt=attempt, kind=kind, editor=editor, read_only=answer_only)
+            if not outcome.ok:
+                raise TaskFailed("failed", f"attempt {attempt} on {model.label} failed ({outcome.fault}): {outcome.message}")
+            self.r.answer = outcome.text
+            if not self.specs:
+                self.r.validation = "skipped"
+                break
+            self._status("validating")
+            result = await self._validate()
+            problem = setup_problem(result.checks)
+            if problem:
+                raise TaskFailed("failed", problem)
+            self.r.validation = result.outcome
+            if result.outcome == "pass":
+                break
+            result = await self._mark_preexisting(result)
+            self.r.findings = [f.to_dict() for f in result.findings]
+            fresh = new_findings(result, previous)
+            previous = result
+            if result.outcome == "fail-syntax" and corrections_left > 0:
+                corrections_left -= 1
+                kind = "correction"
+                conv.add_user(prompts.correction_message(render_findings(fresh or result.findings), result.outcome, attempt + 1))
+                continue
+            can_escalate = (
+                result.outcome == "fail-logic"
+                and config.validation.escalation_on == "fail-logic"
+                and model.id != config.escalation_model.id
+            )
+            if not can_escalate:
+                raise TaskFailed("failed", f"validation {result.outcome} after {attempt} attempt(s): {failure_signature(result)}")
+            model, conv = await self._escalate(model, conv, result)
+            kind = "escalation"
+            corrections_left = config.validation.max_correction_attempts
+            previous = None
+        await self._signoff(model)
+        self.r.changes = self.stage.changes()
+        diff = self.stage.diff()
+        self._status("awaiting_review")
+        self.emit(ev.ChangeReady(task_id=self.task.id, files=sorted(c.path for c in self.r.changes), diff=diff))
+
+    async def _validate(self, stage: Stage | None = None, reason: str = "attempt") -> ValidationResult:
+        stage = stage or self.stage
+        assert stage is not None
+        return await run_validation(self.specs, stage.root, self.emit, run_id=f"v{next(_run_ids)}", task_id=self.task.id, reason=reason)
+
+    async def _mark_preexisting(self, result: ValidationResult) -> ValidationResult:
+        """Compare with the project as the task found it, so old failures are labelled as such."""
+        baseline = self.s.baseline_cache.get(self.s.base_key())
+        if baseline is None:
+            clean = self.s.new_stage(f"{self.task.id}-baseline")
+            try:
+                baseline = await self._validate(clean, reason="baseline")
+            finally:
+                clean.discard()
+            self.s.baseline_cache[self.s.base_key()] = baseline
+        return mark_preexisting(result, baseline)
+
+    async def _escalate(self, model: ModelSpec, conv: Conversation, result: ValidationResult) -> tuple[ModelSpec, Conversation]:
+        assert self.stage is not None
+        config = self.s.config
+        target = config.escalation_model
+        diff = self.stage.diff()
+        payload = prompts.escalation_payload(
+            project=config.root.name,
+            request=self.task.prompt,
+            from_label=model.label,
+            diff=diff,
+            signature=failure_signature(result),
+            findings_text=render_findings(result.findings),
+            snippets=_snippets(self.stage, result, [c.path for c in self.stage.changes()]),
+            starts_from="staged",
+            naive_parts=[conv.system, self.task.prompt, conv.messages, [c.output_tail for c in result.checks]],
+        )
+        # Forecast: as many turns as the failed attempt needed (at least two), each re-reading the payload.
+        turns = max(2, sum(1 for m in conv.messages if m["role"] == "assistant"))
+        estimate = cost(target, Usage(input=payload.tokens * turns, output=1500 * turns))
+        self.r.escalation = {
+            "from": model.id,
+            "to": target.id,
+            "payload_tokens": payload.tokens,
+            "naive_tokens": payload.naive_tokens,
+            "estimated_cost_usd": usd(estimate),
+            "starts_from": payload.starts_from,
+            "signature": failure_signature(result),
+        }
+        proposal = ev.EscalationProposed(
+            task_id=self.task.id, from_model=model.id, to_model=target.id,
+            reason=f"validation {result.outcome}", failure_signature=failure_signature(result),
+            payload_tokens=payload.tokens, naive_tokens=payload.naive_tokens,
+            estimated_cost_usd=usd(estimate), starts_from=payload.starts_from,
+        )
+        self.emit(proposal)
+        self._status("awaiting_escalation", f"{model.label} → {target.label}: ~${usd(estimate):.4f}")
+        approved, by = await self.s.approve_escalation(proposal)
+        self.emit(ev.EscalationDecided(task_id=self.task.id, approved=approved, by=by))
+        self.r.escalation["approved"] = approved
+        if not approved:
+            raise TaskFailed("rejected", f"escalation to {target.label} declined ({by}); {failure_signature(result)}")
+        return target, Conversation(system=payload.system, messages=[{"role": "user", "content": payload.user}])
+
+    async def _signoff(self, model: ModelSpec) -> None:
+        """For `signoff_scopes`: the escalation model must approve what the default model made."""
+        assert self.stage is not None
+        config = self.s.config
+        reviewer = config.escalation_model
+        if self.task.scope not in config.routing.signoff_scopes or model.id == reviewer.id:
+            return
+        diff = self.stage.diff()
+        if not diff:
+            return
+        self.r.attempts += 1
+        attempt = self.r.attempts
+        self.emit(ev.AttemptStarted(task_id=self.task.id, attempt=attempt, model=reviewer.id, kind="signoff", starts_from="staged"))
+        self._status("running", f"sign-off by {reviewer.label}")
+        system, user = prompts.signoff_request(config.root.name, self.task.prompt, diff, f"validation: {self.r.validation}")
+        conv = Conversation(system=system, messages=[{"role": "user", "content": user}], tools=[prompts.SIGNOFF_TOOL], tool_choice={"type": "tool", "name": "signoff"})
+        outcome = await run_turns(self.ctx, conv, reviewer, attempt=attempt, kind="signoff", editor=None)
+        if not outcome.ok or outcome.captured is None:
+            raise TaskFailed("failed", f"sign-off by {reviewer.label} did not complete: {outcome.message or 'no decision'}")
+        approved = bool(outcome.captured.get("approved"))
+        reason = str(outcome.captured.get("reason", ""))
+        self.r.signoff = {"model": reviewer.id, "approved": approved, "reason": reason}
+        self.emit(ev.SignoffFinished(task_id=self.task.id, model=reviewer.id, approved=approved, reason=reason))
+        if not approved:
+            raise TaskFailed("rejected", f"{reviewer.label} declined to sign off: {reason}")

@@ -1,0 +1,83 @@
+"""What the session knows about one task, and the summary every consumer reports from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gearshift.edits.workspace import FileChange
+from gearshift.pipeline.metering import CostMeter
+from gearshift.routing.policy import RouteDecision
+from gearshift.routing.score import Complexity
+from gearshift.tasks import Task
+
+# Where a task can be; the last five are final.
+STATUSES = (
+    "queued",
+    "running",
+    "validating",
+    "awaiting_escalation",
+    "awaiting_review",
+    "approved",
+    "rejected",
+    "failed",
+    "over_budget",
+    "cancelled",
+)
+FINAL = {"approved", "rejected", "failed", "over_budget", "cancelled"}
+
+
+@dataclass
+class TaskRecord:
+    task: Task
+    status: str = "queued"
+    route: list[str] = field(default_factory=list)
+    attempts: int = 0
+    calls: int = 0
+    validation: str | None = None
+    complexity: Complexity | None = None
+    decision: RouteDecision | None = None
+    changes: list[FileChange] = field(default_factory=list)
+    applied: bool = False
+    applied_files: list[str] = field(default_factory=list)
+    error: str = ""
+    answer: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+    escalation: dict[str, Any] | None = None
+    signoff: dict[str, Any] | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+    def summary(self, meter: CostMeter) -> dict[str, Any]:
+        cost = meter.tasks[self.task.id]
+        usage = cost.usage
+        return {
+            "id": self.task.id,
+            "status": self.status,
+            "scope": self.task.scope,
+            "complexity": self.complexity.to_dict() if self.complexity else None,
+            "rule": self.decision.rule if self.decision else None,
+            "route": list(self.route),
+            "calls": self.calls,
+            "attempts": self.attempts,
+            "validation": self.validation,
+            "cost_usd": float(round(cost.cost, 8)),
+            "tokens": {
+                "input": usage.input,
+                "output": usage.output,
+                "cache_write": usage.cache_write,
+                "cache_read": usage.cache_read,
+            },
+            "latency_ms": round(cost.latency_ms, 1),
+            "cost_alert": cost.alerted,
+            "files": sorted(c.path for c in self.changes),
+            "applied": self.applied,
+            "escalation": self.escalation,
+            "signoff": self.signoff,
+            "context": self.context,
+            "tags": dict(self.task.tags),
+            "error": self.error,
+        }

@@ -1,0 +1,257 @@
+"""A session: the task queue and the few entry points both consumers call.
+
+The TUI and the headless runner drive the engine only through this class — add a task, run it,
+approve or decline an escalation, force a model, apply (whole or hunk by hunk), reject, undo,
+cancel — and learn everything else from the events it emits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from gearshift import events as ev
+from gearshift.config import Config, ModelSpec
+from gearshift.context.graph import ImportGraph
+from gearshift.context.select import Selection, select_context
+from gearshift.edits.apply import AppliedChange, apply_changes, undo
+from gearshift.edits.hunks import apply_hunks
+from gearshift.edits.workspace import FileChange, Stage
+from gearshift.ledger import Ledger
+from gearshift.models.client import ModelGateway
+from gearshift.models.pricing import usd
+from gearshift.pipeline.journey import Journey
+from gearshift.pipeline.metering import CostMeter
+from gearshift.pipeline.record import TaskRecord
+from gearshift.tasks import Task
+from gearshift.validation.findings import ValidationResult
+
+# Decides a proposed escalation: returns (approved, who decided: "user" | "auto" | "policy").
+EscalationApprover = Callable[[ev.EscalationProposed], Awaitable[tuple[bool, str]]]
+
+
+async def approve_always(_: ev.EscalationProposed) -> tuple[bool, str]:
+    return True, "auto"
+
+
+async def approve_never(_: ev.EscalationProposed) -> tuple[bool, str]:
+    return False, "policy"
+
+
+class Session:
+    def __init__(
+        self,
+        config: Config,
+        gateway: ModelGateway,
+        *,
+        emit: ev.EventSink,
+        approver: EscalationApprover = approve_always,
+        ledger: Ledger | None = None,
+    ) -> None:
+        self.config = config
+        self.root = config.root
+        self.gateway = gateway
+        self.emit = emit
+        self.approver = approver
+        self.ledger = ledger
+        self.meter = CostMeter(config)
+        self.records: dict[str, TaskRecord] = {}
+        self.baseline_cache: dict[tuple[str, ...], ValidationResult] = {}
+        self.stages_dir = self.root / ".gearshift" / "stages"
+        self.journal_dir = self.root / ".gearshift" / "undo"
+        self._graph: ImportGraph | None = None
+        self._stage_names = itertools.count(1)
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._preapproved: set[str] = set()
+        self._applied_generation = 0
+
+    # -- queue ---------------------------------------------------------------------------------
+
+    def add(self, task: Task) -> TaskRecord:
+        if task.id in self.records and not self.records[task.id].final:
+            raise ValueError(f"task {task.id!r} is already in the queue")
+        record = TaskRecord(task)
+        self.records[task.id] = record
+        self.emit(ev.TaskQueued(task_id=task.id, prompt=task.prompt, scope=task.scope, interactive=task.interactive, tags=dict(task.tags)))
+        return record
+
+    def force(self, task_id: str, which: str | None) -> None:
+        """Force the default or escalation model for the task's next run ("escalation" also pre-approves)."""
+        record = self.records[task_id]
+        record.task = record.task.forced(which)
+        if which == "escalation":
+            self._preapproved.add(task_id)
+        else:
+            self._preapproved.discard(task_id)
+
+    async def run(self, task_id: str) -> TaskRecord:
+        """Run one task up to a change ready for review (or a final failure)."""
+        record = self.records[task_id]
+        if record.final or record.status != "queued":
+            # A retry: start over with the same task (and any forced model).
+            record = self.records[task_id] = TaskRecord(record.task)
+        journey = Journey(self, record)
+        task = asyncio.current_task()
+        if task is not None:
+            self._running[task_id] = task
+        try:
+            await journey.run()
+        finally:
+            self._running.pop(task_id, None)
+            if record.final:
+                self._finish(record)
+        return record
+
+    def cancel(self, task_id: str) -> bool:
+        task = self._running.get(task_id)
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
+    # -- approvals -----------------------------------------------------------------------------
+
+    async def approve_escalation(self, proposal: ev.EscalationProposed) -> tuple[bool, str]:
+        if proposal.task_id in self._preapproved:
+            return True, "user"
+        return await self.approver(proposal)
+
+    def apply(self, task_id: str, accepted: dict[str, set[int]] | None = None) -> AppliedChange:
+        """Write the task's change into the project (all of it, or only the accepted hunks per file)."""
+        record = self.records[task_id]
+        if record.status != "awaiting_review":
+            raise ValueError(f"task {task_id!r} has no change awaiting review (status {record.status})")
+        changes = record.changes
+        partial = False
+        if accepted is not None:
+            chosen: list[FileChange] = []
+            for change in changes:
+                after = apply_hunks(change.before, change.after, accepted.get(change.path, set()))
+                if after != change.before:
+                    chosen.append(replace(change, after=after))
+                if after != change.after:
+                    partial = True
+            changes = chosen
+        applied = apply_changes(self.root, changes, self.journal_dir, task_id)
+        record.applied, record.applied_files = True, list(applied.files)
+        record.status = "approved"
+        self._applied_generation += 1
+        self.emit(ev.ChangeApplied(task_id=task_id, files=list(applied.files), partial=partial))
+        self._finish(record)
+        return applied
+
+    def accept(self, task_id: str) -> None:
+        """Approve without writing the files (headless without --auto-approve): later tasks build on it."""
+        record = self.records[task_id]
+        if record.status != "awaiting_review":
+            raise ValueError(f"task {task_id!r} has no change awaiting review (status {record.status})")
+        record.status = "approved"
+        patches = self.root / ".gearshift" / "patches"
+        patches.mkdir(parents=True, exist_ok=True)
+        (patches / f"{task_id}.diff").write_text(_diff_of(record.changes))
+        self._finish(record)
+
+    def reject(self, task_id: str) -> None:
+        record = self.records[task_id]
+        if record.status != "awaiting_review":
+            raise ValueError(f"task {task_id!r} has no change awaiting review (status {record.status})")
+        record.status = "rejected"
+        record.error = "rejected in review"
+        self._finish(record)
+
+    def fail(self, task_id: str, message: str) -> None:
+        """End a task awaiting review as failed (e.g. its change no longer applies)."""
+        record = self.records[task_id]
+        record.status, record.error = "failed", message
+        self._finish(record)
+
+    def undo(self, task_id: str) -> list[str]:
+        files = undo(self.root, self.journal_dir, task_id)
+        record = self.records.get(task_id)
+        if record is not None:
+            record.applied = False
+        self._applied_generation += 1
+        self.emit(ev.ChangeUndone(task_id=task_id, files=files))
+        return files
+
+    def _finish(self, record: TaskRecord) -> None:
+        summary = record.summary(self.meter)
+        if self.ledger is not None:
+            self.ledger.record_task(summary, record.task.tags, self.config.escalation_model.id)
+        self.emit(ev.TaskFinished(task_id=record.task.id, status=record.status, summary=summary))
+
+    # -- what journeys need --------------------------------------------------------------------
+
+    def overlay(self) -> list[FileChange]:
+        """Approved changes not yet written to the project, in the order they were approved."""
+        out: list[FileChange] = []
+        for record in self.records.values():
+            if record.status == "approved" and not record.applied:
+                out.extend(record.changes)
+        return out
+
+    def base_key(self) -> tuple[str, ...]:
+        pending = [r.task.id for r in self.records.values() if r.status == "approved" and not r.applied]
+        return (str(self._applied_generation), *pending)
+
+    def new_stage(self, name: str) -> Stage:
+        unique = f"{name}-{os.getpid()}-{next(self._stage_names)}"
+        return Stage.create(self.root, self.stages_dir, unique, overlay=self.overlay())
+
+    @property
+    def graph(self) -> ImportGraph:
+        if self._graph is None:
+            self._graph = ImportGraph.load_or_build(self.root)
+        return self._graph
+
+    def files_changed(self, paths: list[str]) -> None:
+        """The watcher saw these project files change: keep the import graph current."""
+        if self._graph is not None:
+            self._graph.update(paths)
+        self.baseline_cache.clear()
+
+    def select_context(self, task: Task) -> Selection:
+        selection = select_context(self.root, self.config.context, list(task.context_files), task.prompt, graph=self.graph)
+        pending = {c.path: c.after for c in self.overlay()}
+        if not pending:
+            return selection
+        files = [
+            replace(f, text=pending[f.path]) if f.path in pending and pending[f.path] is not None and f.mode == "full" else f
+            for f in selection.files
+        ]
+        return replace(selection, files=files)
+
+    def expected_latency_ms(self, model: ModelSpec) -> float:
+        measured = self.ledger.median_latency_ms(model.id) if self.ledger else None
+        return measured if measured is not None else float(model.typical_latency_ms)
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "type": "summary",
+            "tasks": [r.summary(self.meter) for r in self.records.values()],
+            "total_cost_usd": usd(self.meter.session),
+            "all_escalation_cost_usd": usd(self.meter.session_equiv),
+            "mode": self.gateway.mode,
+            "scripted": self.gateway.scripted,
+        }
+
+
+def _diff_of(changes: list[FileChange]) -> str:
+    import difflib
+
+    out: list[str] = []
+    for c in changes:
+        out.extend(
+            difflib.unified_diff(
+                (c.before or "").splitlines(keepends=True),
+                (c.after or "").splitlines(keepends=True),
+                fromfile=f"a/{c.path}" if c.before is not None else "/dev/null",
+                tofile=f"b/{c.path}" if c.after is not None else "/dev/null",
+            )
+        )
+    return "".join(out)

@@ -1,0 +1,158 @@
+"""`gearshift report`: what the ledger says about spend, escalations and latency.
+
+The counterfactual column answers the question teams actually ask — "what would pinning
+everything to the strong model have cost?" — by pricing the very same token counts at the
+escalation model's rates.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from gearshift.ledger import Ledger
+
+GROUPINGS = ("model", "tag", "task_type")
+
+
+@dataclass
+class Group:
+    key: str
+    calls: int = 0
+    tasks: int = 0
+    escalated_tasks: int = 0
+    cost_usd: float = 0.0
+    escalation_equiv_usd: float = 0.0
+    tokens: dict[str, int] = field(
+        default_factory=lambda: {"input": 0, "output": 0, "cache_write": 0, "cache_read": 0}
+    )
+    latencies: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        lat = sorted(self.latencies)
+        return {
+            "key": self.key,
+            "calls": self.calls,
+            "tasks": self.tasks,
+            "escalation_rate": round(self.escalated_tasks / self.tasks, 4) if self.tasks else None,
+            "cost_usd": round(self.cost_usd, 6),
+            "escalation_equiv_usd": round(self.escalation_equiv_usd, 6),
+            "savings_usd": round(self.escalation_equiv_usd - self.cost_usd, 6),
+            "tokens": dict(self.tokens),
+            "latency_p50_ms": round(_percentile(lat, 50), 1) if lat else None,
+            "latency_p95_ms": round(_percentile(lat, 95), 1) if lat else None,
+        }
+
+
+def _percentile(sorted_values: list[float], pct: float) -> float:
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    return statistics.quantiles(sorted_values, n=100, method="inclusive")[int(pct) - 1]
+
+
+def _keys(row: Any, by: str) -> list[str]:
+    if by == "model":
+        return [row["model"]]
+    if by == "task_type":
+        return [row["task_type"] or "(untagged)"]
+    tags = json.loads(row["tags"])
+    return [f"{k}={v}" for k, v in sorted(tags.items())] or ["(untagged)"]
+
+
+def build_report(ledger: Ledger, by: str = "model", session: str | None = None) -> dict[str, Any]:
+    if by not in GROUPINGS:
+        raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
+    groups: dict[str, Group] = {}
+    total = Group("total")
+
+    def group(key: str) -> Group:
+        return groups.setdefault(key, Group(key))
+
+    for row in ledger.calls(session):
+        for g in (*(group(k) for k in _keys(row, by)), total):
+            g.calls += 1
+            g.cost_usd += row["cost_usd"]
+            g.escalation_equiv_usd += row["escalation_equiv_usd"]
+            g.tokens["input"] += row["input_tokens"]
+            g.tokens["output"] += row["output_tokens"]
+            g.tokens["cache_write"] += row["cache_write_5m_tokens"] + row["cache_write_1h_tokens"]
+            g.tokens["cache_read"] += row["cache_read_tokens"]
+            if row["fault"] is None and row["latency_ms"] is not None:
+                g.latencies.append(row["latency_ms"])
+
+    # Task counts: by model a task counts for each model on its route; by tag/type once.
+    by_task: dict[str, Any] = {}
+    for row in ledger.tasks(session):
+        by_task[f"{row['session']}/{row['task_id']}"] = row  # the latest outcome of each run
+    for row in by_task.values():
+        if by == "model":
+            keys = sorted(set(json.loads(row["route"])))
+        else:
+            keys = _keys(row, by)
+        for g in (*(group(k) for k in keys), total):
+            g.tasks += 1
+            g.escalated_tasks += row["escalated"]
+    statuses: dict[str, int] = defaultdict(int)
+    for row in by_task.values():
+        statuses[row["status"]] += 1
+    return {
+        "by": by,
+        "groups": [g.to_dict() for g in sorted(groups.values(), key=lambda g: -g.cost_usd)],
+        "total": total.to_dict(),
+        "task_statuses": dict(statuses),
+    }
+
+
+COLUMNS = (
+    ("key", "group"),
+    ("calls", "calls"),
+    ("tasks", "tasks"),
+    ("escalation_rate", "escalated"),
+    ("cost_usd", "spend $"),
+    ("escalation_equiv_usd", "all-escalation $"),
+    ("savings_usd", "saved $"),
+    ("latency_p50_ms", "p50 ms"),
+    ("latency_p95_ms", "p95 ms"),
+)
+
+
+def _cell(key: str, value: Any) -> str:
+    if value is None:
+        return "–"
+    if key == "escalation_rate":
+        return f"{value * 100:.0f}%"
+    if key.endswith("usd"):
+        return f"{value:.4f}"
+    if isinstance(value, float):
+        return f"{value:.0f}"
+    return str(value)
+
+
+def format_report(report: dict[str, Any], fmt: str = "table") -> str:
+    rows = [*report["groups"], report["total"]]
+    if fmt == "json":
+        return json.dumps(report, indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([k for k, _ in COLUMNS] + ["input", "output", "cache_write", "cache_read"])
+        for r in rows:
+            writer.writerow([r[k] for k, _ in COLUMNS] + [r["tokens"][t] for t in ("input", "output", "cache_write", "cache_read")])
+        return out.getvalue()
+    if fmt != "table":
+        raise ValueError("--format must be table, json or csv")
+    table = [[title for _, title in COLUMNS]] + [[_cell(k, r[k]) for k, _ in COLUMNS] for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
+    lines = []
+    for n, row in enumerate(table):
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        if n == 0 or n == len(table) - 2:
+            lines.append("  ".join("-" * w for w in widths))
+    if not report["groups"]:
+        lines.append("(the ledger has no calls yet)")
+    return "\n".join(lines)

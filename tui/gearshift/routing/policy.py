@@ -1,0 +1,82 @@
+"""The routing decision: which model serves a task, and the one rule that decided it.
+
+Rules, in order of precedence:
+1. forced by the user (either model);
+2. `always_escalate_scopes` — the article routes security audits and architecture to Opus in its
+   decision matrix, yet its own scorer gives security alone 0.6 < 0.75 and sends it to Sonnet;
+   a rule by scope is the honest fix;
+3. the complexity threshold;
+4. for interactive tasks, the latency budget: an answer a person waits for must not come from a
+   model whose typical latency exceeds `max_latency_ms` (when `interactive_fallback` is on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gearshift.config import Config, ModelSpec
+from gearshift.routing.score import Complexity
+from gearshift.tasks import Task
+
+RULES = {
+    "forced-default": "forced to the default model by the user",
+    "forced-escalation": "forced to the escalation model by the user",
+    "always-escalate": "scope is in routing.always_escalate_scopes",
+    "threshold": "complexity score reaches routing.complexity_threshold",
+    "below-threshold": "complexity score is below routing.complexity_threshold",
+    "latency-fallback": "interactive task; the escalation model's latency exceeds routing.max_latency_ms",
+}
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    model: ModelSpec
+    rule: str
+    explanation: str
+    complexity: Complexity
+    threshold: float
+
+
+def decide(
+    task: Task,
+    complexity: Complexity,
+    config: Config,
+    *,
+    expected_latency_ms: Callable[[ModelSpec], float] | None = None,
+) -> RouteDecision:
+    """Pick the model for `task`'s first attempt."""
+    routing = config.routing
+    default, escalation = config.default_model, config.escalation_model
+    threshold = routing.complexity_threshold
+
+    def made(model: ModelSpec, rule: str, why: str) -> RouteDecision:
+        return RouteDecision(model, rule, why, complexity, threshold)
+
+    if task.force == "default":
+        return made(default, "forced-default", f"{RULES['forced-default']}")
+    if task.force == "escalation":
+        return made(escalation, "forced-escalation", f"{RULES['forced-escalation']}")
+
+    if task.scope in routing.always_escalate_scopes:
+        choice = made(
+            escalation,
+            "always-escalate",
+            f"scope '{task.scope}' is in always_escalate_scopes (score {complexity.score:.2f})",
+        )
+    elif complexity.score >= threshold:
+        choice = made(escalation, "threshold", f"score {complexity.score:.2f} ≥ threshold {threshold:.2f}")
+    else:
+        choice = made(default, "below-threshold", f"score {complexity.score:.2f} < threshold {threshold:.2f}")
+
+    if task.interactive and routing.interactive_fallback and choice.model.id != default.id:
+        latency_of = expected_latency_ms or (lambda m: float(m.typical_latency_ms))
+        latency = latency_of(choice.model)
+        if latency > routing.max_latency_ms:
+            return made(
+                default,
+                "latency-fallback",
+                f"interactive: {choice.model.label} takes ~{latency:.0f} ms > max_latency_ms "
+                f"{routing.max_latency_ms} (would have been: {choice.explanation})",
+            )
+    return choice
