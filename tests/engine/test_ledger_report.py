@@ -1,0 +1,83 @@
+"""The ledger keeps every call; the report turns it into spend, escalation rate and latency."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from gearshift.ledger import CallRow, Ledger
+from gearshift.report import build_report, format_report
+
+
+def call(task: str, model: str, cost: float, equiv: float, latency: float, tags: dict[str, str], fault: str | None = None) -> CallRow:
+    return CallRow(task_id=task, attempt=1, turn=1, kind="initial", model=model, input_tokens=100, output_tokens=50,
+                   cache_write_5m_tokens=10, cache_write_1h_tokens=0, cache_read_tokens=5, cost_usd=cost,
+                   escalation_equiv_usd=equiv, ttft_ms=100.0, latency_ms=latency, stop_reason="end_turn",
+                   fault=fault, tags=tags)
+
+
+def fill(ledger: Ledger) -> None:
+    a = {"task_type": "feature", "team": "x"}
+    b = {"task_type": "security", "team": "y"}
+    for lat in (1000.0, 2000.0, 3000.0):
+        ledger.record_call(call("t1", "claude-sonnet-4-6", 0.01, 0.0167, lat, a))
+    ledger.record_call(call("t2", "claude-sonnet-4-6", 0.02, 0.0333, 1500.0, b))
+    ledger.record_call(call("t2", "claude-opus-4-7", 0.10, 0.10, 8000.0, b))
+    ledger.record_call(call("t2", "claude-opus-4-7", 0.05, 0.05, 0.0, b, fault="connection_cut"))
+    ledger.record_task({"id": "t1", "status": "approved", "route": ["claude-sonnet-4-6"], "cost_usd": 0.03}, a, "claude-opus-4-7")
+    ledger.record_task({"id": "t2", "status": "approved", "route": ["claude-sonnet-4-6", "claude-opus-4-7"], "cost_usd": 0.17}, b, "claude-opus-4-7")
+
+
+def test_rows_survive_reopen_and_wal(tmp_path: Path) -> None:
+    path = tmp_path / ".gearshift" / "ledger.db"
+    ledger = Ledger(path)
+    fill(ledger)
+    ledger.close()
+    again = Ledger(path)
+    assert len(list(again.calls())) == 6
+    assert again._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_report_by_model(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    fill(ledger)
+    r = build_report(ledger, by="model")
+    groups = {g["key"]: g for g in r["groups"]}
+    sonnet, opus = groups["claude-sonnet-4-6"], groups["claude-opus-4-7"]
+    assert sonnet["calls"] == 4 and abs(sonnet["cost_usd"] - 0.05) < 1e-9
+    assert sonnet["latency_p50_ms"] == 1750.0  # of 1000, 1500, 2000, 3000
+    assert opus["calls"] == 2 and opus["latency_p50_ms"] == 8000.0  # the faulted call has no latency
+    assert r["total"]["tasks"] == 2 and r["total"]["escalation_rate"] == 0.5
+    assert abs(r["total"]["escalation_equiv_usd"] - (3 * 0.0167 + 0.0333 + 0.15)) < 1e-9
+    assert abs(r["total"]["savings_usd"] - (r["total"]["escalation_equiv_usd"] - 0.2)) < 1e-9
+
+
+def test_report_by_tag_and_type_and_formats(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    fill(ledger)
+    by_tag = {g["key"]: g for g in build_report(ledger, by="tag")["groups"]}
+    assert by_tag["team=y"]["calls"] == 3 and by_tag["team=x"]["calls"] == 3
+    by_type = build_report(ledger, by="task_type")
+    assert {g["key"] for g in by_type["groups"]} == {"feature", "security"}
+    table = format_report(by_type, "table")
+    assert "security" in table and "all-escalation $" in table
+    rows = list(csv.DictReader(io.StringIO(format_report(by_type, "csv"))))
+    assert rows[-1]["key"] == "total" and rows[-1]["calls"] == "6"
+    assert json.loads(format_report(by_type, "json"))["by"] == "task_type"
+
+
+def test_report_command(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / ".gearshift" / "ledger.db")
+    fill(ledger)
+    ledger.close()
+    out = subprocess.run([sys.executable, "-m", "gearshift", "report", str(tmp_path), "--format", "json"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["total"]["calls"] == 6
+    empty = subprocess.run([sys.executable, "-m", "gearshift", "report", str(tmp_path / ".gearshift")],
+                           capture_output=True, text=True, timeout=60)
+    assert empty.returncode == 2 and "no ledger yet" in empty.stderr

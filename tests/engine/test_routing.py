@@ -1,0 +1,85 @@
+"""Routing: the article's weights, the added signals, and the rules that fix its mis-routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gearshift.config import load_config
+from gearshift.routing.policy import decide
+from gearshift.routing.score import score_task
+from gearshift.tasks import Task
+
+
+@pytest.fixture
+def config(tmp_path: Path):
+    return load_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [("single-file", 0.0), ("multi-module", 0.3), ("architecture", 0.5), ("security", 0.6)],
+)
+def test_scope_weights_are_the_articles(scope: str, expected: float) -> None:
+    c = score_task(Task(id="t", prompt="Add a helper", scope=scope), paths=[])
+    assert c.score == expected
+
+
+def test_many_files_and_cap() -> None:
+    files = tuple(f"m{i}.py" for i in range(11))
+    c = score_task(Task(id="t", prompt="Refactor", scope="security", context_files=files), paths=list(files), fanout=40, lines=5000)
+    names = {s.name for s in c.signals}
+    assert {"scope:security", "many_context_files", "dependency_fanout", "lines_involved"} <= names
+    assert c.score == 1.0  # 0.6 + 0.2 + 0.2 + 0.15 capped
+
+
+def test_fanout_and_lines_tiers() -> None:
+    t = Task(id="t", prompt="Tidy", scope="single-file")
+    assert score_task(t, paths=[], fanout=3).score == 0.0
+    assert score_task(t, paths=[], fanout=8).score == 0.1
+    assert score_task(t, paths=[], lines=700).score == 0.1
+    assert score_task(t, paths=[], lines=2000).score == 0.15
+
+
+def test_security_words_in_prompt_or_path() -> None:
+    by_prompt = score_task(Task(id="t", prompt="Store the password hash"), paths=[])
+    by_path = score_task(Task(id="t", prompt="Tidy"), paths=["app/auth/session.py"])
+    plain = score_task(Task(id="t", prompt="Tidy the cart"), paths=["shop/cart.py"])
+    assert by_prompt.score == 0.2 and "password" in by_prompt.signals[0].detail
+    assert by_path.score == 0.2
+    assert plain.score == 0.0 and plain.signals == ()
+
+
+def test_security_scope_goes_to_opus_by_rule_not_by_score(config) -> None:
+    task = Task(id="t", prompt="Audit the login flow", scope="security")
+    c = score_task(task, paths=[])
+    assert c.score < config.routing.complexity_threshold  # the article's scorer alone would pick Sonnet
+    d = decide(task, c, config)
+    assert d.model.id == "claude-opus-4-7" and d.rule == "always-escalate"
+
+
+def test_threshold_rule(config) -> None:
+    files = tuple(f"m{i}.py" for i in range(12))
+    task = Task(id="t", prompt="Move the cache", scope="multi-module", context_files=files)
+    c = score_task(task, paths=list(files), fanout=12, lines=2000)
+    d = decide(task, c, config)
+    assert c.score >= 0.75 and d.rule == "threshold" and d.model.id == "claude-opus-4-7"
+    low = decide(Task(id="u", prompt="x", scope="multi-module"), score_task(Task(id="u", prompt="x", scope="multi-module"), paths=[]), config)
+    assert low.rule == "below-threshold" and low.model.id == "claude-sonnet-4-6"
+
+
+def test_interactive_latency_fallback(config) -> None:
+    task = Task(id="t", prompt="How should I split this module?", scope="architecture", interactive=True)
+    d = decide(task, score_task(task, paths=[]), config)
+    assert d.model.id == "claude-sonnet-4-6" and d.rule == "latency-fallback"
+    assert "7500" in d.explanation and "3000" in d.explanation
+    fast = decide(task, score_task(task, paths=[]), config, expected_latency_ms=lambda m: 1000.0)
+    assert fast.model.id == "claude-opus-4-7" and fast.rule == "always-escalate"
+
+
+def test_forcing_wins_over_everything(config) -> None:
+    task = Task(id="t", prompt="Audit", scope="security", interactive=True)
+    assert decide(task.forced("default"), score_task(task, paths=[]), config).model.id == "claude-sonnet-4-6"
+    forced = decide(task.forced("escalation"), score_task(task, paths=[]), config)
+    assert forced.model.id == "claude-opus-4-7" and forced.rule == "forced-escalation"

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gearshift.config import ConfigError
+from gearshift.tasks import load_tasks, task_from_mapping, task_to_mapping
+
+
+def test_load_tasks_with_defaults_and_tags(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.toml"
+    path.write_text("""
+[[task]]
+id = "t1"
+prompt = "Add a discount"
+context_files = ["shop/cart.py"]
+[task.tags]
+task_type = "feature"
+team = "checkout"
+ticket = 42
+
+[[task]]
+id = "t2"
+prompt = "Audit login"
+scope = "security"
+interactive = true
+requires_validation = false
+""")
+    t1, t2 = load_tasks(path)
+    assert t1.scope == "single-file" and t1.requires_validation and not t1.interactive
+    assert t1.context_files == ("shop/cart.py",)
+    assert t1.tags == {"task_type": "feature", "team": "checkout", "ticket": "42"}
+    assert t2.scope == "security" and t2.interactive and not t2.requires_validation
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ({"prompt": "x"}, "task[0].id"),
+        ({"id": "a"}, "task[0].prompt"),
+        ({"id": "a", "prompt": "x", "scope": "huge"}, "task[0].scope"),
+        ({"id": "a b", "prompt": "x"}, "task[0].id"),
+        ({"id": "a", "prompt": "x", "interactive": "yes"}, "task[0].interactive"),
+        ({"id": "a", "prompt": "x", "colour": "red"}, "task[0].colour"),
+        ({"id": "a", "prompt": "   "}, "task[0].prompt"),
+    ],
+)
+def test_bad_tasks(raw: dict, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        task_from_mapping(raw, "tasks.toml", "task[0]")
+    assert info.value.key == key
+
+
+def test_duplicate_ids_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.toml"
+    path.write_text('[[task]]\nid="a"\nprompt="x"\n[[task]]\nid="a"\nprompt="y"\n')
+    with pytest.raises(ConfigError, match="unique"):
+        load_tasks(path)
+
+
+def test_round_trip() -> None:
+    raw = {"id": "a", "prompt": "x", "scope": "multi-module", "context_files": ["a.py"], "interactive": True, "tags": {"team": "t"}}
+    assert task_to_mapping(task_from_mapping(raw, "f", "task[0]")) == raw
