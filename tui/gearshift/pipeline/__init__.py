@@ -1,0 +1,1 @@
+"""The pipeline: one task's journey and the session that queues them."""
