@@ -1,0 +1,369 @@
+"""The staged copy of a project: where the model's edits land and where the validators run.
+
+Why hard links: a task may take several attempts, each wanting a fresh or cloned copy of the
+project, and copying a 10,000-file tree per attempt costs seconds. A stage is built from real
+directories whose files are hard links to the project's files (`os.link`), falling back to a
+copy when linking fails (another device, a filesystem without links). Caches and VCS data are
+skipped; heavy dependency folders are symlinked so validators still find them.
+
+The risk of sharing inodes, and what keeps it small:
+- Every file the editor writes is replaced atomically (temp file + `os.replace`), which gives the
+  stage its own inode: the user's file is never written through a stage.
+- Tool caches (`__pycache__`, `.pytest_cache`, `.mypy_cache`, `.ruff_cache`, `.tox`) are not staged,
+  so validators create fresh files there instead of rewriting linked ones.
+- Files that tools commonly rewrite in place (`.coverage`, `*.tsbuildinfo`, `.eslintcache`,
+  SQLite databases, logs) are copied, not linked.
+- What remains: a validator or test that opens an existing project file for writing in place
+  (`open(path, "w")`, `ruff --fix`, a formatter, a snapshot update) changes the user's file too.
+  Validators must run in report mode. Writes inside the symlinked `node_modules`/`.venv`/`venv`
+  (e.g. a bundler's cache) land in the project's folder, as they would for a local run.
+
+Because a linked file shares content with the project, the stage captures a file's text the first
+time it reads or writes it; that is the `before` of the change, so a later apply can tell whether
+the user edited the file in the meantime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import shutil
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from gearshift.edits.hunks import unified_diff
+
+SKIPPED_DIRS = frozenset(
+    {".git", ".gearshift", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox"}
+)
+LINKED_DIRS = frozenset({"node_modules", ".venv", "venv"})
+IGNORED_DIRS = SKIPPED_DIRS | LINKED_DIRS
+_COPY_NAMES = frozenset({".coverage", ".eslintcache"})
+_COPY_SUFFIXES = (".tsbuildinfo", ".db", ".sqlite", ".sqlite3", ".log")
+
+
+class PathRefused(Exception):
+    """A path the model may not touch: outside the project, or in a folder gearshift ignores."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"path {path!r} refused: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's change: posix path relative to the project root; None = the file is absent."""
+
+    path: str
+    before: str | None
+    after: str | None
+
+
+def resolve_inside(root: Path, rel: str, *, shown: str | None = None) -> Path:
+    """`root / rel`, refusing '..' escapes, ignored folders and symlinks that lead out of `root`.
+
+    Returns the real location (a symlink inside the root is followed) expressed under `root`, so
+    an atomic replace rewrites the link's target instead of replacing the link.
+    """
+    shown = rel if shown is None else shown
+    if "\x00" in rel:
+        raise PathRefused(shown, "it contains a NUL byte")
+    pure = PurePosixPath(rel.replace(os.sep, "/"))
+    if pure.is_absolute():
+        raise PathRefused(shown, "expected a path relative to the project root")
+    parts: list[str] = []
+    for part in pure.parts:
+        if part != "..":
+            parts.append(part)
+        elif parts:
+            parts.pop()
+        else:
+            raise PathRefused(shown, "'..' leads outside the project")
+    _refuse_ignored(parts, shown)
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(real_root, *parts))
+    if real != real_root and not real.startswith(real_root + os.sep):
+        raise PathRefused(shown, f"a symlink leads outside the project (to {real})")
+    inner = os.path.relpath(real, real_root)
+    if inner == ".":
+        return Path(root)
+    _refuse_ignored(inner.split(os.sep), shown)
+    return Path(root, inner)
+
+
+def _refuse_ignored(parts: Iterable[str], shown: str) -> None:
+    for part in parts:
+        if part in IGNORED_DIRS:
+            raise PathRefused(
+                shown, f"it is inside {part}/, which gearshift neither stages nor edits"
+            )
+
+
+def atomic_write_text(
+    path: Path, text: str, *, mode: int | None = None, durable: bool = False
+) -> None:
+    """Write `text` (UTF-8, newlines as given) via a temp file in the same folder and `os.replace`.
+
+    Keeps the existing file's permission bits unless `mode` is given; a new file gets 0o666 less
+    the umask. `durable` fsyncs the file and its folder (for the user's files, not for stages).
+    """
+    if mode is None:
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.gearshift-tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    if durable:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def read_text_file(path: Path) -> str | None:
+    """A file's exact text (UTF-8, newlines untouched), or None when it does not exist."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return data.decode("utf-8")
+
+
+class _Placer:
+    """Puts one project file into the stage: a hard link while the filesystem allows it."""
+
+    def __init__(self) -> None:
+        self.linking = True
+
+    def place(self, src: str, dst: str, name: str) -> None:
+        if self.linking and not _copied_not_linked(name):
+            try:
+                os.link(src, dst)
+                return
+            except OSError as exc:
+                # Another device or no link support: stop trying. Anything else (too many links,
+                # protected_hardlinks refusing a file we do not own): copy this file only.
+                if exc.errno in (errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP):
+                    self.linking = False
+        shutil.copy2(src, dst)
+
+
+def _copied_not_linked(name: str) -> bool:
+    """Files tools rewrite in place: a link would let them write into the user's copy."""
+    return name in _COPY_NAMES or name.endswith(_COPY_SUFFIXES) or name.startswith(".coverage.")
+
+
+def _populate(src_root: str, dst_root: str, skip: frozenset[str]) -> None:
+    placer = _Placer()
+    stack = [(src_root, dst_root)]
+    while stack:
+        src_dir, dst_dir = stack.pop()
+        with os.scandir(src_dir) as entries:
+            for entry in entries:
+                name, dst = entry.name, os.path.join(dst_dir, entry.name)
+                if name in SKIPPED_DIRS or entry.path in skip:
+                    continue
+                if entry.is_symlink():
+                    os.symlink(_symlink_target(entry.path, src_root, dst_root), dst)
+                elif entry.is_dir(follow_symlinks=False):
+                    if name in LINKED_DIRS:
+                        os.symlink(entry.path, dst, target_is_directory=True)
+                    else:
+                        os.mkdir(dst)
+                        stack.append((entry.path, dst))
+                elif entry.is_file(follow_symlinks=False):
+                    placer.place(entry.path, dst, name)
+                # sockets, FIFOs and devices are not source: left out
+
+
+def _symlink_target(link: str, src_root: str, dst_root: str) -> str:
+    """Keep links inside the project pointing inside the stage, and links out pointing out."""
+    target = os.readlink(link)
+    absolute = os.path.normpath(os.path.join(os.path.dirname(link), target))
+    inside = absolute == src_root or absolute.startswith(src_root + os.sep)
+    if os.path.isabs(target):
+        return dst_root + absolute[len(src_root) :] if inside else target
+    return target if inside else absolute
+
+
+def _remove_tree(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)  # never follows symlinks, so linked dependency folders survive
+
+
+class Stage:
+    """A staged copy of the project where the model's edits land."""
+
+    def __init__(self, project: Path, root: Path, overlay: Iterable[FileChange] = ()) -> None:
+        self.project = project
+        self.root = root
+        self._overlay = tuple(overlay)
+        self._base: dict[str, str | None] = {}  # text at first touch: the change's `before`
+        self._written: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"Stage(project={str(self.project)!r}, root={str(self.root)!r})"
+
+    @classmethod
+    def create(
+        cls, project: Path, stages_dir: Path, name: str, overlay: Iterable[FileChange] = ()
+    ) -> Stage:
+        """Stage `project` at `stages_dir/name` (replacing a stale stage of that name).
+
+        `overlay` is laid on top: approved changes not yet written to the project, so the stage
+        starts where the project will be once they are applied. Changes are measured from there.
+        """
+        project = Path(project).absolute()
+        if not project.is_dir():
+            raise NotADirectoryError(f"project folder not found: {project}")
+        if not name or name in (".", "..") or "/" in name or os.sep in name or "\x00" in name:
+            raise ValueError(f"stage name must be a plain folder name, got {name!r}")
+        stages_dir = Path(stages_dir).absolute()
+        stages_dir.mkdir(parents=True, exist_ok=True)
+        root = stages_dir / name
+        _remove_tree(root)
+        root.mkdir()
+        try:
+            real_project = os.path.realpath(project)
+            _populate(real_project, str(root), frozenset({os.path.realpath(stages_dir)}))
+            stage = cls(project, root, overlay)
+            for change in stage._overlay:
+                rel = stage.rel(change.path)
+                stage._base[rel] = change.after
+                stage._put(rel, change.after)
+        except BaseException:
+            shutil.rmtree(root, ignore_errors=True)
+            raise
+        return stage
+
+    # -- paths ---------------------------------------------------------------------------------
+
+    def resolve(self, path: str) -> Path:
+        """The stage location for a model-supplied path, or PathRefused.
+
+        Accepts paths relative to the project root, absolute paths inside the project root
+        (mapped into the stage) and absolute paths inside the stage.
+        """
+        if not isinstance(path, str) or not path.strip():
+            raise PathRefused(str(path), "the path is empty")
+        if "\x00" in path:
+            raise PathRefused(path, "it contains a NUL byte")
+        if not os.path.isabs(path):
+            return resolve_inside(self.root, path)
+        normal = os.path.normpath(path)
+        for base in (self.root, self.project):
+            for form in (str(base), os.path.realpath(base)):
+                if normal == form or normal.startswith(form.rstrip(os.sep) + os.sep):
+                    return resolve_inside(self.root, os.path.relpath(normal, form), shown=path)
+        raise PathRefused(path, f"it is outside the project root {self.project}")
+
+    def rel(self, path: str) -> str:
+        """Posix path relative to the root ("." for the root itself)."""
+        return Path(os.path.relpath(self.resolve(path), self.root)).as_posix()
+
+    # -- content -------------------------------------------------------------------------------
+
+    def read_text(self, rel: str) -> str:
+        """A staged file's exact text (UTF-8; raises FileNotFoundError / UnicodeDecodeError)."""
+        key = self.rel(rel)
+        text = read_text_file(self.root / key)
+        if text is None:
+            raise FileNotFoundError(f"no such file in the project: {key}")
+        self._base.setdefault(key, text)
+        return text
+
+    def write_text(self, rel: str, text: str) -> None:
+        """Write a staged file atomically, so a hard-linked project file is never touched."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, not {type(text).__name__}")
+        key = self.rel(rel)
+        if key == "." or (self.root / key).is_dir():
+            raise IsADirectoryError(f"{key} is a directory")
+        self._capture(key)
+        self._put(key, text)
+        self._written.add(key)
+
+    def remove(self, rel: str) -> None:
+        """Delete a staged file (used to lay a deletion from an overlay or a clone)."""
+        key = self.rel(rel)
+        self._capture(key)
+        self._put(key, None)
+        self._written.add(key)
+
+    def _capture(self, key: str) -> None:
+        if key not in self._base:
+            self._base[key] = read_text_file(self.root / key)
+
+    def _put(self, key: str, text: str | None) -> None:
+        target = self.root / key
+        if text is None:
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(target, text)
+
+    # -- what changed --------------------------------------------------------------------------
+
+    def changes(self) -> list[FileChange]:
+        """Written files whose text differs from their base, sorted by path.
+
+        `before` is the file's text when the stage first touched it (the project's text, or the
+        overlay's when one was laid), so task N+1's change holds only its own edits.
+        """
+        out: list[FileChange] = []
+        for key in sorted(self._written):
+            after = read_text_file(self.root / key)
+            before = self._base.get(key)
+            if after != before:
+                out.append(FileChange(key, before, after))
+        return out
+
+    def diff(self) -> str:
+        """Unified diff (a/… b/… headers) from the base to the stage, for every change."""
+        return "".join(unified_diff(c.path, c.before, c.after) for c in self.changes())
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def clone(self, name: str) -> Stage:
+        """A new stage (in the same stages folder) starting from this one's state."""
+        other = Stage.create(self.project, self.root.parent, name, self._overlay)
+        for key in sorted(self._written):
+            other._base[key] = self._base.get(key)
+            other._put(key, read_text_file(self.root / key))
+            other._written.add(key)
+        return other
+
+    def reset(self) -> None:
+        """Undo every write: back to the project's state (with the overlay, if any).
+
+        Files that validators created are left alone; only what the stage wrote is restored.
+        """
+        for key in sorted(self._written):
+            self._put(key, self._base.get(key))
+        self._written.clear()
+
+    def discard(self) -> None:
+        """Delete the staged copy; the project's files (linked or not) are untouched."""
+        _remove_tree(self.root)
+        self._written.clear()
