@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from gearshift.edits.workspace import FileChange, PathRefused, Stage
 
 
@@ -279,9 +278,7 @@ def test_reset_returns_to_the_base(project: Path, stage: Stage) -> None:
     assert not (stage.root / "pkg/new.py").exists()
 
 
-def test_discard_removes_the_stage_but_not_linked_dependencies(
-    project: Path, stage: Stage
-) -> None:
+def test_discard_removes_the_stage_but_not_linked_dependencies(project: Path, stage: Stage) -> None:
     stage.discard()
     assert not stage.root.exists()
     assert (project / "node_modules/lib/index.js").read_text() == "module.exports = 1\n"
