@@ -1,0 +1,262 @@
+"""Run checks as subprocesses in a workdir, stream their output as events, judge the result.
+
+Each check gets its own session (`start_new_session=True`), so its process group holds every
+process it spawns — pytest workers, a dev server a test forgot to stop, vitest's pool. A timeout,
+a cancellation, or simply the check's main process exiting ends with SIGKILL to that whole group:
+nothing a validator started outlives the run. Checks run concurrently, as many at a time as the
+machine has cores; tool output goes to the UI line by line as it arrives, and machine-readable
+reports are written to a temp folder outside the workdir so the staged diff stays clean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import re
+import shutil
+import signal
+import tempfile
+import time
+from collections import deque
+from pathlib import Path
+
+from gearshift.events import (
+    CheckFinished,
+    EventSink,
+    ValidationFinished,
+    ValidationLine,
+    ValidationStarted,
+)
+from gearshift.validation.checks import CheckSpec, python_test_files, setup_error
+from gearshift.validation.findings import CheckResult, Finding, ValidationResult
+from gearshift.validation.gate import judge
+from gearshift.validation.parsers import PARSERS, scrub, strip_ansi
+
+TAIL_LINES = 40
+EVENT_LINE_MAX = 1000  # a minified JSON report on one line must not flood the UI
+_STDOUT_MAX = 32 * 1024 * 1024
+_LINE_KEEP = 4 * EVENT_LINE_MAX
+_SAFE = re.compile(r"[^\w.-]")
+_DRAIN_S = 5.0  # how long to wait for pipes after the group is dead (a setsid'd escapee)
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _env(spec: CheckSpec) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("FORCE_COLOR", None)
+    env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", NO_COLOR="1")
+    env.update(dict(spec.env))
+    return env
+
+
+@dataclasses.dataclass
+class _Output:
+    """What a check printed: all of stdout (for parsers) and the last lines of both streams."""
+
+    stdout: bytearray = dataclasses.field(default_factory=bytearray)
+    tail: deque[str] = dataclasses.field(default_factory=lambda: deque(maxlen=TAIL_LINES))
+
+
+async def _pump(
+    stream: asyncio.StreamReader, out: _Output, keep: bool, emit: EventSink, run_id: str,
+    check: str,
+) -> None:
+    """Forward each line as it arrives. Reads chunks, not readline(), so a line longer than
+    asyncio's buffer limit cannot stall the check; only a line's head is kept for display."""
+    pending = bytearray()
+
+    def flush() -> None:
+        line = strip_ansi(pending.decode("utf-8", "replace").rstrip("\r"))
+        pending.clear()
+        out.tail.append(line[:EVENT_LINE_MAX])
+        emit(ValidationLine(run_id=run_id, check=check, line=line[:EVENT_LINE_MAX]))
+
+    while True:
+        chunk = await stream.read(65536)
+        if not chunk:
+            if pending:
+                flush()
+            return
+        if keep and len(out.stdout) < _STDOUT_MAX:
+            out.stdout.extend(chunk)
+        first, *rest = chunk.split(b"\n")
+        pending.extend(first[: max(_LINE_KEEP - len(pending), 0)])
+        for part in rest:
+            flush()
+            pending.extend(part[:_LINE_KEEP])
+
+
+async def _exited(proc: asyncio.subprocess.Process) -> int:
+    """The main process's exit status, as soon as it exits. `proc.wait()` would also wait for
+    its pipes to close, which a background child still holding them can delay forever; the
+    returncode is set by the child watcher the moment the process exits, so poll it."""
+    while proc.returncode is None:  # noqa: ASYNC110 - no public event for "exited, pipes open"
+        await asyncio.sleep(0.02)
+    return proc.returncode
+
+
+def _interpret(
+    spec: CheckSpec, workdir: Path, exit_code: int | None, timed_out: bool, text: str,
+    tail: str,
+) -> tuple[bool, list[Finding], str]:
+    """(passed, findings, setup error) for a finished check."""
+    if spec.module and exit_code not in (0, None) and f"No module named {spec.module}" in tail:
+        return False, [], (f"{spec.module} is not installed for {spec.python}: run "
+                           f"`{spec.python} -m pip install {spec.module}`")
+    passed = exit_code == 0 and not timed_out
+    if spec.parser == "pytest" and exit_code == 5 and not timed_out:
+        # "No tests collected" passes only in a project that has no test files at all:
+        # if it has some, the tests were lost (renamed, broken, deselected) and that fails.
+        found = next(python_test_files(workdir), None)
+        if found is None:
+            return True, [], ""
+        message = f"pytest collected no tests although the project has test files ({found}, …)"
+        return False, [Finding(spec.name, spec.kind, None, None, None, "no-tests-collected",
+                               message, scrub(tail, workdir))], ""
+    if passed:
+        return True, [], ""
+    try:
+        parsed = PARSERS[spec.parser](text, workdir)
+    except Exception:  # a report we cannot read must fall back, never pass
+        parsed = []
+    findings = [dataclasses.replace(f, check=spec.name, kind=spec.kind) for f in parsed]
+    if timed_out:
+        findings.append(Finding(spec.name, spec.kind, None, None, None, "timeout",
+                                f"{spec.name} did not finish within {spec.timeout_s:g} s and was "
+                                "stopped", scrub(tail, workdir)))
+    elif not findings:
+        last = next((ln.strip() for ln in reversed(tail.splitlines()) if ln.strip()), "")
+        message = f"{spec.name} exited with status {exit_code}" + (f": {last}" if last else "")
+        findings.append(Finding(spec.name, spec.kind, None, None, None, f"exit-{exit_code}",
+                                scrub(message, workdir), scrub(tail, workdir)))
+    return False, findings, ""
+
+
+async def _start(
+    cmd: list[str] | str, workdir: Path, env: dict[str, str]
+) -> asyncio.subprocess.Process:
+    common = dict(cwd=workdir, env=env, stdin=asyncio.subprocess.DEVNULL,
+                  stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                  start_new_session=True)
+    if isinstance(cmd, str):
+        return await asyncio.create_subprocess_shell(cmd, **common)  # type: ignore[arg-type]
+    return await asyncio.create_subprocess_exec(*cmd, **common)  # type: ignore[arg-type]
+
+
+async def _execute(
+    spec: CheckSpec, cmd: list[str] | str, workdir: Path, tmp_dir: Path, emit: EventSink,
+    run_id: str,
+) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        proc = await _start(cmd, workdir, _env(spec))
+    except OSError as exc:
+        return CheckResult(spec.name, spec.kind, False, [], None, 0.0,
+                           error=f"{spec.name} could not be started: {exc}")
+    out = _Output()
+    assert proc.stdout is not None and proc.stderr is not None
+    pumps = [
+        asyncio.create_task(_pump(proc.stdout, out, True, emit, run_id, spec.name)),
+        asyncio.create_task(_pump(proc.stderr, out, False, emit, run_id, spec.name)),
+    ]
+    timed_out = False
+    try:
+        try:
+            await asyncio.wait_for(_exited(proc), spec.timeout_s)
+        except TimeoutError:
+            timed_out = True
+    except BaseException:  # cancelled: kill everything, reap, and let the cancellation go on
+        _kill_group(proc.pid)
+        for p in pumps:
+            p.cancel()
+        await proc.wait()
+        raise
+    _kill_group(proc.pid)  # the timed-out check, or whatever it left running in its group
+    exit_code = await proc.wait()
+    _done, stuck = await asyncio.wait(pumps, timeout=_DRAIN_S)
+    for p in stuck:
+        p.cancel()
+    duration_ms = (time.perf_counter() - started) * 1000
+    text = out.stdout.decode("utf-8", "replace")
+    if spec.report:
+        report = tmp_dir / spec.report
+        text = report.read_text("utf-8", "replace") if report.is_file() else ""
+    tail = "\n".join(out.tail)
+    passed, findings, error = _interpret(spec, workdir, exit_code, timed_out, text, tail)
+    return CheckResult(spec.name, spec.kind, passed, findings, exit_code, duration_ms,
+                       timed_out=timed_out, error=error, output_tail=tail)
+
+
+async def _run_check(
+    spec: CheckSpec, index: int, workdir: Path, tmp_root: Path, emit: EventSink, run_id: str,
+    changed: list[str] | None, limit: asyncio.Semaphore, project: Path | None,
+) -> CheckResult:
+    error = setup_error(spec, workdir, project)
+    if error:
+        result = CheckResult(spec.name, spec.kind, False, [], None, 0.0, error=error)
+    else:
+        async with limit:
+            tmp_dir = tmp_root / f"{index}-{_SAFE.sub('_', spec.name)}"
+            tmp_dir.mkdir()
+            cmd = spec.command(workdir, tmp_dir, changed)
+            if cmd is None:
+                result = CheckResult(spec.name, spec.kind, True, [], None, 0.0,
+                                     output_tail="skipped: no changed file is one it checks")
+            else:
+                result = await _execute(spec, cmd, workdir, tmp_dir, emit, run_id)
+    emit(CheckFinished(run_id=run_id, check=result.name, kind=result.kind, passed=result.passed,
+                       findings=[f.to_dict() for f in result.findings],
+                       duration_ms=result.duration_ms, exit_code=result.exit_code,
+                       timed_out=result.timed_out, error=result.error))
+    return result
+
+
+async def run_validation(
+    specs: list[CheckSpec],
+    workdir: Path,
+    emit: EventSink,
+    *,
+    run_id: str,
+    task_id: str | None,
+    reason: str = "attempt",
+    changed: list[str] | None = None,
+    project: Path | None = None,
+) -> ValidationResult:
+    """Run `specs` in `workdir` and judge them. `changed` (paths relative to the workdir) lets
+    the cheap checks look at those files only; test runners always run whole. `project` is the
+    folder named in setup messages (defaults to `workdir`). Cancelling the awaiting task kills
+    every check's process group, emits ValidationFinished(outcome="cancelled"), and re-raises.
+    """
+    workdir = Path(workdir)
+    emit(ValidationStarted(run_id=run_id, task_id=task_id, checks=[s.name for s in specs],
+                           reason=reason))
+    limit = asyncio.Semaphore(max(1, os.cpu_count() or 1))
+    tmp_root = Path(tempfile.mkdtemp(prefix="gearshift-validate-"))
+    tasks = [
+        asyncio.create_task(
+            _run_check(spec, i, workdir, tmp_root, emit, run_id, changed, limit, project)
+        )
+        for i, spec in enumerate(specs)
+    ]
+    try:
+        checks = list(await asyncio.gather(*tasks))
+    except asyncio.CancelledError:
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.wait(tasks)  # each has killed and reaped its process group
+        emit(ValidationFinished(run_id=run_id, task_id=task_id, outcome="cancelled",
+                                findings=[], reason=reason))
+        raise
+    finally:
+        shutil.rmtree(tmp_root, ignore_errors=True)
+    result = ValidationResult(run_id, judge(checks), checks)
+    emit(ValidationFinished(run_id=run_id, task_id=task_id, outcome=result.outcome,
+                            findings=[f.to_dict() for f in result.findings], reason=reason))
+    return result
