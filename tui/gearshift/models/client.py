@@ -1,0 +1,461 @@
+"""The one door to the model: a streamed Messages API call, measured, priced, or a clear fault.
+
+Everything goes through the official SDK (`AsyncAnthropic().messages.stream`), whether the bytes
+come from the API, from a compatible gateway at ANTHROPIC_BASE_URL, or from a recording on disk
+(replay.py plugs a transport under the same SDK). The SDK already retries 429/5xx and connection
+failures before a stream starts; once it has started nothing is retried, and this module's job
+is to make sure a broken stream (an `error` event, a cut connection, an end without
+`message_stop`) is reported as a `CallFault` and never passed on as a finished answer.
+
+`anthropic` is imported lazily: it takes most of a second, and commands that call no model
+(report, init, --help) should not pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from gearshift.config import ModelSpec
+from gearshift.models.pricing import Usage, cost
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
+
+HEADER_TASK = "x-gearshift-task"
+HEADER_ATTEMPT = "x-gearshift-attempt"
+HEADER_TURN = "x-gearshift-turn"
+MODES = ("live", "replay", "record")
+FAULT_KINDS = (
+    "api_error",
+    "stream_error",
+    "connection_cut",
+    "truncated",
+    "connection",
+    "auth",
+    "replay_missing",
+    "replay_mismatch",
+)
+REPLAY_BASE_URL = "http://replay.gearshift.invalid"
+NO_KEY_MESSAGE = (
+    "no API key: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) to call the model, "
+    "or answer from recorded calls with --replay DIR"
+)
+
+
+class CallFault(Exception):
+    """A model call that did not produce a finished answer.
+
+    `usage` holds what was billed before the fault when the stream got as far as `message_start`
+    (the input, cache and first output tokens), else zero; `cost` prices it.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        usage: Usage | None = None,
+        *,
+        cost: Decimal = Decimal(0),
+        status: int | None = None,
+        error_type: str | None = None,
+        request_id: str | None = None,
+        latency_ms: float | None = None,
+    ) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}")
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.usage = usage or Usage()
+        self.cost = cost
+        self.status = status
+        self.error_type = error_type
+        self.request_id = request_id
+        self.latency_ms = latency_ms
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """One call. `system` is the stable prefix (system prompt, then context files) as text blocks;
+    the cache breakpoint goes on its last block so later turns of the task read it from cache."""
+
+    task_id: str
+    attempt: int
+    turn: int
+    model: ModelSpec
+    system: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]]
+    max_tokens: int
+    cache_ttl: str = "5m"
+    tool_choice: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.cache_ttl not in ("5m", "1h"):
+            raise ValueError(f'cache_ttl must be "5m" or "1h", got {self.cache_ttl!r}')
+        if not self.task_id:
+            raise ValueError("task_id must not be empty")
+        if self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be positive, got {self.max_tokens}")
+
+    def headers(self) -> dict[str, str]:
+        """Identify the call for recordings independently of the prompt's wording."""
+        return {
+            HEADER_TASK: quote(self.task_id, safe=""),
+            HEADER_ATTEMPT: str(self.attempt),
+            HEADER_TURN: str(self.turn),
+        }
+
+    def params(self) -> dict[str, Any]:
+        """Keyword arguments for `messages.stream`."""
+        system = [dict(block) for block in self.system]
+        if system:
+            system[-1]["cache_control"] = {"type": "ephemeral", "ttl": self.cache_ttl}
+        params: dict[str, Any] = {
+            "model": self.model.id,
+            "max_tokens": self.max_tokens,
+            "messages": self.messages,
+            "extra_headers": self.headers(),
+        }
+        if system:
+            params["system"] = system
+        if self.tools:
+            params["tools"] = self.tools
+        if self.tool_choice is not None:
+            params["tool_choice"] = self.tool_choice
+        if self.model.effort:
+            params["output_config"] = {"effort": self.model.effort}
+        return params
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """A finished answer: `content` is ready to append as the assistant turn."""
+
+    model_id: str
+    content: list[dict[str, Any]]
+    text: str
+    tool_uses: list[dict[str, Any]]
+    stop_reason: str
+    usage: Usage
+    cost: Decimal
+    ttft_ms: float | None
+    latency_ms: float
+    request_id: str | None
+
+
+class ModelGateway:
+    """Streams calls live, records them, or replays them — always through the real SDK.
+
+    Credentials are taken only as given (`from_environment` reads the environment): a live
+    gateway without any fails each call with kind "auth" instead of reaching for profile files.
+    `base_url=None` lets the SDK read ANTHROPIC_BASE_URL.
+    """
+
+    def __init__(
+        self,
+        *,
+        mode: str = "live",
+        api_key: str | None = None,
+        base_url: str | None = None,
+        recordings: Path | None = None,
+        replay_speed: float = 1.0,
+        max_retries: int = 2,
+        timeout_s: float = 600.0,
+        auth_token: str | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if max_retries < 0 or timeout_s <= 0:
+            raise ValueError("max_retries must be ≥ 0 and timeout_s positive")
+        if mode in ("replay", "record") and recordings is None:
+            raise ValueError(f"{mode} mode needs a recordings folder")
+        self.mode = mode
+        self.recordings = Path(recordings) if recordings is not None else None
+        self.scripted = False
+        self._api_key = api_key or None
+        self._auth_token = auth_token or None
+        self._base_url = base_url
+        self._max_retries = max_retries
+        self._timeout_s = timeout_s
+        self._replay_speed = replay_speed
+        self._sdk: AsyncAnthropic | None = None
+        if mode == "replay":
+            from gearshift.models.replay import folder_is_scripted
+
+            assert self.recordings is not None
+            if not self.recordings.is_dir():
+                raise ValueError(f"replay folder {self.recordings} does not exist")
+            if replay_speed < 0:
+                raise ValueError(f"replay speed must be ≥ 0 (0 = instant), got {replay_speed}")
+            self.scripted = folder_is_scripted(self.recordings)
+        elif mode == "record":
+            if not self.has_credentials:
+                raise ValueError(f"recording needs a real API key; {NO_KEY_MESSAGE}")
+            assert self.recordings is not None
+            self.recordings.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def from_environment(
+        cls,
+        *,
+        record_dir: Path | None = None,
+        replay_dir: Path | None = None,
+        default_recordings: Path | None = None,
+        replay_speed: float = 1.0,
+    ) -> ModelGateway:
+        """The gateway the command line asked for.
+
+        --replay DIR → replay; --record DIR → record (needs a key, else ValueError); a key in
+        ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN → live; no key but `default_recordings` holding
+        recordings → replay; otherwise a live gateway whose calls fail with kind "auth".
+        """
+        if record_dir is not None and replay_dir is not None:
+            raise ValueError("--record and --replay cannot be used together")
+        key = os.environ.get("ANTHROPIC_API_KEY") or None
+        token = os.environ.get("ANTHROPIC_AUTH_TOKEN") or None
+        base_url = os.environ.get("ANTHROPIC_BASE_URL") or None
+        if replay_dir is not None:
+            return cls(mode="replay", recordings=replay_dir, replay_speed=replay_speed)
+        if record_dir is not None:
+            if key is None and token is None:
+                raise ValueError(f"--record needs a real API key; {NO_KEY_MESSAGE}")
+            return cls(
+                mode="record",
+                api_key=key,
+                auth_token=token,
+                base_url=base_url,
+                recordings=record_dir,
+            )
+        if key is not None or token is not None:
+            return cls(mode="live", api_key=key, auth_token=token, base_url=base_url)
+        if default_recordings is not None:
+            from gearshift.models.replay import has_recordings
+
+            if has_recordings(default_recordings):
+                return cls(mode="replay", recordings=default_recordings, replay_speed=replay_speed)
+        return cls(mode="live", base_url=base_url)
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.mode == "replay" or self._api_key is not None or self._auth_token is not None
+
+    def _client(self) -> AsyncAnthropic:
+        if self._sdk is not None:
+            return self._sdk
+        import anthropic
+        import httpx2
+
+        timeout = httpx2.Timeout(self._timeout_s, connect=min(5.0, self._timeout_s))
+        if self.mode == "replay":
+            from gearshift.models.replay import replay_transport
+
+            assert self.recordings is not None
+            transport = replay_transport(self.recordings, speed=self._replay_speed)
+            self._sdk = anthropic.AsyncAnthropic(
+                api_key="replay-needs-no-key",
+                base_url=REPLAY_BASE_URL,
+                max_retries=0,
+                timeout=timeout,
+                http_client=anthropic.DefaultAsyncHttpxClient(transport=transport),
+            )
+            return self._sdk
+        options: dict[str, Any] = {}
+        if self.mode == "record":
+            from gearshift.models.replay import RecordingTransport
+
+            assert self.recordings is not None
+            recorder = RecordingTransport(self.recordings, httpx2.AsyncHTTPTransport())
+            options["http_client"] = anthropic.DefaultAsyncHttpxClient(transport=recorder)
+            # Recorded bytes are replayed as they are: keep them free of content encoding.
+            options["default_headers"] = {"accept-encoding": "identity"}
+        self._sdk = anthropic.AsyncAnthropic(
+            api_key=self._api_key,
+            auth_token=self._auth_token if self._api_key is None else None,
+            base_url=self._base_url,
+            max_retries=self._max_retries,
+            timeout=timeout,
+            **options,
+        )
+        return self._sdk
+
+    async def stream(
+        self, req: CallRequest, on_text: Callable[[str], None] | None = None
+    ) -> CallResult:
+        """Make one streamed call; `on_text` gets each text delta as it arrives.
+
+        Returns only a finished answer (a `message_stop` and a stop_reason); raises `CallFault`
+        for everything else.
+        """
+        if not self.has_credentials:
+            raise CallFault("auth", NO_KEY_MESSAGE)
+        client = self._client()
+        import anthropic
+        import httpx2
+
+        call = _CallState(req, time.perf_counter())
+        try:
+            async with client.messages.stream(**req.params()) as stream:
+                call.request_id = stream.request_id
+                async for event in stream:
+                    call.observe(event, on_text)
+                if call.started_usage is None or not call.stopped:
+                    raise call.fault("truncated", _truncated_words(call))
+                message = await stream.get_final_message()
+        except CallFault:
+            raise
+        except anthropic.APIStatusError as err:
+            raise call.status_fault(err) from err
+        except anthropic.APIConnectionError as err:
+            if isinstance(err.__cause__, CallFault):  # raised by the replay transport
+                cause = err.__cause__
+                raise call.fault(cause.kind, cause.message) from None
+            raise call.connection_fault(err, self._base_url) from err
+        except httpx2.HTTPError as err:
+            raise call.fault(
+                "connection_cut",
+                f"{req.model.id}: the connection was cut while the answer was streaming "
+                f"({type(err).__name__}: {err}); the partial answer was discarded",
+            ) from err
+        except json.JSONDecodeError as err:
+            raise call.fault(
+                "stream_error", f"{req.model.id}: the stream held unreadable event data ({err})"
+            ) from err
+        if message.stop_reason is None:
+            raise call.fault("truncated", _truncated_words(call))
+        return call.result(message)
+
+    async def aclose(self) -> None:
+        if self._sdk is not None:
+            await self._sdk.close()
+            self._sdk = None
+
+
+class _CallState:
+    """What one call has seen so far: enough to build its result or to describe its fault."""
+
+    def __init__(self, req: CallRequest, started: float) -> None:
+        self.req = req
+        self.started = started
+        self.ttft_ms: float | None = None
+        self.started_usage: Any = None
+        self.stopped = False
+        self.text_chars = 0
+        self.request_id: str | None = None
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000.0
+
+    def observe(self, event: Any, on_text: Callable[[str], None] | None) -> None:
+        if event.type == "message_start":
+            self.started_usage = event.message.usage
+        elif event.type == "content_block_delta":
+            # Any generated token counts as the first one: text, tool input JSON or thinking.
+            if self.ttft_ms is None:
+                self.ttft_ms = self.elapsed_ms()
+            if event.delta.type == "text_delta":
+                self.text_chars += len(event.delta.text)
+                if on_text is not None:
+                    on_text(event.delta.text)
+        elif event.type == "message_stop":
+            self.stopped = True
+
+    def billed(self) -> Usage:
+        if self.started_usage is None:
+            return Usage()
+        return Usage.from_api(self.started_usage, default_ttl=self.req.cache_ttl)
+
+    def fault(self, kind: str, message: str, **extra: Any) -> CallFault:
+        usage = self.billed()
+        return CallFault(
+            kind,
+            message,
+            usage,
+            cost=cost(self.req.model, usage),
+            request_id=extra.pop("request_id", self.request_id),
+            latency_ms=self.elapsed_ms(),
+            **extra,
+        )
+
+    def status_fault(self, err: Any) -> CallFault:
+        model = self.req.model.id
+        what = f"{err.type or 'error'}: {err.api_message or err.message}"
+        if err.status_code == 200:
+            # An `error` event inside a 200 stream: the SDK raises it with the stream's status.
+            words = (
+                f"{model}: the API sent an error event mid-stream ({what}) after "
+                f"{self.text_chars} characters of text; the partial answer was discarded"
+            )
+            return self.fault(
+                "stream_error", words, status=200, error_type=err.type, request_id=err.request_id
+            )
+        tries = _tries(err)
+        after = f" after {tries} tries" if tries > 1 else ""
+        words = f"{model}: HTTP {err.status_code} {what}{after}"
+        if err.request_id:
+            words += f" (request {err.request_id})"
+        return self.fault(
+            "api_error",
+            words,
+            status=err.status_code,
+            error_type=err.type,
+            request_id=err.request_id,
+        )
+
+    def connection_fault(self, err: Exception, base_url: str | None) -> CallFault:
+        import anthropic
+
+        where = base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+        cause = f" ({type(err.__cause__).__name__}: {err.__cause__})" if err.__cause__ else ""
+        if isinstance(err, anthropic.APITimeoutError):
+            words = f"{self.req.model.id}: the request to {where} timed out{cause}"
+        else:
+            words = f"{self.req.model.id}: could not reach the API at {where}{cause}"
+        return self.fault("connection", words)
+
+    def result(self, message: Any) -> CallResult:
+        content = [block.to_dict(mode="json", exclude_none=True) for block in message.content]
+        usage = Usage.from_api(message.usage, default_ttl=self.req.cache_ttl)
+        return CallResult(
+            model_id=message.model or self.req.model.id,
+            content=content,
+            text="".join(b["text"] for b in content if b.get("type") == "text"),
+            tool_uses=[
+                {"id": b["id"], "name": b["name"], "input": b["input"]}
+                for b in content
+                if b.get("type") == "tool_use"
+            ],
+            stop_reason=message.stop_reason,
+            usage=usage,
+            cost=cost(self.req.model, usage),
+            ttft_ms=self.ttft_ms,
+            latency_ms=self.elapsed_ms(),
+            request_id=self.request_id,
+        )
+
+
+def _tries(err: Any) -> int:
+    """How many requests the SDK made (it sends its retry count on each one)."""
+    try:
+        return int(err.response.request.headers.get("x-stainless-retry-count", "0")) + 1
+    except (AttributeError, RuntimeError, ValueError):
+        return 1
+
+
+def _truncated_words(call: _CallState) -> str:
+    got = "before message_start" if call.started_usage is None else "without message_stop"
+    return (
+        f"{call.req.model.id}: the stream ended {got} (no stop_reason) after "
+        f"{call.text_chars} characters of text; the partial answer was discarded"
+    )
