@@ -237,7 +237,7 @@ def replay_transport(
                 f"{request.url.path}",
             )
         task_id, attempt, turn = key
-        rec = load_recording(root, task_id, attempt, turn)
+        rec = await asyncio.to_thread(load_recording, root, task_id, attempt, turn)
         wanted = _request_model(request)
         if wanted != rec.model:
             raise CallFault(
@@ -278,7 +278,7 @@ class _TeeStream(httpx2.AsyncByteStream):
             self._chunks.append(((self._clock() - self._started) * 1000.0, data))
             yield data
         # Only a body read to its end is saved: a cut stream must not become a clean recording.
-        self._on_complete(self._chunks)
+        await asyncio.to_thread(self._on_complete, self._chunks)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
