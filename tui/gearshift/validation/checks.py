@@ -256,16 +256,16 @@ def setup_error(spec: CheckSpec, workdir: Path, project: Path | None = None) -> 
     """
     where = project or workdir
     if spec.python and not _interpreter_found(spec.python):
-        return (f"{spec.name}: the Python interpreter {spec.python} does not exist: create the "
-                f"project's .venv or set validation.python")
+        return (f"the Python interpreter {spec.python} does not exist: create the project's "
+                f".venv or set validation.python")
     if not spec.node_bins:
         return ""
     if shutil.which("node") is None:
-        return f"{spec.name}: node is not on PATH: install Node.js to run this check"
+        return "node is not on PATH: install Node.js to run the JavaScript checks"
     if not (workdir / "node_modules").is_dir():
         if project is not None and (project / "node_modules").is_dir():
-            return (f"{spec.name}: node_modules is missing in the staged copy {workdir} although "
-                    f"{project} has one: the staged copy must link it")
+            return (f"node_modules is missing in the staged copy {workdir} although {project} "
+                    "has one: the staged copy must link it")
         return (f"node_modules is missing in {where}: run `{_install_command(where)}` in that "
                 f"folder")
     for binary in spec.node_bins:

@@ -122,7 +122,8 @@ def _interpret(
     if passed:
         return True, [], ""
     try:
-        parsed = PARSERS[spec.parser](text, workdir)
+        # A timed-out command's output lines are not findings; its tail goes with the timeout.
+        parsed = [] if timed_out and spec.parser == "lines" else PARSERS[spec.parser](text, workdir)
     except Exception:  # a report we cannot read must fall back, never pass
         parsed = []
     findings = [dataclasses.replace(f, check=spec.name, kind=spec.kind) for f in parsed]

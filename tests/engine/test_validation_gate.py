@@ -1,0 +1,154 @@
+"""The gate's judgements: outcome table, setup problems, pre-existing marking, new findings,
+failure signatures and the rendering the model is shown."""
+
+from __future__ import annotations
+
+import pytest
+from gearshift.validation.findings import CheckResult, Finding, ValidationResult, normalise_message
+from gearshift.validation.gate import (
+    failure_signature,
+    judge,
+    mark_preexisting,
+    new_findings,
+    render_findings,
+    setup_problem,
+)
+
+
+def finding(check="ruff", kind="syntax", file="src/a.py", line=1, code="F401",
+            message="`os` imported but unused", raw="") -> Finding:
+    return Finding(check, kind, file, line, 1, code, message, raw or f"{file}:{line}: {message}")
+
+
+def check(name, kind, passed, findings=(), error="") -> CheckResult:
+    return CheckResult(name, kind, passed, list(findings), None if error else int(not passed),
+                       1.0, error=error)
+
+
+S_OK, S_BAD = check("ruff", "syntax", True), check("ruff", "syntax", False, [finding()])
+L_OK = check("pytest", "logic", True)
+L_BAD = check("pytest", "logic", False, [finding("pytest", "logic", "tests/t.py", 3,
+                                                 "tests/t.py::test_x", "assert 1 == 2")])
+SETUP = check("vitest_run", "logic", False, error="node_modules is missing in /p: run `npm ci`")
+
+
+@pytest.mark.parametrize(
+    ("checks", "outcome"),
+    [
+        ([], "pass"),
+        ([S_OK, L_OK], "pass"),
+        ([S_BAD, L_OK], "fail-syntax"),
+        ([S_BAD, L_BAD], "fail-syntax"),  # tests of code that does not lint say little
+        ([L_BAD, S_BAD], "fail-syntax"),
+        ([S_OK, L_BAD], "fail-logic"),
+        ([S_OK, L_OK, SETUP], "pass"),  # not the model's failure; see setup_problem
+        ([S_OK, L_BAD, SETUP], "fail-logic"),
+    ],
+)
+def test_judge_table(checks, outcome):
+    assert judge(checks) == outcome
+
+
+def test_setup_problem_is_reported_apart_and_once():
+    assert setup_problem([S_OK, L_BAD]) is None
+    twice = check("typescript_compile", "syntax", False, error=SETUP.error)
+    other = check("ruff", "syntax", False, error="ruff is not installed for py")
+    assert setup_problem([SETUP, twice, other]) == f"{SETUP.error}\nruff is not installed for py"
+
+
+def test_key_survives_line_shifts_and_changed_numbers():
+    a = finding(line=3, message="assert 4 == 10 at 0x7f00aa")
+    b = finding(line=30, message="assert  5 == 10 at 0x7f11bb\nmore detail")
+    assert a.key() == b.key()
+    assert a.key() != finding(file="src/b.py").key()
+    assert a.key() != finding(code="F811").key()
+    assert normalise_message("line 12: x") == "line #: x"
+
+
+def test_mark_preexisting_flags_only_what_the_baseline_had_and_keeps_outcome():
+    old = finding(line=5)
+    baseline = ValidationResult("b", "fail-syntax", [check("ruff", "syntax", False, [old])])
+    again = finding(line=9)  # the same unused import, moved down by the edit
+    fresh = finding(code="F821", message="Undefined name `x`")
+    current = ValidationResult("c", "fail-syntax", [check("ruff", "syntax", False, [again, fresh])])
+    marked = mark_preexisting(current, baseline)
+    assert [f.preexisting for f in marked.findings] == [True, False]
+    assert marked.outcome == "fail-syntax"
+    assert marked.findings[0].line == 9
+    assert [f.preexisting for f in current.findings] == [False, False]  # input untouched
+
+
+def test_mark_preexisting_counts_occurrences():
+    baseline = ValidationResult("b", "fail-syntax", [check("ruff", "syntax", False, [finding()])])
+    current = ValidationResult(
+        "c", "fail-syntax", [check("ruff", "syntax", False, [finding(line=1), finding(line=2)])]
+    )
+    assert [f.preexisting for f in mark_preexisting(current, baseline).findings] == [True, False]
+
+
+def test_new_findings_since_previous_attempt():
+    a, b = finding(), finding(code="F821", message="Undefined name `y`")
+    prev = ValidationResult("1", "fail-syntax", [check("ruff", "syntax", False, [a])])
+    cur = ValidationResult("2", "fail-syntax", [check("ruff", "syntax", False, [a, b])])
+    assert new_findings(cur, prev) == [b]
+    assert new_findings(cur, None) == [a, b]
+    assert new_findings(prev, cur) == []
+
+
+def test_failure_signature():
+    logic = ValidationResult("r", "fail-logic", [S_OK, L_BAD])
+    assert failure_signature(logic) == "pytest: tests/t.py::test_x — assert 1 == 2"
+    syntax = ValidationResult("r", "fail-syntax", [S_BAD, L_BAD])
+    assert failure_signature(syntax) == "ruff: src/a.py:1 F401 — `os` imported but unused"
+    assert failure_signature(ValidationResult("r", "pass", [S_OK])) == ""
+    assert failure_signature(ValidationResult("r", "cancelled", [])) == "cancelled"
+
+
+def test_failure_signature_names_new_failures_first_and_counts_the_rest():
+    old = finding("pytest", "logic", "tests/t.py", 3, "tests/t.py::test_old", "boom")
+    old = Finding(**{**old.__dict__, "preexisting": True})
+    new = finding("pytest", "logic", "tests/t.py", 9, "tests/t.py::test_new", "assert 9 == 10")
+    result = ValidationResult("r", "fail-logic", [check("pytest", "logic", False, [old, new])])
+    assert failure_signature(result) == (
+        "pytest: tests/t.py::test_new — assert 9 == 10 (+1 more)"
+    )
+    assert failure_signature(result) == failure_signature(result)
+
+
+def test_render_groups_by_check_in_the_tools_words_and_labels_preexisting():
+    old = Finding("ruff", "syntax", "src/a.py", 1, 8, "F401", "m", "src/a.py:1:8: F401 m",
+                  preexisting=True)
+    new = Finding("mypy", "syntax", "src/b.py", 2, 1, "arg-type", "bad",
+                  "src/b.py:2: error: bad  [arg-type]")
+    text = render_findings([old, new])
+    assert text.index("## ruff") < text.index("## mypy")
+    assert "## ruff (syntax): 1 finding, 1 pre-existing" in text
+    assert "(pre-existing: this was already failing before the task)\nsrc/a.py:1:8: F401 m" in text
+    assert "src/b.py:2: error: bad  [arg-type]" in text
+    assert render_findings([]) == ""
+
+
+def test_render_truncates_with_a_note_and_respects_the_limit():
+    many = [finding(line=i, message=f"problem number {i} " + "x" * 80) for i in range(200)]
+    text = render_findings(many, limit_chars=2000)
+    assert len(text) <= 2000
+    assert text.rstrip().endswith("(200 in all)")
+    assert "more findings not shown" in text
+    huge = [finding(raw="y" * 10_000)]
+    cut = render_findings(huge, limit_chars=500)
+    assert len(cut) <= 500
+    assert "y" * 100 in cut
+
+
+def test_result_to_dict_is_json_friendly():
+    import json
+
+    result = ValidationResult("r", "fail-logic", [S_OK, L_BAD, SETUP])
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["outcome"] == "fail-logic"
+    assert data["findings"][0] == {
+        "check": "pytest", "kind": "logic", "file": "tests/t.py", "line": 3, "col": 1,
+        "code": "tests/t.py::test_x", "message": "assert 1 == 2", "preexisting": False,
+    }
+    assert data["setup_errors"] == [SETUP.error]
+    assert [c.name for c in result.setup_errors] == ["vitest_run"]
