@@ -125,18 +125,34 @@ async def test_record_then_replay_offline_gives_the_same_answer(
     assert sidecar["scripted"] is False and sidecar["recorded_at"]
 
 
-async def test_a_cut_stream_is_not_saved_as_a_recording(
-    server: MessagesServer, tmp_path: Path
+@pytest.mark.parametrize(
+    ("reply", "kind", "ending"),
+    [
+        (Reply.cut(), "connection_cut", "cut"),
+        (Reply.stream_error("overloaded_error", "Overloaded"), "stream_error", None),
+        (Reply.truncated(), "truncated", None),
+        (Reply.http_error(400, "invalid_request_error", "bad tools"), "api_error", None),
+    ],
+)
+async def test_recorded_faults_replay_as_the_same_faults(
+    server: MessagesServer, tmp_path: Path, reply: Reply, kind: str, ending: str | None
 ) -> None:
-    server.add(Reply.cut())
+    server.add(reply)
     recorder = ModelGateway(mode="record", api_key=SECRET, base_url=server.url, recordings=tmp_path)
     try:
-        with pytest.raises(CallFault) as info:
+        with pytest.raises(CallFault) as live:
             await recorder.stream(request())
     finally:
         await recorder.aclose()
-    assert info.value.kind == "connection_cut"
-    assert saved_files(tmp_path) == []
+    assert live.value.kind == kind
+    sidecar = json.loads(recording_paths(tmp_path, "t-1", 1, 1)[1].read_text())
+    if ending is not None:
+        assert sidecar["ending"] == ending
+    with pytest.raises(CallFault) as replayed:
+        await replay(tmp_path, request())
+    assert replayed.value.kind == kind
+    assert replayed.value.usage == live.value.usage
+    assert replayed.value.error_type == live.value.error_type
 
 
 async def test_missing_recording_is_reported_plainly(tmp_path: Path) -> None:

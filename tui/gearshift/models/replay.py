@@ -10,10 +10,12 @@ does not orphan a demo. Layout::
     <dir>/<task_id>/a<attempt>-t<turn>.sse  the body, byte for byte
     <dir>/<task_id>/a<attempt>-t<turn>.json {"model", "status", "content_type", "chunks":
                                              [[ms_since_request, byte_length], ...], "scripted",
-                                             "recorded_at", "request_id"}
+                                             "recorded_at", "request_id", and "ending": "cut" |
+                                             "closed" when the body did not end cleanly}
 
-The sidecar is written from an allow-list of fields: no request or response header other than
-the content type (and encoding) ever reaches the disk, so neither keys nor auth headers can.
+`<task_id>` is percent-encoded (see `task_dir_name`). The sidecar is written from an allow-list:
+no request header and no response header but content-type, content-encoding and request-id
+ever reaches the disk, so neither keys nor auth headers can.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ import httpx2
 from gearshift.models.client import HEADER_ATTEMPT, HEADER_TASK, HEADER_TURN, CallFault
 
 MANIFEST = "manifest.json"
+# How a recorded body ended: read to its end; cut by the network (replayed as a cut, so the
+# gateway sees the same `connection_cut`); or closed early by the reader (e.g. after an error
+# event — the recorded prefix then replays to the same point).
+ENDINGS = ("complete", "cut", "closed")
 Sleep = Callable[[float], Awaitable[Any]]
 
 
@@ -64,6 +70,7 @@ class Recording:
     chunks: list[tuple[float, bytes]]  # (ms since the request was sent, bytes)
     scripted: bool
     request_id: str | None
+    ending: str = "complete"
 
 
 def load_recording(root: Path, task_id: str, attempt: int, turn: int) -> Recording:
@@ -80,6 +87,9 @@ def load_recording(root: Path, task_id: str, attempt: int, turn: int) -> Recordi
         body = sse.read_bytes()
         marks = [(float(ms), int(n)) for ms, n in meta["chunks"]]
         model = str(meta["model"])
+        ending = str(meta.get("ending", "complete"))
+        if ending not in ENDINGS:
+            raise ValueError(f"unknown ending {ending!r}")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CallFault("replay_mismatch", f"recording {sidecar} is damaged: {exc}") from None
     if sum(n for _, n in marks) != len(body):
@@ -101,6 +111,7 @@ def load_recording(root: Path, task_id: str, attempt: int, turn: int) -> Recordi
         chunks=chunks,
         scripted=bool(meta.get("scripted", False)),
         request_id=meta.get("request_id"),
+        ending=ending,
     )
 
 
@@ -117,6 +128,7 @@ def save_recording(
     content_type: str = "text/event-stream",
     content_encoding: str | None = None,
     request_id: str | None = None,
+    ending: str = "complete",
 ) -> Path:
     """Write one recording (body first, sidecar last, each atomically); return the .sse path.
 
@@ -136,6 +148,10 @@ def save_recording(
     }
     if content_encoding:
         meta["content_encoding"] = content_encoding
+    if ending not in ENDINGS:
+        raise ValueError(f"ending must be one of {', '.join(ENDINGS)}, got {ending!r}")
+    if ending != "complete":
+        meta["ending"] = ending
     _write_atomic(sse, b"".join(data for _, data in chunks))
     _write_atomic(sidecar, (json.dumps(meta, indent=1) + "\n").encode())
     return sse
@@ -203,15 +219,17 @@ def is_instant(speed: float) -> bool:
 
 
 async def paced(
-    chunks: list[tuple[float, bytes]], speed: float, sleep: Sleep
+    chunks: list[tuple[float, bytes]], speed: float, sleep: Sleep, ending: str = "complete"
 ) -> AsyncIterator[bytes]:
-    """Yield chunks at their recorded times, scaled by 1/speed."""
+    """Yield chunks at their recorded times, scaled by 1/speed; end as the recording ended."""
     clock = 0.0
     for ms, data in chunks:
         if not is_instant(speed) and ms > clock:
             await sleep((ms - clock) / 1000.0 / speed)
         clock = max(clock, ms)
         yield data
+    if ending == "cut":
+        raise httpx2.RemoteProtocolError("the recorded connection was cut here")
 
 
 def replay_transport(
@@ -252,36 +270,52 @@ def replay_transport(
         }
         if rec.content_encoding:
             headers["content-encoding"] = rec.content_encoding
-        return httpx2.Response(rec.status, headers=headers, content=paced(rec.chunks, speed, sleep))
+        body = paced(rec.chunks, speed, sleep, rec.ending)
+        return httpx2.Response(rec.status, headers=headers, content=body)
 
     return httpx2.MockTransport(handler)
 
 
 class _TeeStream(httpx2.AsyncByteStream):
-    """Pass the body through untouched while noting each chunk and when it arrived."""
+    """Pass the body through untouched while noting each chunk, when it arrived, and how the
+    body ended — so a recorded fault replays as the same fault, not as a clean short answer."""
 
     def __init__(
         self,
         inner: httpx2.AsyncByteStream,
         started: float,
         clock: Callable[[], float],
-        on_complete: Callable[[list[tuple[float, bytes]]], None],
+        save: Callable[[list[tuple[float, bytes]], str], None],
     ) -> None:
         self._inner = inner
         self._started = started
         self._clock = clock
-        self._on_complete = on_complete
+        self._save = save
         self._chunks: list[tuple[float, bytes]] = []
+        self._ending = "closed"  # the reader stopped early (an error event, a cancelled call)
+        self._saved = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for data in self._inner:
-            self._chunks.append(((self._clock() - self._started) * 1000.0, data))
-            yield data
-        # Only a body read to its end is saved: a cut stream must not become a clean recording.
-        await asyncio.to_thread(self._on_complete, self._chunks)
+        try:
+            async for data in self._inner:
+                self._chunks.append(((self._clock() - self._started) * 1000.0, data))
+                yield data
+        except httpx2.TransportError:
+            self._ending = "cut"
+            raise
+        self._ending = "complete"
+        await self._finish()
+
+    async def _finish(self) -> None:
+        if not self._saved:
+            self._saved = True
+            await asyncio.to_thread(self._save, self._chunks, self._ending)
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        try:
+            await self._finish()
+        finally:
+            await self._inner.aclose()
 
 
 class RecordingTransport(httpx2.AsyncBaseTransport):
@@ -317,7 +351,7 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
             return response
         task_id, attempt, turn = key
 
-        def save(chunks: list[tuple[float, bytes]]) -> None:
+        def save(chunks: list[tuple[float, bytes]], ending: str) -> None:
             save_recording(
                 self.root,
                 task_id,
@@ -330,6 +364,7 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
                 content_type=response.headers.get("content-type", "text/event-stream"),
                 content_encoding=response.headers.get("content-encoding"),
                 request_id=response.headers.get("request-id"),
+                ending=ending,
             )
 
         return httpx2.Response(
