@@ -40,6 +40,10 @@ def test_resolve_keeps_config_order_and_mixes_builtins_with_commands(tmp_path: P
     assert specs[1].shell == "make docs" and specs[1].argv == ()
 
 
+def test_disabled_validation_resolves_to_no_checks(tmp_path: Path):
+    assert resolve_checks(config(tmp_path, enabled=False, checks=["ruff"]), tmp_path) == []
+
+
 def test_project_python_precedence(tmp_path: Path):
     assert project_python(config(tmp_path)) == sys.executable
     venv_python = tmp_path / ".venv" / "bin" / "python"
@@ -97,7 +101,7 @@ def test_changed_files_narrow_cheap_checks_only(tmp_path: Path):
     specs = {s.name: s for s in resolve_checks(
         config(tmp_path, checks=["python_compile", "ruff", "pytest", "eslint_strict"],
                python="/py"), tmp_path)}
-    changed = ["src/a.py", "src/deleted.py", "web.ts", "README.md"]
+    changed = [str(tmp_path / "src/a.py"), "src/deleted.py", "web.ts", "README.md"]
     assert specs["ruff"].command(tmp_path, Path("/r"), changed)[-1:] == ["src/a.py"]
     assert specs["python_compile"].command(tmp_path, Path("/r"), changed)[-1] == "src/a.py"
     assert specs["eslint_strict"].command(tmp_path, Path("/r"), changed)[-1] == "web.ts"

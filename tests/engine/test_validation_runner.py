@@ -147,6 +147,18 @@ async def test_syntax_error_wins_over_tests(tmp_path: Path):
     assert not by_check["pytest"].passed  # collection fails too, yet the outcome is syntax
 
 
+async def test_mypy_uses_the_project_config_and_reports_type_errors(tmp_path: Path):
+    root = make_project(tmp_path / "p", calc="def add(a: int, b: int) -> int:\n    return str(a)\n")
+    (root / "pyproject.toml").write_text("[tool.mypy]\nfiles = ['src']\n")
+    before = tree(root)
+    result, _ = await run(root, specs_for(root, ["mypy"]))
+    assert result.outcome == "fail-syntax"
+    (f,) = result.findings
+    assert (f.file, f.line, f.code) == ("src/pkg/calc.py", 2, "return-value")
+    assert f.raw.startswith("src/pkg/calc.py:2: error: Incompatible return value type")
+    assert tree(root) == before  # the cache went to the run's temp folder
+
+
 async def test_changed_files_narrow_compile_and_ruff(tmp_path: Path):
     root = make_project(tmp_path / "p")
     (root / "src" / "pkg" / "old.py").write_text("import os\n")  # an untouched lint problem

@@ -101,9 +101,9 @@ class CheckSpec:
         if changed is not None and self.narrow:
             targets = sorted(
                 {
-                    Path(c).as_posix()
-                    for c in changed
-                    if c.endswith(self.narrow) and (workdir / c).is_file()
+                    rel
+                    for rel in (_relative(c, workdir) for c in changed)
+                    if rel.endswith(self.narrow) and (workdir / rel).is_file()
                 }
             )
             if not targets:
@@ -116,6 +116,16 @@ class CheckSpec:
                 arg = arg.replace("{report}", str(tmp_dir / (self.report or "report")))
                 argv.append(arg.replace("{tmp}", str(tmp_dir)))
         return argv
+
+
+def _relative(path: str, workdir: Path) -> str:
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            return p.relative_to(workdir).as_posix()
+        except ValueError:
+            return p.as_posix()
+    return p.as_posix()
 
 
 def project_python(config: Config) -> str:
@@ -218,7 +228,10 @@ def _builtin(name: str, config: Config, workdir: Path, python: str) -> CheckSpec
 
 def resolve_checks(config: Config, workdir: Path) -> list[CheckSpec]:
     """config.validation.checks in order, each built for `workdir` (a built-in or a
-    `[validation.commands.NAME]`, which runs through the shell with its own kind and parser)."""
+    `[validation.commands.NAME]`, which runs through the shell with its own kind and parser).
+    None when `validation.enabled` is false."""
+    if not config.validation.enabled:
+        return []
     python = project_python(config)
     specs = []
     for name in config.validation.checks:

@@ -247,13 +247,14 @@ async def run_validation(
     ]
     try:
         checks = list(await asyncio.gather(*tasks))
-    except asyncio.CancelledError:
+    except BaseException as exc:  # gather leaves siblings running on an error: stop them all
         for t in tasks:
             t.cancel()
         if tasks:
             await asyncio.wait(tasks)  # each has killed and reaped its process group
-        emit(ValidationFinished(run_id=run_id, task_id=task_id, outcome="cancelled",
-                                findings=[], reason=reason))
+        if isinstance(exc, asyncio.CancelledError):
+            emit(ValidationFinished(run_id=run_id, task_id=task_id, outcome="cancelled",
+                                    findings=[], reason=reason))
         raise
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
