@@ -18,7 +18,7 @@ from gearshift.config import Config, ModelSpec
 from gearshift.context.graph import ImportGraph
 from gearshift.context.select import Selection, select_context
 from gearshift.edits.apply import AppliedChange, apply_changes, undo
-from gearshift.edits.hunks import apply_hunks
+from gearshift.edits.hunks import apply_hunks, unified_diff
 from gearshift.edits.workspace import FileChange, Stage
 from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
@@ -241,17 +241,6 @@ class Session:
         }
 
 
-def _diff_of(changes: list[FileChange]) -> str:
-    import difflib
 
-    out: list[str] = []
-    for c in changes:
-        out.extend(
-            difflib.unified_diff(
-                (c.before or "").splitlines(keepends=True),
-                (c.after or "").splitlines(keepends=True),
-                fromfile=f"a/{c.path}" if c.before is not None else "/dev/null",
-                tofile=f"b/{c.path}" if c.after is not None else "/dev/null",
-            )
-        )
-    return "".join(out)
+def _diff_of(changes: list[FileChange]) -> str:
+    return "".join(unified_diff(c.path, c.before, c.after) for c in changes)
