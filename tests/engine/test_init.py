@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from gearshift.config import load_config
 from gearshift.initproject import detect_checks, init_project
 

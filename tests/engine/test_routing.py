@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from gearshift.config import load_config
 from gearshift.routing.policy import decide
 from gearshift.routing.score import score_task

@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from gearshift.config import ConfigError
 from gearshift.tasks import load_tasks, task_from_mapping, task_to_mapping
 

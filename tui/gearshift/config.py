@@ -298,9 +298,8 @@ def _coerce(value: Any, tp: Any, file: str, key: str) -> Any:
         _, val_tp = typing.get_args(tp)
         if isinstance(value, dict):
             return {k: _coerce(v, val_tp, file, f"{key}.{k}") for k, v in value.items()}
-    elif dataclasses.is_dataclass(tp):
-        if isinstance(value, dict):
-            return _build(tp, value, file, key)
+    elif dataclasses.is_dataclass(tp) and isinstance(value, dict):
+        return _build(tp, value, file, key)
     raise ConfigError(file, key, _type_name(tp), value)
 
 

@@ -90,10 +90,7 @@ def build_report(ledger: Ledger, by: str = "model", session: str | None = None) 
     for row in ledger.tasks(session):
         by_task[f"{row['session']}/{row['task_id']}"] = row  # the latest outcome of each run
     for row in by_task.values():
-        if by == "model":
-            keys = sorted(set(json.loads(row["route"])))
-        else:
-            keys = _keys(row, by)
+        keys = sorted(set(json.loads(row["route"]))) if by == "model" else _keys(row, by)
         for g in (*(group(k) for k in keys), total):
             g.tasks += 1
             g.escalated_tasks += row["escalated"]

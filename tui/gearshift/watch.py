@@ -11,6 +11,7 @@ large ones settle: a batch of more than `burst_files` files waits until nothing 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections.abc import Callable
 from pathlib import Path
@@ -146,10 +147,8 @@ class ProjectWatcher:
         run = self._run
         if run is not None and not run.done():
             run.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await run
-            except asyncio.CancelledError:
-                pass
 
     def stop(self) -> None:
         self.stop_event.set()

@@ -182,7 +182,7 @@ async def run_turns(
         try:
             result = await ctx.gateway.stream(request, on_text)
         except CallFault as fault:
-            spent = _book(ctx, model, attempt, turn, kind, fault.usage, ttft_ms=None, latency_ms=None, stop_reason=None, fault=fault.kind, request_id=None)
+            spent = _book(ctx, model, attempt, turn, kind, fault.usage, ttft_ms=None, latency_ms=fault.latency_ms, stop_reason=None, fault=fault.kind, request_id=fault.request_id)
             ctx.emit(ev.CallFailed(task_id=ctx.task.id, attempt=attempt, turn=turn, model=model.id, fault=fault.kind, message=fault.message, cost_usd=spent))
             outcome.fault, outcome.message = fault.kind, fault.message
             return outcome
