@@ -226,6 +226,25 @@ async def test_background_child_left_running_does_not_hang_and_is_killed(tmp_pat
     assert await gone(int((root / "bg.pid").read_text()))
 
 
+async def test_a_process_that_left_the_group_cannot_hang_the_check(tmp_path: Path):
+    """`setsid` puts the child beyond the group kill; it still holds stdout open. The check
+    must finish on its main process's exit, not wait for that pipe to close."""
+    root = tmp_path / "p"
+    root.mkdir()
+    specs = specs_for(root, ["escape"], escape={
+        "run": "setsid sleep 60 & echo $! > escaped.pid; echo bye", "timeout_s": 120,
+    })
+    try:
+        result, _ = await run(root, specs)
+        (check,) = result.checks
+        assert (check.passed, check.timed_out, check.exit_code) == (True, False, 0)
+        assert "bye" in check.output_tail
+    finally:
+        pid = pid_in(root / "escaped.pid")
+        if pid is not None and alive(pid):
+            os.kill(pid, 9)
+
+
 async def test_failure_without_parsable_output_never_passes(tmp_path: Path):
     root = tmp_path / "p"
     root.mkdir()

@@ -176,13 +176,18 @@ async def _execute(
         _kill_group(proc.pid)
         for p in pumps:
             p.cancel()
-        await proc.wait()
+        await _exited(proc)
         raise
     _kill_group(proc.pid)  # the timed-out check, or whatever it left running in its group
-    exit_code = await proc.wait()
+    exit_code = await _exited(proc)
+    # Not proc.wait(): a process that left the group (setsid) may hold the pipes open forever.
     _done, stuck = await asyncio.wait(pumps, timeout=_DRAIN_S)
     for p in stuck:
         p.cancel()
+    if stuck:  # let go of pipes the escapee holds; asyncio offers no public way to close them
+        transport = getattr(proc, "_transport", None)
+        if transport is not None:
+            transport.close()
     duration_ms = (time.perf_counter() - started) * 1000
     text = out.stdout.decode("utf-8", "replace")
     if spec.report:
