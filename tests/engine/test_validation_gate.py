@@ -131,9 +131,15 @@ def test_render_groups_by_check_in_the_tools_words_and_labels_preexisting():
 def test_render_truncates_with_a_note_and_respects_the_limit():
     many = [finding(line=i, message=f"problem number {i} " + "x" * 80) for i in range(200)]
     text = render_findings(many, limit_chars=2000)
+    shown = text.count("problem number")
     assert len(text) <= 2000
-    assert text.rstrip().endswith("(200 in all)")
-    assert "more findings not shown" in text
+    assert text.endswith(f"(ruff: {200 - shown}; 200 in all)")
+    assert f"… {200 - shown} more findings not shown" in text
+    two = [finding(raw="x" * 300) for _ in range(3)] + [
+        finding("pytest", "logic", raw="y" * 300) for _ in range(3)]
+    text = render_findings(two, limit_chars=1100)
+    assert "## pytest" not in text  # no header left without a finding under it
+    assert text.endswith("(pytest: 3; 6 in all)")
     huge = [finding(raw="y" * 10_000)]
     cut = render_findings(huge, limit_chars=500)
     assert len(cut) <= 500

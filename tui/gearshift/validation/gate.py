@@ -129,33 +129,36 @@ def _groups(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
 
 def render_findings(findings: list[Finding], limit_chars: int = 6000) -> str:
     """Findings for the model, grouped by check in each tool's own words, at most `limit_chars`
-    long; what does not fit is counted in a closing note rather than cut mid-finding."""
+    long; what does not fit is counted in a closing note rather than cut mid-finding (only a
+    first finding too long to fit at all is cut, so the model always sees something)."""
     if not findings:
         return ""
+    room = limit_chars - 80  # kept for the closing note
     parts: list[str] = []
-    size, shown = 0, 0
+    size = shown = 0
     for check, group in _groups(findings).items():
         old = sum(f.preexisting for f in group)
         count = f"{len(group)} finding{'s' if len(group) != 1 else ''}"
         header = f"## {check} ({group[0].kind}): {count}" + (f", {old} pre-existing" if old else "")
-        pieces = [header, *(_block(f) for f in group)]
-        for i, piece in enumerate(pieces):
-            note_room = 80
-            cost = len(piece) + 2
-            if size + cost > limit_chars - note_room:
-                if shown == 0 and i > 0:  # not even one finding fits: show the start of it
-                    room = max(limit_chars - note_room - size - 3, 0)
-                    parts.append(piece[:room] + "…")
+        for i, piece in enumerate([header, *(_block(f) for f in group)]):
+            if size + len(piece) + 2 > room:
+                if shown == 0 and i > 0:
+                    parts.append(piece[: max(room - size - 3, 0)] + "…")
                     shown = 1
-                return _close(parts, len(findings) - shown, len(findings), limit_chars)
+                elif i == 1:
+                    parts.pop()  # a header with none of its findings under it
+                return _close(parts, findings, shown, limit_chars)
             parts.append(piece)
-            size += cost
+            size += len(piece) + 2
             shown += i > 0
     return "\n\n".join(parts)
 
 
-def _close(parts: list[str], hidden: int, total: int, limit_chars: int) -> str:
-    if hidden > 0:
-        parts.append(f"… {hidden} more finding{'s' if hidden != 1 else ''} not shown "
-                     f"({total} in all)")
+def _close(parts: list[str], findings: list[Finding], shown: int, limit_chars: int) -> str:
+    """Join what fits and say what did not, by check, so no failing tool goes unmentioned."""
+    rest = [f for group in _groups(findings).values() for f in group][shown:]
+    if rest:
+        per_check = ", ".join(f"{c}: {n}" for c, n in Counter(f.check for f in rest).items())
+        parts.append(f"… {len(rest)} more finding{'s' if len(rest) != 1 else ''} not shown "
+                     f"({per_check}; {len(findings)} in all)")
     return "\n\n".join(parts)[:limit_chars]

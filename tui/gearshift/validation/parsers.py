@@ -105,14 +105,20 @@ def _json_lines(text: str) -> Iterator[dict[str, Any]]:
 
 
 def _json_document(text: str) -> Any:
-    """The JSON document in `text`, tolerating chatter printed before it."""
+    """The JSON document in `text`, tolerating chatter around it (a few tries, not one per
+    brace, so junk output stays cheap)."""
     text = strip_ansi(text)
-    for start, ch in enumerate(text):
-        if ch in "[{":
-            try:
-                return json.loads(text[start:])
-            except json.JSONDecodeError:
-                continue
+    decoder = json.JSONDecoder()
+    start = 0
+    for _ in range(8):
+        found = [i for i in (text.find("[", start), text.find("{", start)) if i >= 0]
+        if not found:
+            return None
+        start = min(found)
+        try:
+            return decoder.raw_decode(text, start)[0]
+        except json.JSONDecodeError:
+            start += 1
     return None
 
 
