@@ -1,0 +1,223 @@
+"""What each key does. Every action calls one Session entry point and lets the events tell the
+rest; nothing here decides what the engine would (routing, validation, cost).
+
+A mixin of GearshiftApp, kept apart so the app module stays about wiring and painting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from typing import TYPE_CHECKING
+
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from gearshift.edits.apply import ApplyConflict, applied_tasks
+from gearshift.pipeline.record import FINAL
+from gearshift.tasks import Task
+from gearshift.ui.screens.add_task import AddTaskScreen
+from gearshift.ui.screens.confirm import ConfirmScreen
+from gearshift.ui.screens.report import ReportScreen
+from gearshift.ui.screens.review import ReviewScreen
+
+if TYPE_CHECKING:
+    from gearshift.ui.app import GearshiftApp
+
+    _Base = GearshiftApp
+else:
+    _Base = object
+
+
+class ActionsMixin(_Base):
+    def _selected_or_warn(self) -> str | None:
+        if self.selected is None or self.selected not in self.session.records:
+            self.notify("No task selected: add one with a", severity="warning")
+            return None
+        return self.selected
+
+    def _status(self, task_id: str) -> str:
+        return self.session.records[task_id].status
+
+    # -- queue ---------------------------------------------------------------------------------
+
+    def action_add_task(self) -> None:
+        def taken(task_id: str) -> bool:
+            record = self.session.records.get(task_id)
+            return record is not None and not record.final
+
+        default = next(f"task-{n}" for n in itertools.count(len(self.session.records) + 1) if f"task-{n}" not in self.session.records)
+        self.push_screen(AddTaskScreen(self.config.root, default, taken, cursor_blink=self.cursor_blink_enabled), self._task_added)
+
+    def _task_added(self, task: Task | None) -> None:
+        if task is None:
+            return
+        try:
+            self.session.add(task)
+        except ValueError as exc:  # raced with another add of the same id
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(f"{task.id} added — press r to run it")
+        self.call_after_refresh(self.query_one("#queue").select, task.id)  # type: ignore[attr-defined]
+
+    def action_run(self) -> None:
+        task_id = self._selected_or_warn()
+        if task_id is None:
+            return
+        if self.task_worker(task_id) is not None:
+            self.notify(f"{task_id} is already running", severity="warning")
+            return
+        if self._status(task_id) == "awaiting_review":
+            self.notify(f"{task_id} has a change awaiting review: press v to review it", severity="warning")
+            return
+        self.start_task(task_id)
+
+    def action_retry(self) -> None:
+        task_id = self._selected_or_warn()
+        if task_id is None:
+            return
+        status = self._status(task_id)
+        if status not in FINAL or self.task_worker(task_id) is not None:
+            self.notify(f"{task_id} is {status.replace('_', ' ')}: only a finished task can be retried", severity="warning")
+            return
+        self.start_task(task_id)
+
+    def action_run_all(self) -> None:
+        if not any(r.status == "queued" for r in self.session.records.values()):
+            self.notify("No queued task to run", severity="warning")
+            return
+        self.run_worker(self._run_all(), name="run-all", group="run-all", exclusive=True, exit_on_error=False)
+
+    async def _run_all(self) -> None:
+        """Queued tasks one after another: a later task then builds on the earlier ones' outcome."""
+        for task_id, record in list(self.session.records.items()):
+            if record.status != "queued":
+                continue
+            worker = self.task_worker(task_id) or self.start_task(task_id)
+            try:
+                await worker.wait()
+            except (WorkerCancelled, WorkerFailed):
+                continue
+
+    def action_cancel_task(self) -> None:
+        task_id = self._selected_or_warn()
+        if task_id is None:
+            return
+        worker = self.task_worker(task_id)
+        if not self.session.cancel(task_id):
+            if worker is None:
+                self.notify(f"{task_id} is not running", severity="warning")
+                return
+            worker.cancel()  # started but not yet inside Session.run
+        self.notify(f"{task_id}: cancelling — calls already paid stay in the ledger")
+
+    # -- escalation ------------------------------------------------------------------------------
+
+    def _decide(self, approved: bool) -> None:
+        task_id = self._selected_or_warn()
+        if task_id is None:
+            return
+        future = self.approvals.get(task_id)
+        if future is None or future.done():
+            pending = [k for k, f in self.approvals.items() if not f.done()]
+            where = f"; waiting: {', '.join(pending)}" if pending else ""
+            self.notify(f"{task_id} has no escalation awaiting approval{where}", severity="warning")
+            return
+        future.set_result((approved, "user"))
+        self.notify(f"{task_id}: escalation {'approved' if approved else 'declined'}")
+
+    def action_approve(self) -> None:
+        self._decide(True)
+
+    def action_decline(self) -> None:
+        self._decide(False)
+
+    def _force(self, which: str) -> None:
+        task_id = self._selected_or_warn()
+        if task_id is None:
+            return
+        self.session.force(task_id, which)
+        self.state.task(task_id).forced = which
+        self.query_one("#queue").sync(self.state, only={task_id})  # type: ignore[attr-defined]
+        self.query_one("#routing").show(self.state.tasks[task_id])  # type: ignore[attr-defined]
+        model = self.config.escalation_model if which == "escalation" else self.config.default_model
+        future = self.approvals.get(task_id)
+        if which == "escalation" and future is not None and not future.done():
+            future.set_result((True, "user"))
+            self.notify(f"{task_id}: escalation to {model.label} approved")
+        elif self.task_worker(task_id) is not None:
+            self.notify(f"{task_id}: its next run will use {model.label}")
+        else:
+            self.notify(f"{task_id} will run on {model.label}")
+
+    def action_force_escalation(self) -> None:
+        self._force("escalation")
+
+    def action_force_default(self) -> None:
+        self._force("default")
+
+    # -- review, undo, report ------------------------------------------------------------------
+
+    def action_review(self) -> None:
+        task_id = self._selected_or_warn()
+        if task_id is None:
+            return
+        if self._status(task_id) != "awaiting_review":
+            self.notify(f"{task_id} has no change awaiting review", severity="warning")
+            return
+        choices = self.review_choices.setdefault(task_id, {})
+
+        def done(finished: bool | None) -> None:
+            if finished:
+                self.review_choices.pop(task_id, None)
+
+        self.push_screen(ReviewScreen(self.session, self.state, task_id, choices), done)
+
+    def action_undo(self) -> None:
+        candidates = self.state.applied or applied_tasks(self.session.journal_dir)
+        if not candidates:
+            self.notify("No applied change to undo", severity="warning")
+            return
+        task_id = candidates[-1]
+        try:
+            files = self.session.undo(task_id)
+        except (ApplyConflict, ValueError, OSError) as exc:
+            self.notify(f"Could not undo {task_id}: {exc}", severity="error")
+            return
+        self.notify(f"{task_id}: undone ({', '.join(files) or 'nothing to restore'})")
+
+    def action_report(self) -> None:
+        self.push_screen(ReportScreen(self.ledger))
+
+    def action_switch_theme(self) -> None:
+        self.action_change_theme()
+
+    # -- quitting ------------------------------------------------------------------------------
+
+    def action_request_quit(self) -> None:
+        running = self.running_tasks()
+        if not running:
+            self.exit(0)
+            return
+        question = (
+            f"{len(running)} task(s) still running ({', '.join(running)}). Cancel them and quit? "
+            "Calls already paid stay in the ledger; nothing is written to your files."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._cancel_and_exit(), name="shutdown", group="shutdown")
+
+        self.push_screen(ConfirmScreen(question, yes="Cancel tasks and quit", no="Keep running"), answered)
+
+    async def _cancel_and_exit(self) -> None:
+        for worker in [w for w in self.workers if w.group == "run-all"]:
+            worker.cancel()
+        workers = [w for w in (self.task_worker(t) for t in self.running_tasks()) if w is not None]
+        for worker in workers:
+            if not self.session.cancel(worker.group.removeprefix("task:")):
+                worker.cancel()
+        for worker in workers:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()
+        await self.drain()
+        self.exit(0)

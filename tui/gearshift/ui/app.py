@@ -1,0 +1,293 @@
+"""The gearshift app: the engine's second consumer, on the engine's own event loop.
+
+The Session runs in async workers of this app (one exclusive worker group per task), so there
+are no threads and no cross-thread calls. The Session's `emit` only appends to a list; a timer
+at ~30 Hz drains it, merges each task's text deltas into one write (`state.coalesce`), folds the
+events into the pure `UIState`, and repaints only the panes the batch touched. Streaming
+therefore costs one Markdown append per task per tick, whatever the token rate, and input is
+never starved.
+
+Escalation approvals are asyncio Futures kept per task in `self.approvals`: the engine's
+approver awaits one, the y / n keys resolve it, and looking at another task in the meantime
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
+
+from gearshift import events as ev
+from gearshift.config import Config
+from gearshift.ledger import Ledger
+from gearshift.models.client import ModelGateway
+from gearshift.pipeline.session import Session
+from gearshift.tasks import Task
+from gearshift.ui import themes
+from gearshift.ui.actions import ActionsMixin
+from gearshift.ui.bindings import ACTIONS, bindings
+from gearshift.ui.panes.cost import CostMeter
+from gearshift.ui.panes.output import OutputPane
+from gearshift.ui.panes.queue import TaskQueue
+from gearshift.ui.panes.routing import RoutingPane
+from gearshift.ui.panes.validation import ValidationPane
+from gearshift.ui.state import Changes, UIState, coalesce
+
+TICK_S = 1 / 30
+MAIN_SCREEN_ACTIONS = {a.action for a in ACTIONS} - {"request_quit", "switch_theme"}
+
+
+class GearshiftApp(ActionsMixin, App[int]):
+    CSS_PATH = "gearshift.tcss"
+    TITLE = "gearshift"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = bindings()
+
+    def __init__(
+        self,
+        config: Config,
+        tasks: list[Task],
+        gateway: ModelGateway,
+        *,
+        watch: bool = True,
+        ledger: bool = True,
+        run_all: bool = False,
+        user_themes_dir: Path | None = None,
+        theme: str | None = None,
+        show_timings: bool = True,
+        cursor_blink: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.gateway = gateway
+        self.watch_files = watch
+        self.run_all_on_start = run_all
+        self.user_themes_dir = user_themes_dir if user_themes_dir is not None else themes.user_themes_dir()
+        self.initial_theme = theme
+        self.cursor_blink_enabled = cursor_blink
+        self.state = UIState(show_timings=show_timings)
+        self.approvals: dict[str, asyncio.Future[tuple[bool, str]]] = {}
+        self.review_choices: dict[str, dict[tuple[str, int], bool]] = {}
+        self.selected: str | None = None
+        self.watcher: object | None = None
+        self.theme_failures: list[tuple[Path, str]] = []
+        self._buffer: list[ev.Event] = []
+        self._paint_lock = asyncio.Lock()
+        self.ledger = Ledger.for_project(config.root) if ledger else None
+        self.session = Session(config, gateway, emit=self.emit_event, approver=self.approve_escalation, ledger=self.ledger)
+        self.emit_event(
+            ev.SessionStarted(project=str(config.root), mode=gateway.mode, scripted=gateway.scripted, config_source=config.source)
+        )
+        for task in tasks:
+            self.session.add(task)
+        self._register_themes()
+
+    # -- engine glue ---------------------------------------------------------------------------
+
+    def emit_event(self, event: ev.Event) -> None:
+        """The Session's sink: must stay cheap, it runs inside the engine's hot paths."""
+        self._buffer.append(event)
+
+    async def approve_escalation(self, proposal: ev.EscalationProposed) -> tuple[bool, str]:
+        """The Session's approver: wait, however long, for the user's y or n on this task."""
+        future: asyncio.Future[tuple[bool, str]] = asyncio.get_running_loop().create_future()
+        self.approvals[proposal.task_id] = future
+        try:
+            return await future
+        finally:
+            if self.approvals.get(proposal.task_id) is future:
+                del self.approvals[proposal.task_id]
+
+    # -- themes --------------------------------------------------------------------------------
+
+    def _register_themes(self) -> None:
+        result = themes.load_themes(themes.shipped_themes_dir())
+        result.extend(themes.load_themes(self.user_themes_dir))
+        for theme in result.loaded:
+            self.register_theme(theme)
+        self.theme_failures = result.failed
+        wanted = self.initial_theme or themes.DEFAULT_DARK
+        self.theme = wanted if wanted in self.available_themes else "textual-dark"
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return themes.variable_defaults(self.current_theme)
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⚙")
+        with Horizontal(id="top"):
+            yield TaskQueue(self.config, id="queue", classes="pane")
+            yield RoutingPane(self.config, id="routing", classes="pane")
+        with Horizontal(id="bottom"):
+            yield OutputPane(self.config, id="output", classes="pane")
+            with Vertical(id="right"):
+                yield ValidationPane(id="validation", classes="pane")
+                yield CostMeter(self.config, id="cost", classes="pane")
+        yield Footer(compact=True, show_command_palette=False)
+
+    async def on_mount(self) -> None:
+        if self.theme_failures:
+            self.notify(themes.failure_message(self.theme_failures), title="Themes", severity="error", timeout=10)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        await self.drain()
+        self.set_interval(TICK_S, self.drain, name="drain")
+        self.query_one(TaskQueue).focus()
+        if self.watch_files:
+            self.run_worker(self._watch(), name="watcher", group="watcher", exit_on_error=False)
+        if self.run_all_on_start:
+            self.action_run_all()
+
+    async def on_unmount(self) -> None:
+        stop = getattr(self.watcher, "stop", None)
+        if stop is not None:
+            stop()
+        for pane in self.query(OutputPane):  # already gone when the screen unmounted first
+            await pane.close()
+        await self.gateway.aclose()
+        if self.ledger is not None:
+            self.ledger.close()
+
+    async def _watch(self) -> None:
+        from gearshift.watch import ProjectWatcher
+
+        self.watcher = ProjectWatcher(self.config, self.emit_event, on_change=self.session.files_changed)
+        await self.watcher.run()
+
+    # -- the tick ------------------------------------------------------------------------------
+
+    async def drain(self) -> None:
+        """Fold buffered events into the state and repaint what they touched."""
+        if not self._buffer:
+            return
+        events, self._buffer = self._buffer, []
+        self.state.apply_all(coalesce(events))
+        async with self._paint_lock:
+            await self._paint(self.state.take_changes())
+        for severity, message in self.state.take_notes():
+            self.notify(message, severity=severity)  # type: ignore[arg-type]
+
+    async def _paint(self, changes: Changes) -> None:
+        queue = self.query_one(TaskQueue)
+        if changes.header or changes.queue:
+            self._update_header()
+        if changes.queue or changes.tasks:
+            queue.sync(self.state, only=changes.tasks)
+        if self.selected is None and queue.selected is not None:
+            self.selected = queue.selected
+            await self._show_selected()
+            return
+        selected = self.state.tasks.get(self.selected) if self.selected else None
+        if selected is not None and self.selected in changes.tasks:
+            await self.query_one(OutputPane).sync(selected)
+            self.query_one(RoutingPane).show(selected)
+        validation = self.query_one(ValidationPane)
+        if changes.log_lines:
+            validation.append(self.state, changes.log_lines)
+        if changes.runs:
+            validation.update_summary(self.state)
+        if changes.cost or self.selected in changes.tasks:
+            self.query_one(CostMeter).show(self.state, selected)
+
+    async def _show_selected(self) -> None:
+        t = self.state.tasks.get(self.selected) if self.selected else None
+        await self.query_one(OutputPane).show(t)
+        self.query_one(RoutingPane).show(t)
+        self.query_one(ValidationPane).show(self.state, self.selected)
+        self.query_one(CostMeter).show(self.state, t)
+
+    async def on_task_queue_selected(self, message: TaskQueue.Selected) -> None:
+        if message.task_id == self.selected:
+            return
+        self.selected = message.task_id
+        async with self._paint_lock:
+            await self._show_selected()
+
+    def _update_header(self) -> None:
+        name = Path(self.state.project).name if self.state.project else self.config.root.name
+        if self.gateway.mode == "replay":
+            mode = "offline: scripted demo recordings" if self.gateway.scripted else "offline: replaying recordings"
+        elif self.gateway.mode == "record":
+            mode = "live, recording every call"
+        elif not self.gateway.has_credentials:
+            mode = "no API key: model calls will fail (try gearshift demo)"
+        else:
+            mode = "live"
+        pending = self.state.pending_approvals()
+        flag = f" · ⚑ {len(pending)} awaiting approval" if pending else ""
+        self.sub_title = f"{name} · {mode}{flag}"
+
+    def _theme_changed(self, _theme: object) -> None:
+        self.query_one(TaskQueue).sync(self.state)
+
+    # -- workers -------------------------------------------------------------------------------
+
+    def task_worker(self, task_id: str) -> Worker[None] | None:
+        for worker in self.workers:
+            if worker.group == f"task:{task_id}" and worker.state in (WorkerState.PENDING, WorkerState.RUNNING):
+                return worker
+        return None
+
+    def running_tasks(self) -> list[str]:
+        return [w.group.removeprefix("task:") for w in self.workers if w.group.startswith("task:") and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+
+    def start_task(self, task_id: str) -> Worker[None]:
+        return self.run_worker(
+            self._run_task(task_id), name=f"task:{task_id}", group=f"task:{task_id}", exclusive=True,
+            exit_on_error=False, description=f"running task {task_id}",
+        )
+
+    async def _run_task(self, task_id: str) -> None:
+        await self.session.run(task_id)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state != WorkerState.ERROR:
+            return
+        error = worker.error
+        if worker.group.startswith("task:"):
+            task_id = worker.group.removeprefix("task:")
+            record = self.session.records.get(task_id)
+            if record is not None and not record.final:
+                self.session.fail(task_id, f"internal error: {error!r}")
+            self.notify(f"{task_id}: internal error: {error!r}", title="Task failed", severity="error")
+        elif worker.group == "watcher":
+            self.notify(f"the file watcher stopped: {error!r}", severity="error")
+
+    # -- command palette -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Task actions belong to the main screen: over the review or report screen they are off."""
+        return not (action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1)
+
+    def get_system_commands(self, screen: Screen[object]):  # type: ignore[no-untyped-def]
+        if screen is self.screen_stack[0]:
+            for spec in ACTIONS:
+                yield SystemCommand(spec.title, spec.help, getattr(self, f"action_{spec.action}"))
+        yield from super().get_system_commands(screen)
+
+
+def make_app(
+    config: Config,
+    tasks: list[Task],
+    gateway: ModelGateway,
+    *,
+    watch: bool = True,
+    ledger: bool = True,
+    run_all: bool = False,
+    user_themes_dir: Path | None = None,
+    theme: str | None = None,
+    show_timings: bool = True,
+    cursor_blink: bool = True,
+) -> GearshiftApp:
+    """The one way to build the app, shared by `launch()` and the tests."""
+    return GearshiftApp(
+        config, tasks, gateway, watch=watch, ledger=ledger, run_all=run_all, user_themes_dir=user_themes_dir,
+        theme=theme, show_timings=show_timings, cursor_blink=cursor_blink,
+    )

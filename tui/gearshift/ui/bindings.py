@@ -1,0 +1,46 @@
+"""The app's actions in one table: footer bindings (each with an id, so keymaps can remap them)
+and the command palette entries are generated from it, so the two can never drift apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    key: str
+    action: str
+    label: str  # short footer label
+    title: str  # command palette title
+    help: str
+    id: str
+    show: bool = True
+    priority: bool = False
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("a", "add_task", "Add", "Add a task", "Open the form for a new task (prompt, scope, context files, tags)", "add-task"),
+    ActionSpec("r", "run", "Run", "Run the selected task", "Route and run the highlighted task", "run-task"),
+    ActionSpec("R", "run_all", "Run all", "Run all queued tasks", "Run every queued task, one after another", "run-all"),
+    ActionSpec("y", "approve", "Approve", "Approve the proposed escalation", "Let the escalation model take over the selected task", "approve-escalation"),
+    ActionSpec("n", "decline", "Decline", "Decline the proposed escalation", "Keep the default model's failed attempt; the task ends rejected", "decline-escalation"),
+    ActionSpec("e", "force_escalation", "Escalate", "Force escalation", "Serve the selected task with the escalation model (also before its first run)", "force-escalation"),
+    ActionSpec("d", "force_default", "Default", "Force the default model", "Serve the selected task's next run with the default model", "force-default"),
+    ActionSpec("v", "review", "Review", "Review the change", "Open the hunk-by-hunk review of the selected task's change", "review"),
+    ActionSpec("ctrl+r", "retry", "Retry", "Retry the selected task", "Run a finished (failed, rejected, cancelled) task again", "retry"),
+    ActionSpec("c", "cancel_task", "Cancel", "Cancel the selected task", "Stop the selected running task; paid calls stay in the ledger", "cancel-task"),
+    ActionSpec("l", "report", "Report", "Open the report", "The ledger's spend, escalation rate and latency table", "report"),
+    ActionSpec("u", "undo", "Undo", "Undo the last applied change", "Put back the files the most recently applied change wrote", "undo"),
+    ActionSpec("t", "switch_theme", "Theme", "Switch theme", "Pick a theme: gearshift's own, your own, or Textual's", "switch-theme"),
+    ActionSpec("q", "request_quit", "Quit", "Quit", "Leave the app (asks first while tasks run)", "quit"),
+)
+
+
+def bindings() -> list[Binding]:
+    out = [Binding(a.key, a.action, a.label, show=a.show, priority=a.priority, id=a.id, tooltip=a.help) for a in ACTIONS]
+    # Ctrl+Q and Ctrl+C ask before quitting too, instead of Textual's defaults.
+    out.append(Binding("ctrl+q", "request_quit", "Quit", show=False, priority=True, id="quit-ctrl-q"))
+    out.append(Binding("ctrl+c", "request_quit", "Quit", show=False, priority=True, id="quit-ctrl-c"))
+    return out

@@ -1,0 +1,34 @@
+"""`launch()`: what `gearshift [PROJECT]` and `gearshift demo` call to open the app.
+
+The CLI has already loaded and checked the configuration (ConfigError never reaches here); this
+builds the gateway exactly as the headless runner's command does (`cli._gateway`), makes the app
+with the same factory the tests use, runs it, and returns its exit code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def launch(
+    root: Path,
+    *,
+    tasks_file: str | None = None,
+    record: str | None = None,
+    replay: str | None = None,
+    speed: float = 1.0,
+    run_all: bool = False,
+) -> int:
+    from gearshift.cli import UsageError, _gateway, _tasks_for
+    from gearshift.config import load_config
+    from gearshift.ui.app import make_app
+
+    config = load_config(root)
+    tasks = _tasks_for(root, tasks_file) if tasks_file or (root / "tasks.toml").is_file() else []
+    try:
+        gateway = _gateway(root, record, replay, speed)
+    except ValueError as exc:  # --record without a key, a missing replay folder, ...
+        raise UsageError(str(exc)) from None
+    app = make_app(config, tasks, gateway, run_all=run_all)
+    result = app.run()
+    return app.return_code if app.return_code is not None else (result or 0)

@@ -1,0 +1,93 @@
+"""The cost meter: this task, the session, per model, cache traffic, savings, gauges, spend plot.
+
+Figures are the engine's (CostUpdated carries the meter's totals), never re-added here. The
+per-task alert threshold and the session budget are gauges that turn the warning colour once
+crossed; spend per call over time is a Sparkline of the last samples.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Label, ProgressBar, Sparkline, Static
+
+from gearshift.config import Config
+from gearshift.ui.format import model_label, money, tier_variable, tokens
+from gearshift.ui.state import TaskView, UIState
+
+
+class CostMeter(Vertical):
+    DEFAULT_CSS = """
+    CostMeter { height: auto; padding: 0 1; }
+    CostMeter > #cost-figures { height: auto; }
+    CostMeter .gauge { height: 1; }
+    CostMeter .gauge > Label { width: 8; color: $text-muted; }
+    CostMeter .gauge > ProgressBar { width: 1fr; }
+    CostMeter .gauge ProgressBar Bar { width: 1fr; }
+    CostMeter .gauge ProgressBar Bar > .bar--bar { color: $cost-ok; }
+    CostMeter .gauge.-crossed ProgressBar Bar > .bar--bar { color: $cost-warning; }
+    CostMeter .gauge.-crossed ProgressBar Bar > .bar--complete { color: $cost-warning; }
+    CostMeter .gauge-label { height: 1; color: $text-muted; }
+    CostMeter .gauge-label.-crossed { color: $cost-warning; text-style: bold; }
+    CostMeter > Sparkline { height: 2; }
+    CostMeter > Sparkline > .sparkline--max-color { color: $cost-warning; }
+    CostMeter > Sparkline > .sparkline--min-color { color: $cost-ok; }
+    """
+
+    def __init__(self, config: Config, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.config = config
+        self.border_title = "Cost"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="cost-figures")
+        with Horizontal(classes="gauge", id="alert-gauge"):
+            yield Label("alert")
+            yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, id="alert-bar")
+        yield Static(classes="gauge-label", id="alert-label")
+        with Horizontal(classes="gauge", id="budget-gauge"):
+            yield Label("budget")
+            yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, id="budget-bar")
+        yield Static(classes="gauge-label", id="budget-label")
+        yield Sparkline([], summary_function=max, id="spend-plot")
+
+    def show(self, state: UIState, t: TaskView | None) -> None:
+        ct = self.config.cost_tracking
+        task_cost = t.cost if t is not None else 0.0
+        parts: list[Content | str | tuple[str, str]] = [
+            "task ", (money(task_cost), "bold"), "  session ", (money(state.session_cost), "bold"), "\n",
+        ]
+        models = sorted(state.by_model.items(), key=lambda kv: -kv[1])
+        for i, (model_id, spent) in enumerate(models):
+            parts += ["  " if i else "", (model_label(self.config, model_id), f"${tier_variable(self.config, model_id)}"), f" {money(spent)}"]
+        if models:
+            parts.append("\n")
+        parts += [f"cache {tokens(state.cache_read_tokens)} read · {tokens(state.cache_write_tokens)} written\n"]
+        escalation = self.config.escalation_model.label
+        parts += ["saved ", (money(state.savings), "bold $outcome-pass" if state.savings > 0 else "bold"), f" vs all-{escalation} ({money(state.escalation_equiv)})"]
+        self.query_one("#cost-figures", Static).update(Content.assemble(*parts))
+
+        threshold = ct.alert_threshold_per_task
+        alerted = t is not None and (t.alerted or (threshold > 0 and t.cost > threshold))
+        self._gauge("alert", task_cost, threshold if threshold > 0 else None, alerted, "per task")
+        cap = ct.session_budget_usd
+        crossed = state.budget_blocked or (cap is not None and state.session_cost >= cap)
+        self._gauge("budget", state.session_cost, cap, crossed, "session")
+        plot = self.query_one("#spend-plot", Sparkline)
+        plot.display = bool(state.spend)
+        plot.data = list(state.spend)
+
+    def _gauge(self, name: str, value: float, limit: float | None, crossed: bool, what: str) -> None:
+        gauge = self.query_one(f"#{name}-gauge", Horizontal)
+        label = self.query_one(f"#{name}-label", Static)
+        bar = self.query_one(f"#{name}-bar", ProgressBar)
+        gauge.set_class(crossed, "-crossed")
+        label.set_class(crossed, "-crossed")
+        if limit is None:
+            bar.update(total=1.0, progress=0.0)
+            label.update(f"no {what} limit set")
+            return
+        bar.update(total=limit, progress=min(value, limit))
+        mark = " ⚠ crossed" if crossed else ""
+        label.update(f"{money(value)} of {money(limit)} {what}{mark}")

@@ -1,0 +1,82 @@
+"""The task queue: one row per task, the row under the cursor is the task every pane shows."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from gearshift.config import Config
+from gearshift.ui.format import STATUS_VARIABLE, model_label, money, tier_variable
+from gearshift.ui.state import TaskView, UIState
+
+COLUMNS = ("id", "scope", "status", "model", "cost")
+# Widths that fit the longest value of each column ("awaiting approval ⚑ ⚠", "Sonnet 4.6 ⇧").
+WIDTHS = {"id": None, "scope": 12, "status": 21, "model": 12, "cost": 8}
+
+
+class TaskQueue(DataTable[Text]):
+    """A DataTable keyed by task id; `sync` adds new rows and rewrites only changed ones."""
+
+    DEFAULT_CSS = """
+    TaskQueue { height: 1fr; }
+    """
+
+    class Selected(Message):
+        """The highlighted task changed (cursor moved, or a row appeared under it)."""
+
+        def __init__(self, task_id: str | None) -> None:
+            self.task_id = task_id
+            super().__init__()
+
+    def __init__(self, config: Config, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        self.config = config
+        self.border_title = "Tasks"
+
+    def on_mount(self) -> None:
+        for name in COLUMNS:
+            self.add_column(name, key=name, width=WIDTHS[name])
+
+    @property
+    def selected(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return None if row_key.value is None else str(row_key.value)
+
+    def _colour(self, variable: str) -> str:
+        return self.app.theme_variables.get(variable, "")
+
+    def _cells(self, t: TaskView) -> dict[str, Text]:
+        label = t.label + (" ⚑" if t.awaiting_approval else "") + (" ⚠" if t.alerted else "")
+        forced = {"escalation": " ⇧", "default": " ⇩"}.get(t.forced or "", "")
+        model = t.model or (t.routed or {}).get("model")
+        return {
+            "id": Text(t.id),
+            "scope": Text(t.scope),
+            "status": Text(label, style=self._colour(STATUS_VARIABLE.get(t.status, "foreground"))),
+            "model": Text(model_label(self.config, model) + forced, style=self._colour(tier_variable(self.config, model)) if model else ""),
+            "cost": Text(money(t.cost), justify="right"),
+        }
+
+    def sync(self, state: UIState, only: set[str] | None = None) -> None:
+        """Bring the rows in line with `state` (all rows, or only the tasks in `only`)."""
+        had = self.row_count
+        for task_id, t in state.tasks.items():
+            cells = self._cells(t)
+            if task_id not in self.rows:
+                self.add_row(*(cells[c] for c in COLUMNS), key=task_id)
+            elif only is None or task_id in only:
+                for column in COLUMNS:
+                    self.update_cell(task_id, column, cells[column], update_width=column == "id")
+        if had == 0 and self.row_count:
+            self.post_message(self.Selected(self.selected))
+
+    def select(self, task_id: str) -> None:
+        if task_id in self.rows:
+            self.move_cursor(row=self.get_row_index(task_id))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.post_message(self.Selected(None if event.row_key.value is None else str(event.row_key.value)))

@@ -1,0 +1,107 @@
+"""The routing pane: which model serves the selected task and why, and any escalation.
+
+Everything shown comes from the TaskRouted / ContextSelected / EscalationProposed events: the
+score against the threshold as a bar, every signal with its weight, the rule that decided, and for
+an escalation its estimated cost and how much smaller the payload is than resending everything.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from gearshift.config import Config
+from gearshift.ui.format import bar, model_label, money, tier_variable, tokens
+from gearshift.ui.state import TaskView
+
+RULE_WORDS = {
+    "forced-default": "forced by you (default model)",
+    "forced-escalation": "forced by you (escalation model)",
+    "always-escalate": "always-escalate scope",
+    "threshold": "score ≥ threshold",
+    "below-threshold": "score < threshold",
+    "latency-fallback": "latency fallback (interactive)",
+}
+
+
+def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Content:
+    """The pane's text for task `t` (pure, so tests and snapshots agree on it)."""
+    if t is None:
+        return Content.from_markup("[$text-muted]No task selected. Press [b]a[/b] to add one.[/]")
+    parts: list[Content | str | tuple[str, str]] = []
+    r = t.routed
+    forced = {"escalation": "escalation model", "default": "default model"}.get(t.forced or "")
+    if r is None:
+        parts.append(("Not routed yet", "$text-muted"))
+        if forced:
+            parts += ["\n", ("next run forced to the " + forced, "bold $warning")]
+        parts.append("\n")
+    else:
+        model = r["model"]
+        parts += [
+            (model_label(config, model), f"bold ${tier_variable(config, model)}"),
+            "  ",
+            (RULE_WORDS.get(r["rule"], r["rule"]), "$text-muted"),
+            "\n",
+        ]
+        score, threshold = float(r["score"]), float(r["threshold"])
+        gauge = bar(min(score, 1.0), max(10, width - 22), marker=threshold)
+        over = score >= threshold
+        parts += [
+            "score ",
+            (f"{score:.2f} ", "bold"),
+            (gauge, "$tier-escalation" if over else "$tier-default"),
+            f" ≥{threshold:.2f}\n",
+        ]
+        for s in r["signals"]:
+            parts += [(f" {s['weight']:+.2f} ", "bold" if s["weight"] else "$text-muted"), f"{s['name']}", (f" {s['detail']}\n", "$text-muted")]
+        parts += [(r["explanation"], "italic"), "\n"]
+        ctx = t.context
+        est = f"est. {money(float(r['estimated_cost_usd']))}"
+        if ctx is not None:
+            est += f" · context {len(ctx['files'])} files, {tokens(ctx['tokens_sent'])} of {tokens(ctx['tokens_naive'])} tok"
+        parts += [(est, "$text-muted"), "\n"]
+        if forced:
+            parts += [("next run forced to the " + forced, "bold $warning"), "\n"]
+    p = t.proposal
+    if p is not None:
+        parts += ["\n", ("Escalation ", "bold underline")]
+        parts += [(model_label(config, p["from_model"]), f"${tier_variable(config, p['from_model'])}"), " → "]
+        parts += [(model_label(config, p["to_model"]), f"bold ${tier_variable(config, p['to_model'])}"), "\n"]
+        decision = p.get("decision")
+        if decision is None:
+            parts += [("⚑ awaiting your approval: y approve · n decline", "bold $warning"), "\n"]
+        else:
+            style = "$outcome-pass" if decision == "approved" else "$outcome-fail"
+            parts += [(f"{decision} ({p.get('by')})", style), "\n"]
+        parts += [f"{p['reason']}: ", (p["failure_signature"], "italic"), "\n"]
+        saved = 1 - p["payload_tokens"] / p["naive_tokens"] if p["naive_tokens"] else 0.0
+        parts += [
+            f"payload {tokens(p['payload_tokens'])} tok vs naive {tokens(p['naive_tokens'])}",
+            (f" (−{saved:.0%})", "$outcome-pass") if saved > 0 else "",
+            "\n",
+            f"est. {money(float(p['estimated_cost_usd']))} · starts from {p['starts_from']}",
+        ]
+    return Content.assemble(*parts)
+
+
+class RoutingPane(VerticalScroll):
+    DEFAULT_CSS = """
+    RoutingPane { height: 1fr; }
+    RoutingPane > Static { width: 1fr; }
+    """
+
+    def __init__(self, config: Config, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.config = config
+        self.border_title = "Routing"
+        self.can_focus = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="routing-body")
+
+    def show(self, t: TaskView | None) -> None:
+        width = self.scrollable_content_region.width or 40
+        self.query_one("#routing-body", Static).update(routing_content(self.config, t, width))

@@ -1,0 +1,488 @@
+"""The app's picture of the session, built only from the engine's events.
+
+The panes never ask the engine what is going on: they read this model, and this model learns
+everything from the same typed events the headless runner prints. That keeps the two consumers
+telling one story, and keeps this file free of Textual so it can be unit-tested on plain event
+lists. Everything here is bounded (output per task, lines per validation run, number of runs,
+spend samples) because the app may stay open for hours and the full history lives in the ledger.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gearshift import events as ev
+
+MAX_OUTPUT_CHARS = 200_000
+MAX_SEGMENT_CHARS = 24_000
+MAX_SEGMENTS = 300
+MAX_RUN_LINES = 400
+MAX_RUNS = 60
+MAX_SPEND_SAMPLES = 120
+MAX_EVENT_LOG = 20_000
+
+# What the queue shows for each engine status.
+STATUS_LABELS = {
+    "queued": "queued",
+    "running": "running",
+    "validating": "validating",
+    "awaiting_escalation": "awaiting approval",
+    "awaiting_review": "awaiting review",
+    "approved": "approved",
+    "rejected": "rejected",
+    "failed": "failed",
+    "over_budget": "over budget",
+    "cancelled": "cancelled",
+}
+ACTIVE = {"running", "validating", "awaiting_escalation"}
+
+
+def coalesce(events: Iterable[ev.Event]) -> list[ev.Event]:
+    """Merge each task's text deltas into one per tick, keeping every other event in place.
+
+    A delta is merged into the previous delta of the same task and attempt only while no other
+    event of that task came in between, so text never jumps over the tool call it preceded.
+    Writing per token costs ~100× more than writing per refresh (perf-floors.md).
+    """
+    out: list[ev.Event] = []
+    parts: dict[int, list[str]] = {}  # index in out → texts to join
+    open_delta: dict[tuple[str, int], int] = {}
+    for event in events:
+        if isinstance(event, ev.TextDelta):
+            key = (event.task_id, event.attempt)
+            index = open_delta.get(key)
+            if index is not None:
+                parts[index].append(event.text)
+                continue
+            open_delta[key] = len(out)
+            parts[len(out)] = [event.text]
+            out.append(event)
+            continue
+        task_id = getattr(event, "task_id", None)
+        if task_id is not None:
+            for key in [k for k in open_delta if k[0] == task_id]:
+                del open_delta[key]
+        out.append(event)
+    for index, texts in parts.items():
+        if len(texts) > 1:
+            first = out[index]
+            assert isinstance(first, ev.TextDelta)
+            out[index] = dataclasses.replace(first, text="".join(texts))
+    return out
+
+
+@dataclass
+class Segment:
+    """One piece of a task's output pane: streamed text, a tool line, a staged diff, a notice."""
+
+    seq: int
+    kind: str  # text | tool | diff | attempt | notice | error
+    text: str
+    ok: bool = True
+    title: str = ""
+    tier: str = ""
+
+
+class Output:
+    """A task's output, in order, bounded by characters and by number of segments.
+
+    Text is appended to the last text segment until it reaches MAX_SEGMENT_CHARS, so trimming
+    always drops whole segments from the front and a pane can reconcile by sequence number.
+    """
+
+    def __init__(self, seqs: itertools.count[int]) -> None:
+        self._seqs = seqs
+        self.segments: deque[Segment] = deque()
+        self.chars = 0
+        self.dropped = 0
+
+    def add_text(self, text: str) -> None:
+        if not text:
+            return
+        last = self.segments[-1] if self.segments else None
+        if last is not None and last.kind == "text" and len(last.text) + len(text) <= MAX_SEGMENT_CHARS:
+            last.text += text
+            self.chars += len(text)
+        else:
+            self.add("text", text)
+        self._trim()
+
+    def add(self, kind: str, text: str, *, ok: bool = True, title: str = "", tier: str = "") -> Segment:
+        segment = Segment(next(self._seqs), kind, text, ok=ok, title=title, tier=tier)
+        self.segments.append(segment)
+        self.chars += len(text)
+        self._trim()
+        return segment
+
+    def _trim(self) -> None:
+        while len(self.segments) > 1 and (self.chars > MAX_OUTPUT_CHARS or len(self.segments) > MAX_SEGMENTS):
+            old = self.segments.popleft()
+            self.chars -= len(old.text)
+            self.dropped += 1
+
+    def plain(self) -> str:
+        return "".join(s.text for s in self.segments if s.kind == "text")
+
+
+@dataclass
+class CheckView:
+    name: str
+    kind: str
+    passed: bool
+    findings: list[dict[str, Any]]
+    duration_ms: float
+    timed_out: bool = False
+    error: str = ""
+
+    @property
+    def badge(self) -> str:
+        """pass | fail-syntax | fail-logic | timeout | error: what the check's badge says."""
+        if self.error:
+            return "error"
+        if self.timed_out:
+            return "timeout"
+        if self.passed:
+            return "pass"
+        return f"fail-{self.kind}"
+
+
+@dataclass
+class RunView:
+    """One validation run (a task's attempt, a baseline, or a watcher run) as the log shows it."""
+
+    run_id: str
+    task_id: str | None
+    reason: str
+    checks: list[str]
+    lines: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_RUN_LINES))
+    results: dict[str, CheckView] = field(default_factory=dict)
+    outcome: str | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.outcome == "cancelled"
+
+    @property
+    def running(self) -> bool:
+        return self.outcome is None
+
+
+@dataclass
+class TaskView:
+    id: str
+    prompt: str
+    scope: str
+    output: Output
+    tags: dict[str, str] = field(default_factory=dict)
+    status: str = "queued"
+    detail: str = ""
+    model: str | None = None
+    route: list[str] = field(default_factory=list)
+    cost: float = 0.0
+    calls: int = 0
+    routed: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    proposal: dict[str, Any] | None = None  # EscalationProposed fields + "decision", "by"
+    change_files: list[str] = field(default_factory=list)
+    applied_files: list[str] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)
+    validation: str | None = None
+    alerted: bool = False
+    blocked: dict[str, Any] | None = None
+    error: str = ""
+    forced: str | None = None
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.proposal is not None and self.proposal.get("decision") is None
+
+
+@dataclass
+class Changes:
+    """What one batch of events touched, so the app repaints only those panes."""
+
+    queue: bool = False
+    cost: bool = False
+    header: bool = False
+    tasks: set[str] = field(default_factory=set)
+    runs: set[str] = field(default_factory=set)
+    log_lines: list[tuple[str, str]] = field(default_factory=list)  # (run_id, line) in order
+
+    def any(self) -> bool:
+        return bool(self.queue or self.cost or self.header or self.tasks or self.runs or self.log_lines)
+
+
+class UIState:
+    """Everything the panes show, updated one event at a time by `apply`."""
+
+    def __init__(self, *, show_timings: bool = True) -> None:
+        self.show_timings = show_timings
+        self.project = ""
+        self.mode = ""
+        self.scripted = False
+        self.tasks: dict[str, TaskView] = {}
+        self.runs: OrderedDict[str, RunView] = OrderedDict()
+        self.session_cost = 0.0
+        self.escalation_equiv = 0.0
+        self.by_model: dict[str, float] = {}
+        self.cache_read_tokens = 0
+        self.cache_write_tokens = 0
+        self.spend: deque[float] = deque(maxlen=MAX_SPEND_SAMPLES)
+        self.budget_blocked = False
+        self.applied: list[str] = []  # undo stack of task ids, most recent last
+        self.notes: list[tuple[str, str]] = []  # (severity, message) for toasts, drained by the app
+        self.events: deque[ev.Event] = deque(maxlen=MAX_EVENT_LOG)
+        self._seqs = itertools.count(1)
+        self._changes = Changes()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def savings(self) -> float:
+        return self.escalation_equiv - self.session_cost
+
+    def pending_approvals(self) -> list[str]:
+        return [t.id for t in self.tasks.values() if t.awaiting_approval]
+
+    def runs_for(self, task_id: str | None) -> list[RunView]:
+        """The runs the validation pane shows with `task_id` selected: its own and the watcher's."""
+        return [r for r in self.runs.values() if r.task_id is None or r.task_id == task_id]
+
+    def latest_run(self, task_id: str | None) -> RunView | None:
+        own = [r for r in self.runs.values() if r.task_id == task_id and r.reason != "baseline"]
+        if task_id is not None and own:
+            return own[-1]
+        watch = [r for r in self.runs.values() if r.task_id is None]
+        return watch[-1] if watch else (own[-1] if own else None)
+
+    def take_changes(self) -> Changes:
+        changes, self._changes = self._changes, Changes()
+        return changes
+
+    def note(self, severity: str, message: str) -> None:
+        self.notes.append((severity, message))
+
+    def take_notes(self) -> list[tuple[str, str]]:
+        notes, self.notes = self.notes, []
+        return notes
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def task(self, task_id: str) -> TaskView:
+        view = self.tasks.get(task_id)
+        if view is None:  # an event for a task we never saw queued: show it anyway
+            view = self.tasks[task_id] = TaskView(task_id, "", "", Output(self._seqs))
+            self._changes.queue = True
+        return view
+
+    def _touch(self, task_id: str, queue: bool = False) -> TaskView:
+        self._changes.tasks.add(task_id)
+        if queue:
+            self._changes.queue = True
+        return self.task(task_id)
+
+    def apply_all(self, events: Iterable[ev.Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def apply(self, e: ev.Event) -> None:  # noqa: C901 — one flat dispatch reads best here
+        self.events.append(e)
+        match e:
+            case ev.SessionStarted():
+                self.project, self.mode, self.scripted = e.project, e.mode, e.scripted
+                self._changes.header = True
+            case ev.TaskQueued():
+                old = self.tasks.get(e.task_id)
+                view = TaskView(e.task_id, e.prompt, e.scope, Output(self._seqs), tags=dict(e.tags))
+                if old is not None:
+                    view.forced = old.forced
+                self.tasks[e.task_id] = view
+                self._touch(e.task_id, queue=True)
+            case ev.TaskStatus():
+                t = self._touch(e.task_id, queue=True)
+                if t.status in ("approved", "rejected", "failed", "over_budget", "cancelled") and e.status == "running":
+                    self._restart(t)
+                t.status, t.detail = e.status, e.detail
+            case ev.ContextSelected():
+                self._touch(e.task_id).context = dataclasses.asdict(e)
+            case ev.TaskRouted():
+                t = self._touch(e.task_id, queue=True)
+                t.routed = dataclasses.asdict(e)
+            case ev.AttemptStarted():
+                t = self._touch(e.task_id, queue=True)
+                t.model = e.model
+                t.route.append(e.model)
+                t.output.add("attempt", f"attempt {e.attempt} · {e.kind} · {e.model} · from {e.starts_from}", title=e.model)
+            case ev.TextDelta():
+                self._touch(e.task_id).output.add_text(e.text)
+            case ev.ToolCall():
+                mark = "✓" if e.ok else "✗"
+                tail = "" if e.ok or not e.summary else f" — {e.summary}"
+                self._touch(e.task_id).output.add("tool", f"{mark} {e.command} {e.path}{tail}", ok=e.ok)
+            case ev.EditStaged():
+                self._touch(e.task_id).output.add("diff", e.diff, title=f"{e.command} {e.path}")
+            case ev.CallFinished():
+                self._touch(e.task_id).calls += 1
+            case ev.CallFailed():
+                t = self._touch(e.task_id)
+                t.calls += 1
+                t.output.add("error", f"call {e.attempt}.{e.turn} on {e.model} failed ({e.fault}): {e.message}", ok=False)
+            case ev.CostUpdated():
+                t = self._touch(e.task_id, queue=True)
+                t.cost = e.task_cost_usd
+                self.spend.append(max(0.0, e.session_cost_usd - self.session_cost))
+                self.session_cost = e.session_cost_usd
+                self.by_model = dict(e.by_model)
+                self.cache_read_tokens, self.cache_write_tokens = e.cache_read_tokens, e.cache_write_tokens
+                self.escalation_equiv = e.escalation_equivalent_usd
+                self._changes.cost = True
+            case ev.BudgetAlert():
+                self._touch(e.task_id).alerted = True
+                self._changes.cost = True
+                self.note("warning", f"{e.task_id}: cost ${e.task_cost_usd:.4f} passed the per-task alert of ${e.threshold_usd:.2f}")
+            case ev.BudgetBlocked():
+                t = self._touch(e.task_id, queue=True)
+                t.blocked = dataclasses.asdict(e)
+                self.budget_blocked = True
+                self._changes.cost = True
+                message = (
+                    f"session budget ${e.cap_usd:.2f} blocks the next call of {e.task_id}: spent ${e.spent_usd:.4f}"
+                    f" + worst case ${e.worst_case_usd:.4f}"
+                )
+                t.output.add("error", message, ok=False)
+                self.note("error", message)
+            case ev.ChangeReady():
+                t = self._touch(e.task_id, queue=True)
+                t.change_files = list(e.files)
+                files = ", ".join(e.files) or "no files"
+                t.output.add("notice", f"change ready for review ({files}) — press v to review it")
+                self.note("information", f"{e.task_id}: change ready for review")
+            case ev.ChangeApplied():
+                t = self._touch(e.task_id, queue=True)
+                t.applied_files = list(e.files)
+                if e.task_id in self.applied:
+                    self.applied.remove(e.task_id)
+                self.applied.append(e.task_id)
+                how = "partly applied" if e.partial else "applied"
+                t.output.add("notice", f"change {how}: {', '.join(e.files) or 'no files'}")
+            case ev.ChangeUndone():
+                t = self._touch(e.task_id, queue=True)
+                if e.task_id in self.applied:
+                    self.applied.remove(e.task_id)
+                t.applied_files = []
+                t.output.add("notice", f"change undone: {', '.join(e.files) or 'no files'}")
+            case ev.EscalationProposed():
+                t = self._touch(e.task_id, queue=True)
+                t.proposal = {**dataclasses.asdict(e), "decision": None, "by": None}
+                t.output.add(
+                    "notice",
+                    f"escalation proposed {e.from_model} → {e.to_model} (~${e.estimated_cost_usd:.4f}): "
+                    f"{e.failure_signature} — press y to approve, n to decline",
+                )
+                self.note("warning", f"{e.task_id}: escalation to {e.to_model} awaits your approval (y / n)")
+            case ev.EscalationDecided():
+                t = self._touch(e.task_id, queue=True)
+                if t.proposal is not None:
+                    t.proposal["decision"] = "approved" if e.approved else "declined"
+                    t.proposal["by"] = e.by
+            case ev.SignoffFinished():
+                verdict = "approved" if e.approved else "declined"
+                self._touch(e.task_id).output.add("notice", f"sign-off by {e.model}: {verdict} — {e.reason}", ok=e.approved)
+            case ev.TaskFinished():
+                t = self._touch(e.task_id, queue=True)
+                t.status = e.status
+                t.cost = float(e.summary.get("cost_usd", t.cost))
+                t.error = str(e.summary.get("error") or "")
+                if t.error and e.status != "approved":
+                    t.output.add("error", f"{e.status}: {t.error}", ok=False)
+            case ev.Notice():
+                if e.task_id:
+                    self._touch(e.task_id).output.add("error" if e.level == "error" else "notice", e.message, ok=e.level != "error")
+                self.note({"info": "information"}.get(e.level, e.level), e.message)
+            case ev.ValidationStarted():
+                self._validation_started(e)
+            case ev.ValidationLine():
+                self._run_line(e.run_id, f"  {e.check}│ {e.line}")
+            case ev.CheckFinished():
+                self._check_finished(e)
+            case ev.ValidationFinished():
+                self._validation_finished(e)
+
+    def _restart(self, t: TaskView) -> None:
+        """A retry starts the task's story over (its cost stays: it was paid)."""
+        t.proposal = None
+        t.change_files, t.error, t.validation, t.blocked, t.routed = [], "", None, None, None
+        t.output.add("notice", "— retry —")
+
+    # -- validation runs ------------------------------------------------------------------------
+
+    def _validation_started(self, e: ev.ValidationStarted) -> None:
+        run = RunView(e.run_id, e.task_id, e.reason, list(e.checks))
+        self.runs[e.run_id] = run
+        while len(self.runs) > MAX_RUNS:
+            self.runs.popitem(last=False)
+        if e.task_id is not None:
+            t = self._touch(e.task_id)
+            t.runs.append(e.run_id)
+        owner = f" · {e.task_id}" if e.task_id else ""
+        self._run_line(e.run_id, f"▶ {e.run_id} {e.reason}{owner}: {', '.join(e.checks)}")
+
+    def _run_line(self, run_id: str, line: str) -> None:
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        run.lines.append(line)
+        self._changes.log_lines.append((run_id, line))
+        self._changes.runs.add(run_id)
+
+    def _check_finished(self, e: ev.CheckFinished) -> None:
+        run = self.runs.get(e.run_id)
+        if run is None:
+            return
+        check = CheckView(e.check, e.kind, e.passed, list(e.findings), e.duration_ms, e.timed_out, e.error)
+        run.results[e.check] = check
+        timing = f" ({e.duration_ms:.0f} ms)" if self.show_timings else ""
+        mark = "✓" if check.badge == "pass" else "✗"
+        extra = f" — {e.error}" if e.error else ""
+        self._run_line(e.run_id, f"  {mark} {e.check}: {check.badge}{timing}{extra}")
+        for f in e.findings[:20]:
+            self._run_line(e.run_id, "    " + finding_text(f))
+        if len(e.findings) > 20:
+            self._run_line(e.run_id, f"    … {len(e.findings) - 20} more")
+
+    def _validation_finished(self, e: ev.ValidationFinished) -> None:
+        run = self.runs.get(e.run_id)
+        if run is None:
+            return
+        run.outcome, run.findings = e.outcome, list(e.findings)
+        if e.task_id is not None and e.reason == "attempt":
+            t = self._touch(e.task_id, queue=True)
+            t.validation = e.outcome
+        if e.outcome == "cancelled":
+            self._run_line(e.run_id, f"⊘ {e.run_id} CANCELLED — stale, a newer change superseded it")
+        else:
+            self._run_line(e.run_id, f"■ {e.run_id} {e.outcome}")
+
+
+def finding_text(f: dict[str, Any]) -> str:
+    """file:line code message, as the log and the review screen print a finding."""
+    where = f.get("file") or "?"
+    if f.get("line"):
+        where += f":{f['line']}"
+    code = f" {f['code']}" if f.get("code") else ""
+    old = " (pre-existing)" if f.get("preexisting") else ""
+    return f"{where}{code} {f.get('message', '')}{old}".rstrip()

@@ -1,0 +1,159 @@
+"""Theme files (TOML) → Textual `Theme`s, with the app's own colour variables.
+
+The app paints a few things that Textual's palette has no name for — the colour of each model
+tier, a check's pass / fail, the cost warning — so those are theme *variables*. A theme file may
+set them; when it does not (or a Textual built-in theme is active) `variable_defaults` derives
+them from the theme's semantic colours, so every built-in theme keeps working.
+
+Theme files are user input: each is checked field by field, and a bad file becomes an entry in
+`ThemeLoadResult.failed` (path and reason) instead of an exception, so the app can report all of
+them once and carry on with the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
+
+# The app's theme variables and the semantic colour each falls back to.
+APP_VARIABLES: dict[str, str] = {
+    "tier-default": "primary",
+    "tier-escalation": "accent",
+    "tier-fast": "secondary",
+    "outcome-pass": "success",
+    "outcome-fail": "error",
+    "outcome-syntax": "warning",
+    "cost-ok": "success",
+    "cost-warning": "warning",
+}
+COLOUR_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent", "foreground", "background", "surface", "panel", "boost")
+DEFAULT_DARK = "gearshift-dark"
+DEFAULT_LIGHT = "gearshift-light"
+
+
+@dataclass
+class ThemeLoadResult:
+    loaded: list[Theme] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+    def extend(self, other: ThemeLoadResult) -> None:
+        self.loaded.extend(other.loaded)
+        self.failed.extend(other.failed)
+
+
+class ThemeFileError(ValueError):
+    pass
+
+
+def shipped_themes_dir() -> Path | None:
+    """The repository's `themes/` in a checkout, else the wheel's `gearshift/_themes`."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[3] / "themes", here.parents[1] / "_themes"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def user_themes_dir(environ: dict[str, str] | None = None) -> Path:
+    """`$XDG_CONFIG_HOME/gearshift/themes`, by default `~/.config/gearshift/themes`."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "gearshift" / "themes"
+
+
+def _colour(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise ThemeFileError(f"{key}: expected a colour string, got {value!r}")
+    try:
+        Color.parse(value)
+    except ColorParseError:
+        raise ThemeFileError(f"{key}: {value!r} is not a colour") from None
+    return value
+
+
+def theme_from_mapping(data: dict[str, Any]) -> Theme:
+    """Check one theme table and build the Theme; ThemeFileError names the first bad key."""
+    known = {f.name for f in fields(Theme)}
+    for key in data:
+        if key not in known:
+            raise ThemeFileError(f"{key}: unknown key (known: {', '.join(sorted(known))})")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ThemeFileError("name: expected a non-empty string")
+    if "primary" not in data:
+        raise ThemeFileError("primary: required")
+    kwargs: dict[str, Any] = {"name": name.strip()}
+    for key in COLOUR_FIELDS:
+        if key in data:
+            kwargs[key] = _colour(data[key], key)
+    for key in ("dark", "ansi"):
+        if key in data:
+            if not isinstance(data[key], bool):
+                raise ThemeFileError(f"{key}: expected true or false, got {data[key]!r}")
+            kwargs[key] = data[key]
+    for key in ("luminosity_spread", "text_alpha"):
+        if key in data:
+            value = data[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise ThemeFileError(f"{key}: expected a number between 0 and 1, got {value!r}")
+            kwargs[key] = float(value)
+    variables = data.get("variables", {})
+    if not isinstance(variables, dict):
+        raise ThemeFileError("variables: expected a table")
+    checked: dict[str, str] = {}
+    for key, value in variables.items():
+        if key in APP_VARIABLES:
+            checked[key] = _colour(value, f"variables.{key}")
+        elif isinstance(value, str):
+            checked[key] = value
+        else:
+            raise ThemeFileError(f"variables.{key}: expected a string, got {value!r}")
+    kwargs["variables"] = checked
+    theme = Theme(**kwargs)
+    try:
+        theme.to_color_system().generate()
+    except Exception as exc:  # Textual's own check of the palette as a whole
+        raise ThemeFileError(f"the palette does not build: {exc}") from None
+    return theme
+
+
+def load_theme_file(path: Path) -> Theme:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ThemeFileError(f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ThemeFileError(f"cannot read: {exc.strerror or exc}") from None
+    return theme_from_mapping(data)
+
+
+def load_themes(folder: Path | None) -> ThemeLoadResult:
+    """Every `*.toml` in `folder`, in name order; a missing folder is simply empty."""
+    result = ThemeLoadResult()
+    if folder is None or not folder.is_dir():
+        return result
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            result.loaded.append(load_theme_file(path))
+        except ThemeFileError as exc:
+            result.failed.append((path, str(exc)))
+    return result
+
+
+def variable_defaults(theme: Theme) -> dict[str, str]:
+    """The app variables for a theme that does not set them, from its semantic colours."""
+    system = theme.to_color_system().generate()
+    return {name: system[source] for name, source in APP_VARIABLES.items() if source in system}
+
+
+def failure_message(failed: list[tuple[Path, str]]) -> str:
+    """One notification for every bad theme file (file names only: no absolute paths on screen)."""
+    lines = [f"{path.name}: {reason}" for path, reason in failed]
+    return "Skipped theme files:\n" + "\n".join(lines)
