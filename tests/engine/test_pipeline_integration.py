@@ -1,0 +1,218 @@
+"""The whole engine against a loopback Messages API server, through the real SDK.
+
+Each scenario runs the headless runner on a tiny real project whose pytest really passes or
+fails, and checks the route, the events, the ledger and the files on disk — and that money is
+booked exactly as the hand arithmetic says.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from gearshift.config import load_config
+from gearshift.headless import run_headless
+from gearshift.ledger import Ledger
+from gearshift.models.client import ModelGateway
+from gearshift.tasks import Task
+from tests.engine.pipeline_project import BROKEN, GOOD, WRONG, insert_after_total, make_project
+from tests.support.messages_server import MessagesServer, Reply
+
+SONNET, OPUS = "claude-sonnet-4-6", "claude-opus-4-7"
+EDITOR = "str_replace_based_edit_tool"
+TASK = Task(id="discount", prompt="Add discounted_total(prices, percent) to calc.py", context_files=("calc.py",))
+
+
+def usage(inp: int, out: int, write: int = 0, read: int = 0) -> dict:
+    return {"input_tokens": inp, "output_tokens": out, "cache_creation_input_tokens": write,
+            "cache_read_input_tokens": read, "cache_creation": {"ephemeral_5m_input_tokens": write, "ephemeral_1h_input_tokens": 0}}
+
+
+async def run(project: Path, server: MessagesServer, tasks: list[Task], **kw) -> tuple[int, list[dict]]:
+    out = io.StringIO()
+    gateway = ModelGateway(api_key="test-key", base_url=server.url, max_retries=0)
+    code = await run_headless(load_config(project), tasks, gateway, as_json=True,
+                              auto_approve=kw.get("auto_approve", True), escalate=kw.get("escalate", "auto"), out=out)
+    return code, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def of(events: list[dict], kind: str) -> list[dict]:
+    return [e for e in events if e["type"] == kind]
+
+
+async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    server = MessagesServer([
+        Reply.tool_use(EDITOR, insert_after_total(WRONG), text="Adding it.", usage=usage(200, 120, write=1000)),
+        Reply.text("Added discounted_total.", usage=usage(300, 40, read=1000)),
+        Reply.tool_use(EDITOR, {"command": "str_replace", "path": "calc.py",
+                                "old_str": "(100 - 2 * percent)", "new_str": "(100 - percent)"},
+                       text="The discount is applied twice.", usage=usage(900, 150, write=0)),
+        Reply.text("Fixed: the percentage was doubled.", usage=usage(1100, 60)),
+    ])
+    with server:
+        code, events = await run(project, server, [TASK])
+    summary = events[-1]
+    assert summary["type"] == "summary" and code == 0
+    (task,) = summary["tasks"]
+    assert task["status"] == "approved"
+    assert task["route"] == [SONNET, OPUS]
+    assert task["attempts"] == 2 and task["calls"] == 4
+    assert task["validation"] == "pass"
+    # Hand arithmetic: Sonnet 200*3 + 120*15 + 1000*3.75 + 300*3 + 40*15 + 1000*0.3 = 7950 µ$;
+    # Opus 900*5 + 150*25 + 1100*5 + 60*25 = 15250 µ$.
+    assert Decimal(str(task["cost_usd"])) == Decimal("0.0232")
+    assert task["tokens"] == {"input": 2500, "output": 370, "cache_write": 1000, "cache_read": 1000}
+    # Every call at Opus prices: 2500*5 + 370*25 + 1000*6.25 + 1000*0.5 = 28500 µ$.
+    assert Decimal(str(summary["all_escalation_cost_usd"])) == Decimal("0.0285")
+    proposal = of(events, "escalation_proposed")[0]
+    assert proposal["from_model"] == SONNET and proposal["to_model"] == OPUS
+    assert "test_discounted_total" in proposal["failure_signature"]
+    assert 0 < proposal["payload_tokens"] < proposal["naive_tokens"]
+    assert of(events, "escalation_decided")[0]["approved"] is True
+    # The escalation call is a fresh, focused conversation with the diff and the failure.
+    opus_first = server.message_requests[2].json
+    assert opus_first["model"] == OPUS and len(opus_first["messages"]) == 1
+    payload = opus_first["messages"][0]["content"]
+    assert "2 * percent" in payload and "test_discounted_total" in payload
+    assert "(100 - percent)" in (project / "calc.py").read_text()
+    assert "2 * percent" not in (project / "calc.py").read_text()
+    ledger = Ledger.for_project(project)
+    rows = list(ledger.calls())
+    assert [r["model"] for r in rows] == [SONNET, SONNET, OPUS, OPUS]
+    assert sum(Decimal(str(r["cost_usd"])) for r in rows) == Decimal("0.0232")
+    (outcome,) = list(ledger.tasks())
+    assert outcome["status"] == "approved" and outcome["escalated"] == 1
+
+
+async def test_syntax_error_is_corrected_on_sonnet(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    server = MessagesServer([
+        Reply.tool_use(EDITOR, insert_after_total(BROKEN), usage=usage(200, 100, write=800)),
+        Reply.text("Done.", usage=usage(250, 10, read=800)),
+        Reply.tool_use(EDITOR, {"command": "str_replace", "path": "calc.py",
+                                "old_str": "percent: int) -> int\n", "new_str": "percent: int) -> int:\n"},
+                       usage=usage(300, 60, read=800)),
+        Reply.text("Added the missing colon.", usage=usage(350, 15, read=800)),
+    ])
+    with server:
+        code, events = await run(project, server, [TASK])
+    (task,) = events[-1]["tasks"]
+    assert code == 0 and task["status"] == "approved"
+    assert task["route"] == [SONNET, SONNET]
+    assert not of(events, "escalation_proposed")
+    outcomes = [e["outcome"] for e in of(events, "validation_finished") if e["reason"] == "attempt"]
+    assert outcomes == ["fail-syntax", "pass"]
+    # The correction continues the same conversation (prompt cache) and shows the compiler's words.
+    correction = server.message_requests[2].json["messages"]
+    assert len(correction) == 5 and "SyntaxError" in json.dumps(correction[-1])
+    assert server.message_requests[2].json["system"] == server.message_requests[0].json["system"]
+    assert server.message_requests[0].json["system"][-1]["cache_control"]["type"] == "ephemeral"
+    assert "percent: int) -> int:" in (project / "calc.py").read_text()
+
+
+async def test_security_task_goes_straight_to_opus(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    task = Task(id="audit", prompt="Audit calc.py and add discounted_total safely", scope="security", context_files=("calc.py",))
+    server = MessagesServer([
+        Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(400, 200, write=900)),
+        Reply.text("Done.", usage=usage(500, 20, read=900)),
+    ])
+    with server:
+        code, events = await run(project, server, [task])
+    (summary,) = events[-1]["tasks"]
+    assert code == 0 and summary["route"] == [OPUS]
+    routed = of(events, "task_routed")[0]
+    assert routed["rule"] == "always-escalate" and routed["score"] == 0.6
+    assert {r.json["model"] for r in server.message_requests} == {OPUS}
+
+
+async def test_escalate_never_leaves_the_project_untouched(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    before = (project / "calc.py").read_text()
+    server = MessagesServer([
+        Reply.tool_use(EDITOR, insert_after_total(WRONG), usage=usage(200, 120)),
+        Reply.text("Added.", usage=usage(300, 40)),
+    ])
+    with server:
+        code, events = await run(project, server, [TASK], escalate="never")
+    (task,) = events[-1]["tasks"]
+    assert code == 1 and task["status"] == "rejected" and task["route"] == [SONNET]
+    assert (project / "calc.py").read_text() == before
+
+
+FAULTS = {
+    "stream_error": Reply.stream_error(),
+    "connection_cut": Reply.cut(),
+    "truncated": Reply.truncated(),
+    "api_error": Reply.http_error(400, "invalid_request_error", "bad request", should_retry=False),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+async def test_faults_are_failed_attempts_and_nothing_is_applied(tmp_path: Path, fault: str) -> None:
+    project = make_project(tmp_path / "p")
+    before = sorted(p.name for p in project.rglob("*") if ".gearshift" not in p.parts)
+    calc = (project / "calc.py").read_text()
+    server = MessagesServer([Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(100, 50)), FAULTS[fault]])
+    with server:
+        code, events = await run(project, server, [TASK])
+    (task,) = events[-1]["tasks"]
+    assert code == 1 and task["status"] == "failed"
+    assert fault in task["error"]
+    failed = of(events, "call_failed")
+    assert [f["fault"] for f in failed] == [fault]
+    assert not of(events, "change_ready") and not of(events, "change_applied")
+    assert (project / "calc.py").read_text() == calc
+    assert sorted(p.name for p in project.rglob("*") if ".gearshift" not in p.parts) == before
+    rows = list(Ledger.for_project(project).calls())
+    assert [r["fault"] for r in rows] == [None, fault]
+
+
+async def test_session_budget_blocks_the_next_call(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", "[cost_tracking]\nsession_budget_usd = 0.01\n")
+    server = MessagesServer([Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(100, 50))])
+    with server:
+        code, events = await run(project, server, [TASK])
+    (task,) = events[-1]["tasks"]
+    # Sonnet's worst case for 8192 output tokens alone is $0.12 > $0.01: the first call is refused.
+    assert code == 1 and task["status"] == "over_budget" and task["calls"] == 0
+    assert of(events, "budget_blocked")[0]["cap_usd"] == 0.01
+    assert server.message_requests == []
+
+
+async def test_cost_alert_warns_and_does_not_block(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", "[cost_tracking]\nalert_threshold_per_task = 0.001\n")
+    server = MessagesServer([
+        Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(200, 100)),
+        Reply.text("Done.", usage=usage(300, 10)),
+    ])
+    with server:
+        code, events = await run(project, server, [TASK])
+    assert code == 0
+    alerts = of(events, "budget_alert")
+    assert len(alerts) == 1 and alerts[0]["threshold_usd"] == 0.001
+    assert events[-1]["tasks"][0]["cost_alert"] is True
+
+
+async def test_without_auto_approve_the_next_task_builds_on_the_staged_change(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    calc = (project / "calc.py").read_text()
+    second = Task(id="doc", prompt="Document discounted_total", context_files=("calc.py",))
+    server = MessagesServer([
+        Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(100, 50)),
+        Reply.text("Done.", usage=usage(100, 5)),
+        Reply.tool_use(EDITOR, {"command": "str_replace", "path": "calc.py", "old_str": '"""Total after a percentage discount."""',
+                                "new_str": '"""Total after a percentage discount, rounded down."""'}, usage=usage(100, 50)),
+        Reply.text("Done.", usage=usage(100, 5)),
+    ])
+    with server:
+        code, events = await run(project, server, [TASK, second], auto_approve=False)
+    assert code == 0 and [t["status"] for t in events[-1]["tasks"]] == ["approved", "approved"]
+    assert (project / "calc.py").read_text() == calc  # nothing written without --auto-approve
+    patch = (project / ".gearshift" / "patches" / "doc.diff").read_text()
+    assert "rounded down" in patch and "+def discounted_total" not in patch
