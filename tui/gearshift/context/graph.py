@@ -1,0 +1,472 @@
+"""The project's import graph: built once, cached in `.gearshift/`, kept current file by file.
+
+The cache holds one record per file (its raw imports, top-level names, docstring positions and
+outline) keyed by mtime and size, so a warm load stats the tree and re-parses only what changed;
+`update` re-parses exactly the files the watcher reports. Rewriting the whole cache costs tens of
+milliseconds on a large tree, more than an update may take, so an update appends its records to
+a journal next to the cache instead; loading replays the journal and folds it in. Edges are
+*resolved* on every load because resolution depends on the whole file set (see `resolve`),
+which is cheap: dictionary lookups over a few thousand imports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import posixpath
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from gearshift.context.pyscan import LAZY, REEXPORT, TYPE_ONLY
+from gearshift.context.resolve import JS_SUFFIXES, PY_SUFFIXES, Resolver, is_python
+from gearshift.context.scan import Record, scan_file, scan_files
+from gearshift.context.tsconfig import CONFIG_NAMES
+
+CACHE_NAME = "context-graph.marshal"
+JOURNAL_SUFFIX = ".journal"
+JOURNAL_LIMIT = 256  # entries before an update folds the journal into the cache
+CACHE_VERSION = 2  # bump whenever a record's shape or meaning changes
+SOURCE_SUFFIXES = PY_SUFFIXES + JS_SUFFIXES
+# Folders that are never project source: VCS and tool state, dependencies, build output.
+# (Any folder holding a `pyvenv.cfg` is a virtualenv and skipped too.)
+SKIP_DIRS = frozenset(
+    {"node_modules", "__pycache__", "site-packages", "bower_components", "venv", "env"}
+)
+OUTPUT_DIRS = frozenset({"build", "dist"})  # skipped unless they are a Python package
+
+
+class Edge:
+    """How one file imports another: the names it binds; whether every such import is type-only."""
+
+    __slots__ = ("names", "type_only", "lazy", "reexport")
+
+    def __init__(self, flags: int, reexport: bool) -> None:
+        self.names: list[str] = []  # "orig" or "orig:alias"; "*" for star imports
+        self.type_only = bool(flags & TYPE_ONLY)
+        self.lazy = bool(flags & LAZY)
+        self.reexport = reexport
+
+    def merge(self, flags: int, reexport: bool) -> None:
+        self.type_only = self.type_only and bool(flags & TYPE_ONLY)
+        self.lazy = self.lazy and bool(flags & LAZY)
+        self.reexport = self.reexport or reexport
+
+    def bound(self) -> list[str]:
+        """The original names imported (not the aliases), without star imports."""
+        return [n.partition(":")[0] for n in self.names if not n.startswith("*")]
+
+
+class ImportGraph:
+    """Files and who imports whom; paths are posix paths relative to `root`."""
+
+    def __init__(
+        self,
+        root: Path,
+        records: dict[str, Record],
+        configs: Iterable[str],
+        cache_path: Path | None,
+    ) -> None:
+        self.root = root
+        self.cache_path = cache_path
+        self.stats: dict[str, Any] = {}
+        self._records = records
+        self._configs = set(configs)
+        self._deps: dict[str, dict[str, Edge]] = {}
+        self._rdeps: dict[str, set[str]] = {}
+        self._files: frozenset[str] | None = None
+        self._journal_entries = 0
+        self._relink_all()
+
+    # -- building and loading ---------------------------------------------------------------
+
+    @classmethod
+    def load_or_build(cls, root: Path, cache_dir: Path | None = None) -> ImportGraph:
+        """The graph of `root`, re-parsing only files whose mtime or size differ from the cache."""
+        t0 = time.perf_counter()
+        root = Path(root).resolve()
+        cache_path = (cache_dir if cache_dir is not None else root / ".gearshift") / CACHE_NAME
+        cached, journal_entries = _read_cache(cache_path, root)
+        found, configs = walk(root)
+        stale = [rel for rel, st in found.items() if rel not in cached or cached[rel][:2] != st]
+        fresh = set(found).difference(stale)
+        records = {rel: Record._make(cached[rel]) for rel in fresh}
+        t1 = time.perf_counter()
+        sizes = {rel: found[rel][1] for rel in stale}
+        scanned, workers = scan_files(root, stale, sizes) if stale else ({}, 0)
+        records.update((rel, Record._make(rec)) for rel, rec in scanned.items())
+        t2 = time.perf_counter()
+        graph = cls(root, records, configs, cache_path)
+        t3 = time.perf_counter()
+        if stale or len(cached) != len(found) or journal_entries:
+            graph._save()
+        t4 = time.perf_counter()
+        ms = 1000.0
+        graph.stats = {
+            "files": len(found), "parsed": len(stale), "reused": len(found) - len(stale),
+            "cold": not cached, "workers": workers, "walk_ms": (t1 - t0) * ms,
+            "parse_ms": (t2 - t1) * ms, "resolve_ms": (t3 - t2) * ms, "save_ms": (t4 - t3) * ms,
+        }
+        return graph
+
+    def _save(self) -> None:
+        if self.cache_path is None:
+            return
+        data = {
+            "version": CACHE_VERSION, "python": list(sys.version_info[:2]), "root": str(self.root),
+            "files": {rel: tuple(rec) for rel, rec in self._records.items()},
+        }
+        tmp = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}.tmp")
+        try:
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(marshal.dumps(data))
+            os.replace(tmp, self.cache_path)
+            _journal(self.cache_path).unlink(missing_ok=True)
+            self._journal_entries = 0
+        except OSError as exc:  # a read-only project still gets a graph, just not a cache
+            self.stats["cache_error"] = str(exc)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    def _append(self, rels: Iterable[str]) -> None:
+        """Persist these files' records (None for a deleted file) without rewriting the cache."""
+        if self.cache_path is None:
+            return
+        if self._journal_entries >= JOURNAL_LIMIT or not self.cache_path.exists():
+            self._save()
+            return
+        entry = {rel: tuple(rec) if (rec := self._records.get(rel)) else None for rel in rels}
+        try:
+            with open(_journal(self.cache_path), "ab") as fh:
+                fh.write(marshal.dumps(entry))
+            self._journal_entries += 1
+        except OSError as exc:
+            self.stats["cache_error"] = str(exc)
+
+    # -- incremental update -----------------------------------------------------------------
+
+    def update(self, paths: list[str]) -> list[str]:
+        """Re-parse these files (created, modified or deleted; folders too) and persist.
+
+        Returns the files whose project imports changed — including files that did not change
+        themselves but whose imports now resolve differently because a file appeared or vanished.
+        """
+        set_changed = configs_changed = False
+        reparsed: list[str] = []
+        touched: list[str] = []
+        for rel in {r for r in map(self._relative, paths) if r is not None}:
+            full = self.root / rel
+            if posixpath.basename(rel) in CONFIG_NAMES:
+                configs_changed = True
+                if full.is_file():
+                    self._configs.add(rel)
+                else:
+                    self._configs.discard(rel)
+                continue
+            if full.is_dir():
+                found, configs = walk(self.root, rel)
+                configs_changed |= not set(configs) <= self._configs
+                self._configs |= set(configs)
+                targets = list(found)
+                gone = [r for r in self._records if r.startswith(f"{rel}/") and r not in found]
+            elif full.is_file() and _indexable(rel) and not _skipped(self.root, rel):
+                targets, gone = [rel], []
+            else:
+                targets = []
+                gone = [r for r in self._records if r == rel or r.startswith(f"{rel}/")]
+            for r in gone:
+                del self._records[r]
+                set_changed = True
+                touched.append(r)
+            for r in targets:
+                set_changed |= r not in self._records
+                self._records[r] = Record._make(scan_file(str(self.root / r), r))
+                reparsed.append(r)
+                touched.append(r)
+        if not (set_changed or configs_changed or reparsed):
+            return []
+        self._files = None
+        if set_changed or configs_changed:
+            before = {src: set(edges) for src, edges in self._deps.items()}
+            self._relink_all()
+            after = {src: set(edges) for src, edges in self._deps.items()}
+            every = before.keys() | after.keys()
+            changed = [p for p in every if before.get(p, set()) != after.get(p, set())]
+        else:
+            changed = []
+            for rel in reparsed:
+                old = set(self._deps.get(rel, {}))
+                self._link(rel)
+                if set(self._deps.get(rel, {})) != old:
+                    changed.append(rel)
+        self._append(touched)
+        return sorted(changed)
+
+    def refresh(self, paths: Iterable[str]) -> list[str]:
+        """Update whichever of these indexed files differ on disk from their record (no watcher)."""
+        stale: list[str] = []
+        for rel in paths:
+            rec = self._records.get(rel)
+            if rec is None:
+                continue
+            try:
+                st = os.stat(self.root / rel)
+            except OSError:
+                stale.append(rel)
+                continue
+            if (st.st_mtime_ns, st.st_size) != (rec.mtime_ns, rec.size):
+                stale.append(rel)
+        if stale:
+            self.update(stale)
+        return stale
+
+    def _relative(self, path: str) -> str | None:
+        p = Path(path)
+        if p.is_absolute():
+            try:
+                p = p.resolve().relative_to(self.root)
+            except ValueError:
+                return None
+        rel = posixpath.normpath(p.as_posix())
+        return None if rel in (".", "") or rel.startswith("../") else rel
+
+    # -- resolution -------------------------------------------------------------------------
+
+    def _relink_all(self) -> None:
+        self._resolver = Resolver(self.root, self._records, self._configs)
+        self._deps, self._rdeps = {}, {}
+        self._export_index: dict[str, tuple[dict[str, tuple[str, str]], list[str]]] = {}
+        for rel in self._records:
+            self._link(rel)
+
+    def _link(self, src: str) -> None:
+        old = self._deps.pop(src, {})
+        for target in old:
+            importers = self._rdeps.get(target)
+            if importers is not None:
+                importers.discard(src)
+        rec = self._records.get(src)
+        if rec is None:
+            return
+        python = is_python(src)
+        edges: dict[str, Edge] = {}
+        for module, level, names, flags in rec.imports:
+            if python:
+                pairs = self._resolver.python(src, module, level, names)
+                reexport = bool(names)  # a from-import makes the names importable from here too
+            else:
+                target = self._resolver.js(src, module)
+                pairs = [(target, n) for n in names] or [(target, "")] if target else []
+                reexport = bool(flags & REEXPORT)
+            for target, binding in pairs:
+                if target == src:
+                    continue
+                edge = edges.get(target)
+                if edge is None:
+                    edges[target] = edge = Edge(flags, reexport)
+                else:
+                    edge.merge(flags, reexport)
+                if binding:
+                    edge.names.append(binding)
+        self._deps[src] = edges
+        self._export_index.clear()
+        for target in edges:
+            self._rdeps.setdefault(target, set()).add(src)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    @property
+    def files(self) -> frozenset[str]:
+        """Every indexed source file."""
+        if self._files is None:
+            self._files = frozenset(self._records)
+        return self._files
+
+    def record(self, path: str) -> Record | None:
+        return self._records.get(path)
+
+    def edges(self, path: str) -> dict[str, Edge]:
+        """The project files `path` imports, with how it imports each."""
+        return self._deps.get(path, {})
+
+    def imports(self, path: str) -> set[str]:
+        return set(self._deps.get(path, ()))
+
+    def importers(self, path: str) -> set[str]:
+        return set(self._rdeps.get(path, ()))
+
+    def fanout(self, paths: list[str]) -> int:
+        """Distinct project files linked (imports or importers) to these, themselves excluded."""
+        own = set(paths)
+        linked: set[str] = set()
+        for p in own:
+            linked.update(self._deps.get(p, ()))
+            linked.update(self._rdeps.get(p, ()))
+        return len(linked - own)
+
+    def resolve_module(self, name: str) -> str | None:
+        """A dotted module ("pkg.mod") or a path with or without its suffix ("src/x") → a file."""
+        name = name.strip().strip("`'\"")
+        if not name:
+            return None
+        if "/" in name or name.endswith(SOURCE_SUFFIXES):
+            rel = self._relative(name)
+            if rel is None:
+                return None
+            if rel in self._records:
+                return rel
+            stem = rel[: -len(posixpath.splitext(rel)[1])] if rel.endswith(PY_SUFFIXES) else rel
+            return self._resolver._py_file(stem) or self._resolver._js_file(rel)
+        return self._resolver.module(name)
+
+    def definition(self, path: str, name: str, _depth: int = 0) -> tuple[str, str] | None:
+        """(file, kind) where `name` as importable from `path` is defined, through re-exports.
+
+        kind is the defining file's kind for the name, or "m" when the name is a module.
+        """
+        rec = self._records.get(path)
+        if rec is None or _depth > 8:
+            return None
+        kind = rec.defs.get(name)
+        if kind is not None:
+            return path, kind
+        named, stars = self._exports(path)
+        hit = named.get(name)
+        if hit is not None:
+            target, orig = hit
+            if module_name(target) == orig and orig not in self._records[target].defs:
+                return target, "m"
+            return self.definition(target, orig, _depth + 1)
+        for target in stars:
+            found = self.definition(target, name, _depth + 1)
+            if found:
+                return found
+        return None
+
+    def _exports(self, path: str) -> tuple[dict[str, tuple[str, str]], list[str]]:
+        """Names `path` re-exports ({alias: (file, original name)}) and its star re-exports."""
+        found = self._export_index.get(path)
+        if found is None:
+            named: dict[str, tuple[str, str]] = {}
+            stars: list[str] = []
+            for target, edge in self._deps.get(path, {}).items():
+                if not edge.reexport:
+                    continue
+                for binding in edge.names:
+                    orig, _, alias = binding.partition(":")
+                    if orig == "*":
+                        if not alias:
+                            stars.append(target)
+                    else:
+                        named.setdefault(alias or orig, (target, orig))
+            found = self._export_index[path] = (named, sorted(stars))
+        return found
+
+
+def module_name(path: str) -> str:
+    """The name a file is imported by: its stem, or its folder's name for __init__ / index."""
+    folder, _, base = path.rpartition("/")
+    stem = base.partition(".")[0]
+    return folder.rpartition("/")[2] if stem in ("__init__", "index") else stem
+
+
+# -- the file tree ----------------------------------------------------------------------------
+
+
+def _indexable(rel: str) -> bool:
+    return rel.endswith(SOURCE_SUFFIXES)
+
+
+def _skip_dir(name: str) -> bool:
+    return name.startswith(".") or name in SKIP_DIRS
+
+
+def _skipped(root: Path, rel: str) -> bool:
+    """Is this path inside a folder the walk would not enter?"""
+    parts = rel.split("/")[:-1]
+    for k, part in enumerate(parts):
+        here = root.joinpath(*parts[: k + 1])
+        if _skip_dir(part) or (here / "pyvenv.cfg").exists():
+            return True
+        if part in OUTPUT_DIRS and not (here / "__init__.py").exists():
+            return True
+    return False
+
+
+def walk(root: Path, under: str = "") -> tuple[dict[str, tuple[int, int]], list[str]]:
+    """Source files {rel: (mtime_ns, size)} and tsconfig/jsconfig files below `root`/`under`."""
+    found: dict[str, tuple[int, int]] = {}
+    configs: list[str] = []
+    stack = [under]
+    while stack:
+        rel_dir = stack.pop()
+        try:
+            with os.scandir(root / rel_dir if rel_dir else root) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        names = {e.name for e in entries}
+        if "pyvenv.cfg" in names and rel_dir:
+            continue
+        prefix = f"{rel_dir}/" if rel_dir else ""
+        for entry in entries:
+            name = entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if _skip_dir(name):
+                        continue
+                    if name in OUTPUT_DIRS:
+                        with contextlib.suppress(OSError):
+                            if not os.path.exists(os.path.join(entry.path, "__init__.py")):
+                                continue
+                    stack.append(prefix + name)
+                elif name.endswith(SOURCE_SUFFIXES):
+                    st = entry.stat()
+                    found[prefix + name] = (st.st_mtime_ns, st.st_size)
+                elif name in CONFIG_NAMES:
+                    configs.append(prefix + name)
+            except OSError:
+                continue
+    return found, configs
+
+
+def _journal(cache_path: Path) -> Path:
+    return cache_path.with_name(cache_path.name + JOURNAL_SUFFIX)
+
+
+def _read_cache(path: Path, root: Path) -> tuple[dict[str, tuple[Any, ...]], int]:
+    """The cached records with the journal replayed over them, and how many entries it had.
+
+    Anything unreadable or from another version counts as no cache: records are only ever
+    trusted after their mtime and size match the file on disk.
+    """
+    try:
+        data = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}, 0
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != CACHE_VERSION
+        or data.get("python") != list(sys.version_info[:2])
+        or data.get("root") != str(root)
+        or not isinstance(data.get("files"), dict)
+    ):
+        return {}, 0
+    files: dict[str, tuple[Any, ...]] = data["files"]
+    entries = 0
+    try:
+        with open(_journal(path), "rb") as fh:
+            while True:
+                entry = marshal.load(fh)
+                entries += 1
+                for rel, rec in entry.items():
+                    if rec is None:
+                        files.pop(rel, None)
+                    else:
+                        files[rel] = rec
+    except (OSError, EOFError, ValueError, TypeError, AttributeError):
+        pass  # no journal, or a torn last entry: what was read stands
+    return files, entries

@@ -1,0 +1,206 @@
+"""What the graph keeps of a Python file: its imports, top-level names, docstrings and outline.
+
+The file is parsed with `ast` once, the statements (never the expressions) are walked, and only
+small tuples of builtins survive — never the tree: keeping ASTs alive costs hundreds of MB and
+slows the pass (see perf-floors). The outline and docstring positions are kept so that selection
+can strip documentation and cut a file down to signatures without parsing it again: a selection
+must take milliseconds, and parsing a large module alone takes 20–30 ms.
+
+Everything returned is marshal-able: it is the cache format.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+# Flags on an import entry.
+TYPE_ONLY = 1  # under `if TYPE_CHECKING:` (or `import type` in TS)
+LAZY = 2  # inside a function or class body (or a dynamic import in TS)
+REEXPORT = 4  # `export ... from` (TS); every Python from-import re-exports implicitly
+
+# Kinds of top-level names.
+CLASS, TYPE, FUNC, VAR = "c", "t", "f", "v"
+_TYPE_BASES = frozenset(
+    {"Protocol", "TypedDict", "NamedTuple", "Enum", "IntEnum", "StrEnum", "Flag", "IntFlag",
+     "ABC", "Generic"}
+)
+_TYPE_CALLS = frozenset({"TypeVar", "NewType", "ParamSpec", "TypeVarTuple", "TypeAliasType"})
+_TYPE_SUBSCRIPTS = frozenset(
+    {"Union", "Optional", "Literal", "Callable", "Annotated", "Type", "type", "Tuple", "Dict",
+     "List", "Mapping", "Sequence", "Iterable", "Iterator", "Awaitable", "Coroutine"}
+)
+
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_IMPORTS = (ast.Import, ast.ImportFrom)
+_TYPE_ALIAS = getattr(ast, "TypeAlias", None)  # the `type X = ...` statement, Python ≥ 3.12
+
+
+def scan_python(source: bytes) -> tuple[Any, ...]:
+    """(imports, defs, docstrings, outline, error) of one file's source bytes.
+
+    imports:    ((module, level, names, flags), ...); names are "orig" or "orig:alias",
+                empty for `import a.b`.
+    defs:       {top-level name: kind} (CLASS, TYPE, FUNC, VAR).
+    docstrings: ((line, col, end_line, end_col, sole), ...) of every statement that is a bare
+                string — docstrings, attribute docstrings, strings used as comments — with 1-based
+                lines and UTF-8 byte columns as `ast` reports them; `sole` marks the one that must
+                become `...` because the body holds nothing else.
+    outline:    ((kind, name, start, body, body_col, end, members), ...) top-level statements:
+                kind "d" def, "c" class, "i" import, "o" other; `start` counts decorators, `body`
+                and `body_col` locate the first statement of a def's or class's body; a class's
+                members have the same shape (with empty members).
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError) as exc:
+        return (), {}, (), (), f"{type(exc).__name__}: {exc}"
+    imports: list[tuple[str, int, tuple[str, ...], int]] = []
+    docstrings: list[tuple[int, int, int, int, bool]] = []
+    _walk(tree.body, 0, imports, docstrings)
+    return tuple(imports), _defs(tree.body), tuple(docstrings), _outline(tree.body), ""
+
+
+def _walk(
+    body: list[ast.stmt],
+    flags: int,
+    imports: list[tuple[str, int, tuple[str, ...], int]],
+    docstrings: list[tuple[int, int, int, int, bool]],
+) -> None:
+    """Statements only, depth first: imports anywhere (lazy ones too), docstrings of every body."""
+    only_strings = True
+    for node in body:
+        t = type(node)
+        if t is ast.Expr and type(node.value) is ast.Constant and type(node.value.value) is str:  # type: ignore[attr-defined]
+            v = node.value  # type: ignore[attr-defined]
+            end_line, end_col = v.end_lineno or v.lineno, v.end_col_offset or 0
+            docstrings.append((v.lineno, v.col_offset, end_line, end_col, False))
+            continue
+        only_strings = False
+        if t is ast.ImportFrom:
+            names = tuple(_alias(a) for a in node.names)  # type: ignore[attr-defined]
+            imports.append((node.module or "", node.level, names, flags))  # type: ignore[attr-defined]
+        elif t is ast.Import:
+            for a in node.names:  # type: ignore[attr-defined]
+                imports.append((a.name, 0, (), flags))
+        elif t in _FUNCS or t is ast.ClassDef:
+            # A class body runs at import time; a function body only when called.
+            inner = flags | LAZY if t in _FUNCS else flags
+            _walk(node.body, inner, imports, docstrings)  # type: ignore[attr-defined]
+        elif t is ast.If:
+            inner = flags | TYPE_ONLY if _is_type_checking(node.test) else flags  # type: ignore[attr-defined]
+            _walk(node.body, inner, imports, docstrings)  # type: ignore[attr-defined]
+            _walk(node.orelse, flags, imports, docstrings)  # type: ignore[attr-defined]
+        else:
+            for field in ("body", "orelse", "finalbody"):
+                sub = getattr(node, field, None)
+                if sub:
+                    _walk(sub, flags, imports, docstrings)
+            for handler in getattr(node, "handlers", ()):
+                _walk(handler.body, flags, imports, docstrings)
+            for case in getattr(node, "cases", ()):
+                _walk(case.body, flags, imports, docstrings)
+    if only_strings and body:
+        # Nothing but strings: the first becomes `...` so the body stays a body.
+        k = len(docstrings) - len(body)
+        docstrings[k] = (*docstrings[k][:4], True)
+
+
+def _alias(a: ast.alias) -> str:
+    return a.name if not a.asname or a.asname == a.name else f"{a.name}:{a.asname}"
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def _name_of(expr: ast.expr) -> str:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    if isinstance(expr, ast.Subscript):
+        return _name_of(expr.value)
+    if isinstance(expr, ast.Call):
+        return _name_of(expr.func)
+    return ""
+
+
+def _class_kind(node: ast.ClassDef) -> str:
+    """A class counts as a type definition when it is a protocol, record, enum or abstract base."""
+    if any(_name_of(b) in _TYPE_BASES for b in node.bases):
+        return TYPE
+    if any(kw.arg == "metaclass" and _name_of(kw.value) == "ABCMeta" for kw in node.keywords):
+        return TYPE
+    if any(_name_of(d) == "dataclass" for d in node.decorator_list):
+        return TYPE
+    return CLASS
+
+
+def _value_kind(value: ast.expr | None, annotation: ast.expr | None = None) -> str:
+    if annotation is not None and _name_of(annotation) == "TypeAlias":
+        return TYPE
+    if isinstance(value, ast.Call) and _name_of(value.func) in _TYPE_CALLS:
+        return TYPE
+    if isinstance(value, ast.Subscript) and _name_of(value.value) in _TYPE_SUBSCRIPTS:
+        return TYPE
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr) and annotation is None:
+        # `X = A | B` at module level is almost always a union alias.
+        return TYPE if _name_of(value.left) and _name_of(value.right) else VAR
+    return VAR
+
+
+def _defs(body: list[ast.stmt]) -> dict[str, str]:
+    """Top-level names this module defines (looking into module-level if/try blocks too)."""
+    out: dict[str, str] = {}
+    for node in body:
+        if isinstance(node, ast.ClassDef):
+            out[node.name] = _class_kind(node)
+        elif isinstance(node, _FUNCS):
+            out[node.name] = FUNC
+        elif isinstance(node, ast.Assign):
+            kind = _value_kind(node.value)
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    out[target.id] = kind
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            out[node.target.id] = _value_kind(node.value, node.annotation)
+        elif _TYPE_ALIAS is not None and isinstance(node, _TYPE_ALIAS):
+            out[node.name.id] = TYPE  # type: ignore[attr-defined]
+        elif isinstance(node, ast.If | ast.Try):
+            for sub in (node.body, node.orelse, getattr(node, "finalbody", [])):
+                out.update(_defs(sub))
+            for handler in getattr(node, "handlers", ()):
+                out.update(_defs(handler.body))
+    return out
+
+
+def _span(node: ast.stmt) -> tuple[int, int]:
+    decorators = getattr(node, "decorator_list", None)
+    start = min([node.lineno, *(d.lineno for d in decorators)]) if decorators else node.lineno
+    return start, node.end_lineno or node.lineno
+
+
+def _item(node: ast.stmt, members: bool) -> tuple[Any, ...]:
+    start, end = _span(node)
+    if isinstance(node, _FUNCS):
+        first = node.body[0]
+        return "d", node.name, start, first.lineno, first.col_offset, end, ()
+    if isinstance(node, ast.ClassDef):
+        first = node.body[0]
+        inner = tuple(_item(m, False) for m in node.body) if members else ()
+        return "c", node.name, start, first.lineno, first.col_offset, end, inner
+    if isinstance(node, _IMPORTS):
+        return "i", "", start, start, 0, end, ()
+    name = ""
+    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+        name = node.targets[0].id
+    elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        name = node.target.id
+    return "o", name, start, start, 0, end, ()
+
+
+def _outline(body: list[ast.stmt]) -> tuple[Any, ...]:
+    return tuple(_item(node, True) for node in body)

@@ -1,0 +1,161 @@
+"""Which project files a task's named files pull in, and in what order.
+
+Scores are additive so that a file linked to several named files, or linked in several ways,
+rises above one linked once. The weights, from strongest to weakest:
+
+- imported by a named file: 3.0 (+1.0 when what it provides is a type and include_types is on,
+  +0.25 per imported name up to four) — the model must read what the code it edits calls;
+- a type definition a named file uses, reached through re-exports: 2.5 (include_types only);
+- imports a named file: 2.0 (+0.5 for a test) — callers and tests show how the code is used;
+- a lazy import (inside a function) either way: −0.5;
+- the prompt mentions the file's module name: +1.5, or one of its top-level names: +1.0;
+- a base class of a named file's classes: +1.0.
+
+Files that only import a named file (its dependents) are capped at `max_dependents`: a budget is
+a ceiling, not a target, and a widely used module has hundreds of callers; the best-ranked few
+(tests first, then those the prompt points at) show how the code is used.
+
+Ties go to the smaller file (more fit in the budget), then to the path, so a selection is
+deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from gearshift.context.graph import ImportGraph, module_name
+from gearshift.context.pyscan import TYPE
+from gearshift.context.resolve import is_declaration
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+_TEST = re.compile(r"(^|/)(tests?/|test_[^/]*$|[^/]*_test\.py$|[^/]*\.(test|spec)\.[jt]sx?$)")
+
+
+@dataclass
+class Candidate:
+    path: str
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    keep: set[str] = field(default_factory=set)  # definitions to keep whole in a signatures view
+    uses: set[str] = field(default_factory=set)  # names of named files this file uses
+    dependent_only: bool = True  # linked only by importing a named file
+
+    def add(self, score: float, reason: str, keep: set[str] | None = None) -> None:
+        self.score += score
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        if keep:
+            self.keep |= keep
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def is_test(path: str) -> bool:
+    return bool(_TEST.search(path))
+
+
+def prompt_words(prompt: str) -> set[str]:
+    return set(_WORD.findall(prompt))
+
+
+def candidates(
+    graph: ImportGraph,
+    named: list[str],
+    include_types: bool,
+    words: set[str],
+    *,
+    bases: set[str] = frozenset(),  # type: ignore[assignment]
+    max_dependents: int = 3,
+) -> tuple[list[Candidate], list[dict[str, str]]]:
+    """Ranked candidates, and what was left out on principle with why."""
+    named_set = set(named)
+    found: dict[str, Candidate] = {}
+    skipped: dict[str, str] = {}
+
+    def cand(path: str) -> Candidate:
+        c = found.get(path)
+        if c is None:
+            c = found[path] = Candidate(path)
+        return c
+
+    for n in named:
+        for target, edge in graph.edges(n).items():
+            if target in named_set:
+                continue
+            bound = set(edge.bound())
+            typed = edge.type_only or is_declaration(target) or _all_types(graph, target, bound)
+            if typed and not include_types:
+                if edge.type_only or is_declaration(target):
+                    skipped.setdefault(target, f"type-only import of {n} (include_types is off)")
+                    continue
+                typed = False
+            score = 3.0 + (1.0 if typed else 0.0) + 0.25 * min(len(bound), 4)
+            score -= 0.5 if edge.lazy else 0.0
+            c = cand(target)
+            c.add(score + (1.0 if bound & bases else 0.0), f"{'type of' if typed else 'imported by'} {n}", bound)
+            c.dependent_only = False
+            if include_types:
+                for name in bound:
+                    d = graph.definition(target, name)
+                    if d is None or d[0] == target or d[0] in named_set:
+                        continue
+                    if d[1] == TYPE or is_declaration(d[0]):
+                        c = cand(d[0])
+                        c.add(2.5, f"type of {n}", {name})
+                        c.dependent_only = False
+        for importer in graph.importers(n):
+            if importer in named_set:
+                continue
+            edge = graph.edges(importer)[n]
+            score = 2.0 + (0.5 if is_test(importer) else 0.0) - (0.5 if edge.lazy else 0.0)
+            c = cand(importer)
+            c.add(score, f"imports {n}")
+            c.uses |= {b.partition(":")[2] or b.partition(":")[0] for b in edge.names if b != "*"}
+            if not edge.names:
+                c.uses.add(module_name(n))
+    lowered = {w.lower() for w in words}
+    for c in found.values():
+        _prompt_boost(graph, c, words, lowered)
+    ranked = sorted(found.values(), key=lambda c: (-c.score, _chars(graph, c.path), c.path))
+    pruned = [{"path": p, "reason": r} for p, r in sorted(skipped.items()) if p not in found]
+    kept: list[Candidate] = []
+    dependents = 0
+    for c in ranked:
+        if c.dependent_only:
+            dependents += 1
+            if dependents > max_dependents:
+                pruned.append({"path": c.path, "reason": f"{c.reason}; beyond the {max_dependents} best dependents"})
+                continue
+        kept.append(c)
+    return kept, pruned
+
+
+def _all_types(graph: ImportGraph, target: str, names: set[str]) -> bool:
+    if not names:
+        return False
+    for name in names:
+        d = graph.definition(target, name)
+        if d is None or (d[1] != TYPE and not is_declaration(d[0])):
+            return False
+    return True
+
+
+def _prompt_boost(graph: ImportGraph, c: Candidate, words: set[str], lowered: set[str]) -> None:
+    if not words:
+        return
+    if module_name(c.path).lower() in lowered:
+        c.score += 1.5
+    rec = graph.record(c.path)
+    if rec is not None:
+        hit = {w for w in words if len(w) >= 4 and w in rec.defs}
+        if hit:
+            c.score += 1.0
+            c.keep |= hit
+
+
+def _chars(graph: ImportGraph, path: str) -> int:
+    rec = graph.record(path)
+    return rec.chars if rec is not None else 0

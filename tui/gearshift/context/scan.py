@@ -1,0 +1,152 @@
+"""Reading files into graph records, in this process or split with a second one.
+
+A record is a plain tuple so the cache can be marshalled (the fastest stdlib serialiser for
+builtins) and a worker can hand records back through a pipe. Parsing dominates a cold build —
+`ast.parse` over the textual tree takes about a second on one core — so a large cold build
+sends half the Python files (by bytes) to `python -m gearshift.context.scan` and parses the
+other half here; with two cores that nearly halves the wall time. Any failure of the worker
+only costs time: its half is parsed here instead.
+"""
+
+from __future__ import annotations
+
+import gc
+import marshal
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from gearshift.context.jsscan import scan_js
+from gearshift.context.pyscan import scan_python
+from gearshift.context.resolve import is_declaration, is_python
+
+MAX_PARSE_BYTES = 1_000_000  # bigger files (bundles, generated tables) are indexed, not parsed
+PARALLEL_MIN_BYTES = 1_500_000  # below this the second process costs more than it saves
+
+
+class Record(NamedTuple):
+    mtime_ns: int
+    size: int
+    chars: int  # length of the decoded text: what token estimates are made from
+    imports: tuple[tuple[str, int, tuple[str, ...], int], ...]
+    defs: dict[str, str]
+    docstrings: tuple[tuple[int, int, int, int, bool], ...]
+    outline: tuple[Any, ...]
+    error: str
+
+
+def scan_file(path: str, rel: str) -> tuple[Any, ...]:
+    """The record of one file as a plain tuple (see `Record`)."""
+    try:
+        st = os.stat(path)
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        return (0, 0, 0, (), {}, (), (), f"unreadable: {exc.strerror}")
+    text = data.decode("utf-8", errors="replace")
+    head = (st.st_mtime_ns, st.st_size, len(text))
+    if len(data) > MAX_PARSE_BYTES or rel.endswith((".min.js", ".min.mjs")):
+        return (*head, (), {}, (), (), "not parsed: too large")
+    if is_python(rel):
+        return (*head, *scan_python(data))
+    return (*head, *scan_js(text, declaration=is_declaration(rel)))
+
+
+def scan_many(root: str, rels: list[str]) -> dict[str, tuple[Any, ...]]:
+    with _no_gc():
+        return {rel: scan_file(os.path.join(root, rel), rel) for rel in rels}
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Parsing allocates millions of short-lived nodes; generational collections only slow it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def scan_files(
+    root: Path, rels: list[str], sizes: dict[str, int]
+) -> tuple[dict[str, tuple[Any, ...]], int]:
+    """Records for `rels`, and how many processes parsed them."""
+    total = sum(sizes.get(r, 0) for r in rels)
+    if total < PARALLEL_MIN_BYTES or (os.cpu_count() or 1) < 2:
+        return scan_many(str(root), rels), 1
+    mine, theirs = _split(rels, sizes)
+    worker = _start_worker(str(root), theirs)
+    out = scan_many(str(root), mine)
+    got = _finish_worker(worker)
+    if got is None or set(got) != set(theirs):
+        got = scan_many(str(root), theirs)
+        return {**out, **got}, 1
+    return {**out, **got}, 2
+
+
+def _split(rels: list[str], sizes: dict[str, int]) -> tuple[list[str], list[str]]:
+    """Two halves of about equal bytes; non-Python files stay here (the worker parses Python)."""
+    mine = [r for r in rels if not is_python(r)]
+    load = [sum(sizes.get(r, 0) for r in mine), 0]
+    theirs: list[str] = []
+    for rel in sorted((r for r in rels if is_python(r)), key=lambda r: -sizes.get(r, 0)):
+        side = 0 if load[0] <= load[1] else 1
+        (mine if side == 0 else theirs).append(rel)
+        load[side] += sizes.get(rel, 0)
+    return mine, theirs
+
+
+def _start_worker(root: str, rels: list[str]) -> subprocess.Popen[bytes] | None:
+    package_parent = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-S", "-m", "gearshift.context.scan"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(marshal.dumps((root, rels)))
+        proc.stdin.close()
+    except OSError:
+        return None
+    return proc
+
+
+def _finish_worker(proc: subprocess.Popen[bytes] | None) -> dict[str, tuple[Any, ...]] | None:
+    if proc is None:
+        return None
+    assert proc.stdout is not None
+    try:
+        data = proc.stdout.read()
+        proc.wait(timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+        return None
+    if proc.returncode != 0:
+        return None
+    try:
+        got = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return got if isinstance(got, dict) else None
+
+
+def _worker() -> None:
+    root, rels = marshal.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(marshal.dumps(scan_many(root, rels)))
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    _worker()

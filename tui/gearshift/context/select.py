@@ -1,0 +1,401 @@
+"""One task's context: the named files byte-exact, then the best of their neighbourhood that fits.
+
+Named files (the task's context_files and the paths or module names its prompt mentions) are
+sent whole and unmodified — the model edits them with str_replace, which must match. Then the
+ranked neighbours (see `rank`) are added while the file cap and the token budget allow: stripped
+of documentation when the config says so, or cut to the definitions that matter plus the
+signatures of the rest when the whole file does not fit. Everything left out is listed with why.
+
+`tokens_naive` is what a tool without pruning would send: the named files plus every project
+file they import *directly*, whole — the files a developer would paste by hand. (A transitive
+closure would make any selection look good: on a large package it is most of the tree.)
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gearshift.config import ContextConfig
+from gearshift.context import views
+from gearshift.context.graph import ImportGraph
+from gearshift.context.rank import Candidate, candidates, prompt_words
+from gearshift.context.resolve import is_python
+from gearshift.models.pricing import estimate_tokens
+
+NAMED = "named"
+_MENTION = re.compile(r"[\w@$~][\w./@$~-]*")
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}$")
+
+
+class ContextError(ValueError):
+    """A named file that does not exist, is outside the project, or is not a text file."""
+
+
+@dataclass(frozen=True)
+class SelectedFile:
+    path: str
+    reason: str
+    tokens: int
+    mode: str  # "full" | "stripped" | "signatures"
+    text: str
+
+    def to_dict(self, include_text: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path, "reason": self.reason, "tokens": self.tokens, "mode": self.mode
+        }
+        if include_text:
+            out["text"] = self.text
+        return out
+
+
+@dataclass(frozen=True)
+class Selection:
+    files: list[SelectedFile]
+    pruned: list[dict[str, str]]  # {"path", "reason"}
+    tokens_sent: int
+    tokens_naive: int
+    fanout: int
+    timings_ms: dict[str, float]
+
+    def to_dict(self, include_text: bool = False) -> dict[str, Any]:
+        return {
+            "files": [f.to_dict(include_text) for f in self.files],
+            "pruned": [dict(p) for p in self.pruned],
+            "tokens_sent": self.tokens_sent,
+            "tokens_naive": self.tokens_naive,
+            "fanout": self.fanout,
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+        }
+
+
+def select_context(
+    root: Path,
+    cfg: ContextConfig,
+    named: list[str],
+    prompt: str = "",
+    *,
+    graph: ImportGraph | None = None,
+) -> Selection:
+    """Choose what the model sees for a task naming `named` (paths or module names) with `prompt`.
+
+    Raises `ContextError` for a named path that is missing, outside the project or not text.
+    Without a `graph` the cached one is loaded (and brought up to date) first.
+    """
+    t0 = time.perf_counter()
+    root = Path(root).resolve()
+    clock = _Clock()
+    if graph is None:
+        graph = ImportGraph.load_or_build(root)
+        if not graph.stats.get("cold"):
+            clock.update_ms += graph.stats.get("parse_ms", 0.0)
+    t1 = time.perf_counter()
+    graph_ms = (t1 - t0) * 1000.0 - clock.update_ms
+    paths = _resolve_named(root, graph, named)
+    mentioned, pruned = _mentions(root, graph, prompt, set(paths))
+    paths += mentioned
+    clock.refresh(graph, [p for p in paths if p in graph.files])
+
+    files: list[SelectedFile] = []
+    for path in paths:
+        if len(files) >= cfg.max_files:
+            pruned.append({"path": path, "reason": f"over max_files ({cfg.max_files})"})
+            continue
+        text = _read(root, path)
+        files.append(SelectedFile(path, NAMED, estimate_tokens(text), "full", text))
+    in_graph = [p for p in paths if p in graph.files]
+    if cfg.pruning_strategy == "dependency_graph":
+        bases = _base_names([f for f in files if f.path in graph.files])
+        max_dependents = max(2, cfg.max_files // 5)
+        ranked, skipped = candidates(
+            graph, in_graph, cfg.include_types, prompt_words(prompt),
+            bases=bases, max_dependents=max_dependents,
+        )
+        pruned.extend(skipped)
+        _fill(root, graph, cfg, ranked, files, pruned, clock)
+
+    sent = {f.path: f.tokens for f in files if f.reason == NAMED}
+    imported = {t for p in in_graph for t in graph.imports(p)}.difference(paths)
+    naive = sum(sent.get(p) or _full_tokens(root, graph, p) for p in paths)
+    naive += sum(_full_tokens(root, graph, t) for t in imported)
+    t2 = time.perf_counter()
+    ms = 1000.0
+    return Selection(
+        files=files,
+        pruned=pruned,
+        tokens_sent=sum(f.tokens for f in files),
+        tokens_naive=naive,
+        fanout=graph.fanout(in_graph),
+        timings_ms={
+            "graph": graph_ms,
+            "update": clock.update_ms,
+            "select": (t2 - t1) * ms - clock.refresh_ms,
+        },
+    )
+
+
+class _Clock:
+    """Time spent bringing stale records up to date, kept apart from selection time."""
+
+    def __init__(self) -> None:
+        self.update_ms = 0.0  # re-parsing: on load (warm) and on refresh
+        self.refresh_ms = 0.0  # the part of update_ms spent inside selection
+
+    def refresh(self, graph: ImportGraph, paths: list[str]) -> None:
+        t = time.perf_counter()
+        graph.refresh(paths)
+        spent = (time.perf_counter() - t) * 1000.0
+        self.update_ms += spent
+        self.refresh_ms += spent
+
+
+def _fill(
+    root: Path,
+    graph: ImportGraph,
+    cfg: ContextConfig,
+    ranked: list[Candidate],
+    files: list[SelectedFile],
+    pruned: list[dict[str, str]],
+    clock: _Clock,
+) -> None:
+    """Add candidates while the file cap and the token budget allow, in two passes.
+
+    First every candidate, in rank order, gets its cheapest useful view (the whole file when it
+    is small, else the definitions that matter plus one-line signatures), so the budget covers
+    as many of the best files as it can; then, again in rank order, views are upgraded (whole
+    file, else all member signatures) with what is left. Spending the budget on one large file
+    first would starve the rest.
+    """
+    left = cfg.token_budget - sum(f.tokens for f in files)
+    chosen: list[tuple[_Views, SelectedFile]] = []
+    for cand in ranked:
+        if len(files) + len(chosen) >= cfg.max_files:
+            reason = f"{cand.reason}; over max_files ({cfg.max_files})"
+            pruned.append({"path": cand.path, "reason": reason})
+            continue
+        options = picked = None
+        if left > 0:
+            clock.refresh(graph, [cand.path])
+            options = _Views.of(root, graph, cfg, cand)
+            picked = options.cheapest(left) if options is not None else None
+        if options is None or picked is None:
+            need = _full_tokens(root, graph, cand.path)
+            reason = f"{cand.reason}; over token budget ({need} tokens, {max(left, 0)} left)"
+            pruned.append({"path": cand.path, "reason": reason})
+            continue
+        chosen.append((options, picked))
+        left -= picked.tokens
+    for i, (options, picked) in enumerate(chosen):
+        better = options.upgrade(picked, left)
+        if better is not None:
+            left -= better.tokens - picked.tokens
+            chosen[i] = (options, better)
+    files.extend(picked for _, picked in chosen)
+
+
+SMALL_FILE_TOKENS = 400  # below this a signatures view saves too little to be worth it
+
+
+class _Views:
+    """The views of one candidate, each computed only when asked for."""
+
+    def __init__(self, cand: Candidate, text: str, view: Any, strip: bool, keep: set[str]) -> None:
+        self.cand = cand
+        self.text = text
+        self.view = view  # a PythonView / JsView, or None when the file cannot be cut
+        self.strip = strip
+        self.keep = keep
+        self.full_tokens = estimate_tokens(text)  # an upper bound of the whole view
+
+    @classmethod
+    def of(
+        cls, root: Path, graph: ImportGraph, cfg: ContextConfig, cand: Candidate
+    ) -> _Views | None:
+        record = graph.record(cand.path)
+        if record is None:
+            return None
+        text = _read(root, cand.path)
+        cuttable = views.can_strip(cand.path) and not record.error
+        strip = cfg.strip_documentation and cuttable
+        view: Any = None
+        keep = set(cand.keep)
+        if cuttable and is_python(cand.path):
+            view = views.PythonView(text, record, strip)
+            keep |= _used_definitions(text, record, cand.uses)
+        elif cuttable:
+            view = views.JsView(text, strip)
+        return cls(cand, text, view, strip, keep)
+
+    def _file(self, mode: str, text: str) -> SelectedFile:
+        return SelectedFile(self.cand.path, self.cand.reason, estimate_tokens(text), mode, text)
+
+    def whole(self, left: int) -> SelectedFile | None:
+        """The whole file, stripped if so configured, when it fits in `left` tokens."""
+        if not self.strip or self.view is None:
+            return self._file("full", self.text) if self.full_tokens <= left else None
+        if self.full_tokens * 0.5 > left:  # stripping never removes half of a file's code
+            return None
+        chosen = self._file("stripped", self.view.whole())
+        return chosen if chosen.tokens <= left else None
+
+    def cheapest(self, left: int) -> SelectedFile | None:
+        """The smallest view worth sending, if it fits: a small file whole, else an outline.
+
+        The outline has what matters in full (`keep`) and every other definition as a one-line
+        signature (classes as their header alone).
+        """
+        if self.full_tokens <= SMALL_FILE_TOKENS or self.view is None:
+            return self.whole(left)
+        sig = self.view.signatures(self.keep, members=False)
+        if not sig.strip():  # nothing but imports: the file itself is the answer
+            return self.whole(left)
+        chosen = self._file("signatures", sig)
+        return chosen if chosen.tokens <= left else None
+
+    def upgrade(self, current: SelectedFile, left: int) -> SelectedFile | None:
+        """A fuller view within `left` more tokens: the whole file, else every member's signature."""
+        if current.mode != "signatures":
+            return None
+        room = left + current.tokens
+        better = self.whole(room)
+        if better is None and self.view is not None:
+            sig = self._file("signatures", self.view.signatures(self.keep, members=True))
+            better = sig if current.tokens < sig.tokens <= room else None
+        return better
+
+
+_PY_BASES = re.compile(r"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.M)
+_JS_BASES = re.compile(r"\b(?:extends|implements)[ \t]+([\w.]+(?:[ \t]*,[ \t]*[\w.]+)*)")
+
+
+def _base_names(named: list[SelectedFile]) -> set[str]:
+    """Names the named files' classes derive from (Python bases, TS extends/implements)."""
+    out: set[str] = set()
+    for f in named:
+        pattern = _PY_BASES if is_python(f.path) else _JS_BASES
+        for m in pattern.finditer(f.text):
+            for part in m.group(1).split(","):
+                name = part.split("=")[0].split("[")[0].strip().rsplit(".", 1)[-1]
+                if name.isidentifier():
+                    out.add(name)
+    return out
+
+
+def _used_definitions(text: str, record: Any, uses: set[str]) -> set[str]:
+    """Top-level definitions of a dependent that mention what it imports from a named file."""
+    if not uses:
+        return set()
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(uses))) + r")\b")
+    starts = views.line_starts(text)
+    out: set[str] = set()
+    for kind, name, start, _body, _col, end, _members in record.outline:
+        hi = starts[end] if end < len(starts) else len(text)
+        if kind in ("d", "c") and name and pattern.search(text, starts[start - 1], hi):
+            out.add(name)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Named files
+
+
+def _resolve_named(root: Path, graph: ImportGraph, named: list[str]) -> list[str]:
+    out: list[str] = []
+    for entry in named:
+        rel = _project_file(root, entry)
+        if rel is None and graph is not None and not Path(entry).suffix:
+            rel = graph.resolve_module(entry)  # a module name ("pkg.mod") or "src/x"
+        if rel is None:
+            raise ContextError(_why_not(root, entry))
+        if rel not in out:
+            out.append(rel)
+    return out
+
+
+def _project_file(root: Path, entry: str) -> str | None:
+    p = Path(entry)
+    full = p if p.is_absolute() else root / p
+    try:
+        rel = full.resolve().relative_to(root)
+    except (ValueError, OSError):
+        return None
+    return rel.as_posix() if full.is_file() else None
+
+
+def _why_not(root: Path, entry: str) -> str:
+    p = Path(entry)
+    full = (p if p.is_absolute() else root / p).resolve()
+    try:
+        full.relative_to(root)
+    except ValueError:
+        return f"{entry}: outside the project ({root})"
+    if full.is_dir():
+        return f"{entry}: is a folder, not a file"
+    return f"{entry}: no such file in {root}"
+
+
+def _mentions(
+    root: Path, graph: ImportGraph, prompt: str, known: set[str]
+) -> tuple[list[str], list[dict[str, str]]]:
+    """Project files the prompt names by path ("src/app.py", "app.py") or module ("pkg.mod")."""
+    found: list[str] = []
+    ambiguous: list[dict[str, str]] = []
+    by_name: dict[str, list[str]] | None = None
+    for raw in _MENTION.findall(prompt):
+        token = raw.rstrip(".,:;!?)]}'\"`")
+        if not token or token in known:
+            continue
+        rel: str | None = None
+        if "/" in token or _EXTENSION.search(token):
+            rel = _project_file(root, token) if not token.startswith(("/", "~")) else None
+            if rel is None and "/" in token:
+                rel = graph.resolve_module(token)
+            if rel is None and _EXTENSION.search(token):
+                if by_name is None:
+                    by_name = _by_basename(graph)
+                same_name = by_name.get(token.rsplit("/", 1)[-1], [])
+                matches = [p for p in same_name if p == token or p.endswith("/" + token)]
+                if len(matches) == 1:
+                    rel = matches[0]
+                elif len(matches) > 1:
+                    shown = ", ".join(matches[:4]) + (" …" if len(matches) > 4 else "")
+                    reason = f"mentioned in the prompt but ambiguous: {shown}"
+                    ambiguous.append({"path": token, "reason": reason})
+        elif "." in token:
+            rel = graph.resolve_module(token)
+            parts = token.split(".")
+            if rel is None and len(parts) > 2:
+                rel = graph.resolve_module(".".join(parts[:-1]))  # pkg.mod.Name
+        if rel is not None and rel not in known and rel not in found:
+            found.append(rel)
+    return found, ambiguous
+
+
+def _by_basename(graph: ImportGraph) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for path in graph.files:
+        out.setdefault(path.rsplit("/", 1)[-1], []).append(path)
+    return out
+
+
+def _read(root: Path, rel: str) -> str:
+    try:
+        data = (root / rel).read_bytes()
+    except OSError as exc:
+        raise ContextError(f"{rel}: cannot be read ({exc.strerror})") from None
+    if b"\0" in data[:8192]:
+        raise ContextError(f"{rel}: not a text file")
+    return data.decode("utf-8", errors="replace")
+
+
+def _full_tokens(root: Path, graph: ImportGraph, rel: str) -> int:
+    record = graph.record(rel)
+    if record is not None:
+        return (record.chars + 3) // 4
+    try:
+        return estimate_tokens(_read(root, rel))
+    except ContextError:
+        return 0
