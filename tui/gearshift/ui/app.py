@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
@@ -281,13 +282,11 @@ def make_app(
     watch: bool = True,
     ledger: bool = True,
     run_all: bool = False,
-    user_themes_dir: Path | None = None,
-    theme: str | None = None,
-    show_timings: bool = True,
-    cursor_blink: bool = True,
+    **options: Any,
 ) -> GearshiftApp:
-    """The one way to build the app, shared by `launch()` and the tests."""
-    return GearshiftApp(
-        config, tasks, gateway, watch=watch, ledger=ledger, run_all=run_all, user_themes_dir=user_themes_dir,
-        theme=theme, show_timings=show_timings, cursor_blink=cursor_blink,
-    )
+    """The one way to build the app, shared by `launch()` and the tests.
+
+    `options` go to GearshiftApp: `user_themes_dir`, `theme`, and for deterministic pictures
+    `show_timings=False` and `cursor_blink=False`.
+    """
+    return GearshiftApp(config, tasks, gateway, watch=watch, ledger=ledger, run_all=run_all, **options)

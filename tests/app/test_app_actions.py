@@ -1,0 +1,209 @@
+"""Every footer action, driven through Pilot against the real engine on offline recordings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from gearshift import events as ev
+from gearshift.ui.bindings import ACTIONS
+from gearshift.ui.panes.cost import CostMeter
+from gearshift.ui.panes.output import OutputPane
+from gearshift.ui.screens.confirm import ConfirmScreen
+from gearshift.ui.screens.report import ReportScreen
+from gearshift.ui.screens.review import ReviewScreen
+from textual.widgets import DataTable, Markdown
+
+from tests.app.conftest import SIZE
+from tests.app.project import CALC, OPUS, SONNET, ReplayGate, wait_for
+
+
+def of(app: Any, kind: type) -> list[Any]:
+    return [e for e in app.state.events if isinstance(e, kind)]
+
+
+def capture_notes(app: Any) -> list[tuple[str, str]]:
+    notes: list[tuple[str, str]] = []
+    original = app.notify
+
+    def notify(message: str, **kwargs: Any) -> None:
+        notes.append((str(message), kwargs.get("severity", "information")))
+        original(message, **kwargs)
+
+    app.notify = notify
+    return notes
+
+
+async def test_every_action_has_a_binding_with_an_id_and_a_palette_command(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("story")
+    ids = [b.id for b in app.BINDINGS]  # type: ignore[union-attr]
+    assert len(ids) == len(set(ids))
+    for spec in ACTIONS:
+        assert spec.id in ids
+        assert callable(getattr(app, f"action_{spec.action}"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {spec.title for spec in ACTIONS} <= titles
+        assert "Quit the application" in titles or "Quit" in titles
+
+
+async def test_force_escalation_before_the_first_run_then_reject_in_review(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("opus-direct")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        assert app.session.records["opus-direct"].task.force == "escalation"
+        assert app.state.tasks["opus-direct"].forced == "escalation"
+        await pilot.press("r")
+        await wait_for(lambda: app.state.tasks["opus-direct"].status in ("awaiting_review", "failed"), pilot)
+        assert app.state.tasks["opus-direct"].status == "awaiting_review", app.state.tasks["opus-direct"].error
+        routed = of(app, ev.TaskRouted)
+        assert [(e.model, e.rule) for e in routed] == [(OPUS, "forced-escalation")]
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("x")
+        await wait_for(lambda: app.state.tasks["opus-direct"].status == "rejected", pilot)
+        assert (app.config.root / "calc.py").read_text() == CALC
+        assert of(app, ev.ChangeApplied) == []
+
+
+async def test_force_default_and_run_all(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("story", "opus-direct", force={"opus-direct": "escalation"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("d")  # "story" is selected
+        assert app.session.records["story"].task.force == "default"
+        await pilot.press("R")
+        await wait_for(lambda: all(not t.active and t.status != "queued" for t in app.state.tasks.values()), pilot)
+        routed = {e.task_id: (e.model, e.rule) for e in of(app, ev.TaskRouted)}
+        assert routed == {"story": (SONNET, "forced-default"), "opus-direct": (OPUS, "forced-escalation")}
+        assert app.state.tasks["opus-direct"].status == "awaiting_review"
+        # the story needed no change: it ends at review with no files, or approved as an answer
+        assert app.state.tasks["story"].status in ("awaiting_review", "approved")
+        assert "Paragraph 8" in app.state.tasks["story"].output.plain()
+
+
+async def test_cancel_a_streaming_task_keeps_the_partial_output(build, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    gate = ReplayGate(frames=12)
+    gate.install(monkeypatch)
+    app = build("story", speed=1000.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(lambda: gate.paused.is_set() and app.state.tasks["story"].output.plain() != "", pilot)
+        await pilot.pause(0.1)
+        story = app.state.tasks["story"]
+        assert story.status == "running"
+        partial = story.output.plain()
+        assert partial.startswith("## How calc.py") and "Paragraph 8" not in partial
+        # the stream reached the Markdown widget (coalesced, not per token)
+        markdown = app.query_one(OutputPane).query(Markdown).last()
+        assert markdown.source.startswith("## How calc.py")
+        await pilot.press("c")
+        await wait_for(lambda: app.state.tasks["story"].status == "cancelled", pilot)
+        assert [e.status for e in of(app, ev.TaskFinished)] == ["cancelled"]
+        assert app.task_worker("story") is None
+
+
+async def test_a_task_without_a_recording_fails_with_the_engines_message(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("missing")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.sub_title == "tinyproj · offline: scripted demo recordings"
+        await pilot.press("r")
+        await wait_for(lambda: app.state.tasks["missing"].status == "failed", pilot)
+        failed = of(app, ev.CallFailed)
+        assert [e.fault for e in failed] == ["replay_missing"]
+        errors = [s.text for s in app.state.tasks["missing"].output.segments if s.kind == "error"]
+        assert any("no recording for task missing" in text for text in errors)
+        await pilot.pause()
+        shown = " ".join(str(w.render()) for w in app.query_one(OutputPane).query(".seg-error"))
+        assert "no recording for task missing" in shown
+
+        await pilot.press("ctrl+r")  # retry: the same clear failure, once more
+        await wait_for(lambda: len(of(app, ev.TaskFinished)) == 2, pilot)
+        assert [e.status for e in of(app, ev.TaskFinished)] == ["failed", "failed"]
+
+
+async def test_budget_alert_warns_and_turns_the_gauge(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("story", alert=0.001)
+    notes = capture_notes(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(lambda: bool(of(app, ev.BudgetAlert)), pilot)
+        await pilot.pause()
+        assert of(app, ev.BudgetAlert)[0].threshold_usd == 0.001
+        assert app.state.tasks["story"].alerted
+        assert any(sev == "warning" and "per-task alert" in msg for msg, sev in notes)
+        assert app.query_one(CostMeter).query_one("#alert-gauge").has_class("-crossed")
+
+
+async def test_session_budget_blocks_the_call_and_says_so(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("story", budget=0.0001)
+    notes = capture_notes(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(lambda: app.state.tasks["story"].status == "over_budget", pilot)
+        await pilot.pause()
+        assert len(of(app, ev.BudgetBlocked)) == 1
+        assert of(app, ev.CallStarted) == []  # blocked before anything was sent
+        assert any(sev == "error" and "session budget" in msg for msg, sev in notes)
+        assert app.query_one(CostMeter).query_one("#budget-gauge").has_class("-crossed")
+        assert "over budget" in str(app.query_one("#queue", DataTable).get_row("story")[2])
+
+
+async def test_report_screen_shows_the_ledger(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("story")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(lambda: not app.state.tasks["story"].active and app.state.tasks["story"].status != "queued", pilot)
+        await pilot.press("l")
+        await pilot.pause()
+        assert isinstance(app.screen, ReportScreen)
+        table = app.screen.query_one(DataTable)
+        keys = [row.value for row in table.rows]
+        assert keys == [SONNET, "__total__"]
+        assert table.get_row(SONNET)[1] == "1"  # one call
+        await pilot.press("t")
+        await pilot.pause()
+        assert [row.value for row in table.rows] == ["(untagged)", "__total__"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ReportScreen)
+
+
+async def test_quit_while_running_asks_then_cancels(build, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    gate = ReplayGate(frames=5)
+    gate.install(monkeypatch)
+    app = build("story", speed=1000.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(gate.paused.is_set, pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.task_worker("story") is not None
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_for(lambda: app.return_code is not None, pilot)
+    assert app.return_code == 0
+    assert [e.status for e in of(app, ev.TaskFinished)] == ["cancelled"]
+
+
+async def test_quit_when_idle_does_not_ask(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("story")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
