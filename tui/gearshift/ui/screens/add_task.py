@@ -14,6 +14,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
@@ -100,7 +101,7 @@ class AddTaskScreen(ModalScreen[Task | None]):
         with VerticalScroll():
             yield Static("[b]Add a task[/b]  (ctrl+s to add, esc to cancel)")
             yield Label("id")
-            yield Input(self.default_id, id="task-id", cursor_blink=self.cursor_blink)
+            yield self._input(self.default_id, id="task-id")
             yield Label("prompt")
             area = TextArea(id="task-prompt", soft_wrap=True, show_line_numbers=False)
             area.cursor_blink = self.cursor_blink
@@ -108,13 +109,18 @@ class AddTaskScreen(ModalScreen[Task | None]):
             yield Label("scope")
             yield Select([(s, s) for s in SCOPES], value=SCOPES[0], allow_blank=False, id="task-scope")
             yield Label("context files (space or comma separated, relative to the project)")
-            yield Input(id="task-context-files", placeholder="shop/cart.py tests/test_cart.py", cursor_blink=self.cursor_blink)
+            yield self._input(id="task-context-files", placeholder="shop/cart.py tests/test_cart.py")
             yield Label("tags (key=value, comma separated)")
-            yield Input(id="task-tags", placeholder="task_type=bugfix, team=payments", cursor_blink=self.cursor_blink)
+            yield self._input(id="task-tags", placeholder="task_type=bugfix, team=payments")
             yield Static("", id="form-error")
             with Horizontal(id="form-buttons"):
                 yield Button("Add", variant="primary", id="form-add")
                 yield Button("Cancel", id="form-cancel-button")
+
+    def _input(self, value: str = "", **kwargs: str) -> Input:
+        field = Input(value, **kwargs)
+        field.cursor_blink = self.cursor_blink
+        return field
 
     def on_mount(self) -> None:
         self.query_one("#task-prompt", TextArea).focus()
@@ -137,7 +143,7 @@ class AddTaskScreen(ModalScreen[Task | None]):
         try:
             task = build_task(self.values(), self.root, self.is_taken)
         except FormError as exc:
-            self.query_one("#form-error", Static).update(str(exc))
+            self.query_one("#form-error", Static).update(Content(str(exc)))
             selector = self.FIELD_WIDGETS.get(exc.field)
             if selector:
                 self.query_one(selector).add_class("-invalid")

@@ -1,0 +1,83 @@
+"""The add-task form: the engine's own task rules, errors in the form, nothing typed lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gearshift import events as ev
+from gearshift.ui.screens.add_task import AddTaskScreen, FormError, build_task, parse_tags
+from textual.widgets import Input, Select, Static, TextArea
+
+from tests.app.conftest import SIZE
+
+
+def test_build_task_uses_the_task_file_rules(tmp_path: Path) -> None:
+    (tmp_path / "calc.py").write_text("")
+    values = {"id": "fix-1", "prompt": "Fix it", "scope": "multi-module", "context_files": "calc.py", "tags": "team=core, task_type=bugfix"}
+    task = build_task(values, tmp_path, lambda _: False)
+    assert (task.id, task.scope, task.context_files, task.tags) == ("fix-1", "multi-module", ("calc.py",), {"team": "core", "task_type": "bugfix"})
+    with pytest.raises(FormError, match="prompt: expected a non-empty prompt"):
+        build_task({**values, "prompt": "  "}, tmp_path, lambda _: False)
+    with pytest.raises(FormError) as bad_id:
+        build_task({**values, "id": "no spaces"}, tmp_path, lambda _: False)
+    assert bad_id.value.field == "id"
+    with pytest.raises(FormError, match="not a file in the project: nope.py"):
+        build_task({**values, "context_files": "nope.py"}, tmp_path, lambda _: False)
+    with pytest.raises(FormError, match="already in the queue"):
+        build_task(values, tmp_path, lambda task_id: task_id == "fix-1")
+    with pytest.raises(FormError, match="key=value"):
+        parse_tags("team")
+
+
+async def test_the_form_shows_errors_keeps_input_and_adds_a_valid_task(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("story")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, AddTaskScreen)
+        assert form.query_one("#task-id", Input).value == "task-2"
+        # no prompt yet
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        assert "prompt: expected a non-empty prompt" in str(form.query_one("#form-error", Static).render())
+        assert form.query_one("#task-prompt", TextArea).has_class("-invalid")
+
+        await pilot.press(*"Add a div function")
+        form.query_one("#task-tags", Input).value = "team"
+        form.query_one("#task-scope", Select).value = "multi-module"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        assert "tags: expected key=value" in str(form.query_one("#form-error", Static).render())
+        assert form.query_one("#task-prompt", TextArea).text == "Add a div function"  # nothing lost
+
+        form.query_one("#task-tags", Input).value = "team=core"
+        form.query_one("#task-context-files", Input).value = "calc.py"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is not form
+        record = app.session.records["task-2"]
+        assert (record.task.prompt, record.task.scope, record.task.context_files, record.task.tags) == (
+            "Add a div function", "multi-module", ("calc.py",), {"team": "core"},
+        )
+        queued = [e for e in app.state.events if isinstance(e, ev.TaskQueued)]
+        assert [e.task_id for e in queued] == ["story", "task-2"]
+        await pilot.pause()
+        assert app.selected == "task-2"
+
+
+async def test_escape_cancels_the_form(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("story")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, AddTaskScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, AddTaskScreen)
+        assert list(app.session.records) == ["story"]

@@ -1,0 +1,123 @@
+"""The UI state model on plain event lists: no Textual, no engine run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from gearshift import events as ev
+from gearshift.ui import state as st
+from gearshift.ui.format import bar, money
+from gearshift.ui.state import UIState, coalesce
+
+
+def delta(text: str, task: str = "t", attempt: int = 1) -> ev.TextDelta:
+    return ev.TextDelta(task_id=task, attempt=attempt, text=text)
+
+
+def test_coalesce_merges_deltas_per_task_but_never_across_that_tasks_other_events() -> None:
+    tool = ev.ToolCall(task_id="t", attempt=1, command="view", path="a.py", ok=True, summary="")
+    events = [delta("a"), delta("x", task="u"), delta("b"), tool, delta("c"), delta("d"), delta("y", task="u")]
+    out = coalesce(events)
+    assert out == [delta("ab"), delta("xy", task="u"), tool, delta("cd")]
+
+
+def test_coalesce_keeps_attempts_apart() -> None:
+    assert coalesce([delta("a", attempt=1), delta("b", attempt=2)]) == [delta("a", attempt=1), delta("b", attempt=2)]
+
+
+def test_output_is_bounded_and_trims_whole_segments(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(st, "MAX_OUTPUT_CHARS", 100)
+    monkeypatch.setattr(st, "MAX_SEGMENT_CHARS", 30)
+    s = UIState()
+    s.apply(ev.TaskQueued(task_id="t", prompt="p", scope="single-file"))
+    for _ in range(40):
+        s.apply(delta("0123456789"))
+    out = s.tasks["t"].output
+    assert out.chars <= 100
+    assert all(len(seg.text) <= 30 for seg in out.segments)
+    assert out.dropped > 0
+    seqs = [seg.seq for seg in out.segments]
+    assert seqs == sorted(seqs)
+
+
+def test_validation_runs_lines_badges_and_cancelled_runs() -> None:
+    s = UIState(show_timings=False)
+    s.apply(ev.TaskQueued(task_id="t", prompt="p", scope="single-file"))
+    s.apply(ev.ValidationStarted(run_id="v1", task_id="t", checks=["python_compile", "pytest"]))
+    s.apply(ev.ValidationLine(run_id="v1", check="pytest", line="1 failed"))
+    finding = {"check": "pytest", "kind": "logic", "file": "tests/test_x.py", "line": 4, "col": None,
+               "code": "test_x", "message": "assert 5 == 6", "preexisting": False}
+    s.apply(ev.CheckFinished(run_id="v1", check="python_compile", kind="syntax", passed=True, findings=[], duration_ms=12.0, exit_code=0))
+    s.apply(ev.CheckFinished(run_id="v1", check="pytest", kind="logic", passed=False, findings=[finding], duration_ms=300.0, exit_code=1))
+    s.apply(ev.ValidationFinished(run_id="v1", task_id="t", outcome="fail-logic", findings=[finding]))
+    run = s.runs["v1"]
+    assert [c.badge for c in run.results.values()] == ["pass", "fail-logic"]
+    assert s.tasks["t"].validation == "fail-logic"
+    assert list(run.lines) == [
+        "▶ v1 attempt · t: python_compile, pytest",
+        "  pytest│ 1 failed",
+        "  ✓ python_compile: pass",
+        "  ✗ pytest: fail-logic",
+        "    tests/test_x.py:4 test_x assert 5 == 6",
+        "■ v1 fail-logic",
+    ]
+    s.apply(ev.ValidationStarted(run_id="w1", task_id=None, checks=["pytest"], reason="watch"))
+    s.apply(ev.ValidationFinished(run_id="w1", task_id=None, outcome="cancelled", findings=[], reason="watch"))
+    assert s.runs["w1"].cancelled
+    assert "CANCELLED" in s.runs["w1"].lines[-1]
+    assert [r.run_id for r in s.runs_for("t")] == ["v1", "w1"]
+    assert [r.run_id for r in s.runs_for("other")] == ["w1"]
+    changes = s.take_changes()
+    assert changes.runs == {"v1", "w1"} and len(changes.log_lines) == 8
+    assert not s.take_changes().any()
+
+
+def test_cost_escalation_and_undo_stack() -> None:
+    s = UIState()
+    s.apply(ev.TaskQueued(task_id="t", prompt="p", scope="single-file"))
+    s.apply(ev.CostUpdated(task_id="t", task_cost_usd=0.02, session_cost_usd=0.02, by_model={"m": 0.02},
+                           cache_read_tokens=10, cache_write_tokens=5, escalation_equivalent_usd=0.05))
+    s.apply(ev.CostUpdated(task_id="t", task_cost_usd=0.03, session_cost_usd=0.03, by_model={"m": 0.03},
+                           cache_read_tokens=10, cache_write_tokens=5, escalation_equivalent_usd=0.07))
+    assert [round(x, 6) for x in s.spend] == [0.02, 0.01]
+    assert round(s.savings, 6) == 0.04
+    s.apply(ev.EscalationProposed(task_id="t", from_model="a", to_model="b", reason="validation fail-logic",
+                                  failure_signature="sig", payload_tokens=10, naive_tokens=40, estimated_cost_usd=0.1, starts_from="staged"))
+    assert s.pending_approvals() == ["t"]
+    assert s.take_notes()[0][0] == "warning"
+    s.apply(ev.EscalationDecided(task_id="t", approved=True, by="user"))
+    assert s.pending_approvals() == []
+    s.apply(ev.ChangeApplied(task_id="t", files=["a.py"]))
+    assert s.applied == ["t"]
+    s.apply(ev.ChangeUndone(task_id="t", files=["a.py"]))
+    assert s.applied == []
+
+
+def test_a_retry_starts_the_story_over() -> None:
+    s = UIState()
+    s.apply(ev.TaskQueued(task_id="t", prompt="p", scope="single-file"))
+    s.apply(ev.TaskStatus(task_id="t", status="running"))
+    s.apply(ev.TaskFinished(task_id="t", status="failed", summary={"cost_usd": 0.01, "error": "boom"}))
+    assert s.tasks["t"].error == "boom"
+    s.apply(ev.TaskStatus(task_id="t", status="running"))
+    assert s.tasks["t"].error == "" and s.tasks["t"].status == "running"
+    assert s.tasks["t"].cost == 0.01  # paid is paid
+
+
+def test_format_helpers() -> None:
+    assert money(0) == "$0" and money(0.0042) == "$0.0042" and money(1.5) == "$1.500"
+    assert bar(0.5, 10) == "█████░░░░░"
+    assert bar(0.0, 10, marker=0.75)[7] == "┃"
+
+
+def test_state_module_imports_no_textual() -> None:
+    code = "import sys, gearshift.ui.state, gearshift.ui.format; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_ui_does_not_import_the_sdk_before_a_call() -> None:
+    code = "import sys, gearshift.ui.app, gearshift.ui.launch; print('anthropic' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
