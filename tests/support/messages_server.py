@@ -50,6 +50,7 @@ class Reply:
     should_retry: bool | None = None
     after_frames: int | None = None
     frame_delay_s: float = 0.0
+    first_frame_delay_s: float = 0.0  # time to first token: a pause before the first content delta
     text_chunk_chars: int = 12
 
     def __post_init__(self) -> None:
@@ -345,8 +346,10 @@ class _MessagesHandler(BaseHTTPRequestHandler):
         self.send_header("request-id", request_id)
         self.end_headers()
         try:
-            for data in frames:
-                if reply.frame_delay_s:
+            for n, data in enumerate(frames):
+                if n == 2 and reply.first_frame_delay_s:
+                    time.sleep(reply.first_frame_delay_s)  # after message_start + content_block_start
+                elif reply.frame_delay_s:
                     time.sleep(reply.frame_delay_s)
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                 self.wfile.flush()

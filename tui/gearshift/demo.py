@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-SAMPLES = {"python": "python-shop", "typescript": "typescript-tasks"}
+SAMPLES = {"python": "python-shop", "typescript": "typescript-bookings"}
 _SKIP = shutil.ignore_patterns(".gearshift", "node_modules", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
 
 

@@ -140,7 +140,7 @@ class ProjectWatcher:
         self._run = asyncio.create_task(self._validate(specs, changed))
 
     async def _validate(self, specs: list[CheckSpec], changed: list[str]) -> None:
-        await run_validation(specs, self.root, self.emit, run_id=f"w{next(self._ids)}", task_id=None, reason="watch", changed=changed)
+        await run_validation(specs, self.root, self.emit, run_id=f"w{next(self._ids)}", task_id=None, reason="watch", changed=changed, project=self.root)
         self.runs_finished += 1
 
     async def cancel_run(self) -> None:

@@ -228,7 +228,7 @@ class Journey:
     async def _validate(self, stage: Stage | None = None, reason: str = "attempt") -> ValidationResult:
         stage = stage or self.stage
         assert stage is not None
-        return await run_validation(self.specs, stage.root, self.emit, run_id=f"v{next(_run_ids)}", task_id=self.task.id, reason=reason)
+        return await run_validation(self.specs, stage.root, self.emit, run_id=f"v{next(_run_ids)}", task_id=self.task.id, reason=reason, project=self.s.root)
 
     async def _mark_preexisting(self, result: ValidationResult) -> ValidationResult:
         """Compare with the project as the task found it, so old failures are labelled as such."""
