@@ -81,3 +81,31 @@ def test_report_command(tmp_path: Path) -> None:
     empty = subprocess.run([sys.executable, "-m", "gearshift", "report", str(tmp_path / ".gearshift")],
                            capture_output=True, text=True, timeout=60)
     assert empty.returncode == 2 and "no ledger yet" in empty.stderr
+
+
+def test_measured_latency_ignores_replayed_calls(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    ledger = Ledger(tmp_path / "l.db")
+    for lat in (10.0, 11.0, 12.0, 13.0, 14.0):
+        ledger.record_call(replace(call("t", "claude-opus-4-7", 0.1, 0.1, lat, {}), mode="replay"))
+    assert ledger.median_latency_ms("claude-opus-4-7") is None
+    for lat in (7000.0, 8000.0, 9000.0, 6000.0, 7500.0):
+        ledger.record_call(call("t", "claude-opus-4-7", 0.1, 0.1, lat, {}))
+    assert ledger.median_latency_ms("claude-opus-4-7") == 7500.0
+
+
+def test_old_ledger_gains_the_mode_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE calls (id INTEGER PRIMARY KEY, session TEXT, ts REAL, task_id TEXT, attempt INTEGER, turn INTEGER,"
+               " kind TEXT, model TEXT, input_tokens INTEGER, output_tokens INTEGER, cache_write_5m_tokens INTEGER,"
+               " cache_write_1h_tokens INTEGER, cache_read_tokens INTEGER, cost_usd REAL, escalation_equiv_usd REAL,"
+               " ttft_ms REAL, latency_ms REAL, stop_reason TEXT, fault TEXT, task_type TEXT, tags TEXT, request_id TEXT)")
+    db.commit()
+    db.close()
+    ledger = Ledger(path)
+    ledger.record_call(call("t", "claude-opus-4-7", 0.1, 0.1, 5.0, {}))
+    assert [r["mode"] for r in ledger.calls()] == ["live"]

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS calls (
     fault TEXT,
     task_type TEXT,
     tags TEXT NOT NULL,
-    request_id TEXT
+    request_id TEXT,
+    mode TEXT NOT NULL DEFAULT 'live'
 );
 CREATE INDEX IF NOT EXISTS calls_task ON calls(task_id);
 CREATE TABLE IF NOT EXISTS tasks (
@@ -82,6 +83,7 @@ class CallRow:
     fault: str | None
     tags: dict[str, str]
     request_id: str | None = None
+    mode: str = "live"  # live | record | replay: replayed latencies say nothing about the model
 
 
 class Ledger:
@@ -94,6 +96,9 @@ class Ledger:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._db.row_factory = sqlite3.Row
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(calls)")}
+        if "mode" not in columns:  # a ledger written before the column existed
+            self._db.execute("ALTER TABLE calls ADD COLUMN mode TEXT NOT NULL DEFAULT 'live'")
 
     @classmethod
     def for_project(cls, root: Path, session: str | None = None) -> Ledger:
@@ -107,7 +112,7 @@ class Ledger:
             "INSERT INTO calls (session, ts, task_id, attempt, turn, kind, model, input_tokens,"
             " output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,"
             " cost_usd, escalation_equiv_usd, ttft_ms, latency_ms, stop_reason, fault, task_type,"
-            " tags, request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " tags, request_id, mode) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 self.session,
                 time.time(),
@@ -130,6 +135,7 @@ class Ledger:
                 row.tags.get("task_type"),
                 json.dumps(row.tags, sort_keys=True),
                 row.request_id,
+                row.mode,
             ),
         )
 
@@ -170,12 +176,12 @@ class Ledger:
             yield from self._db.execute("SELECT * FROM tasks ORDER BY id")
 
     def median_latency_ms(self, model: str, min_calls: int = 5) -> float | None:
-        """This machine's measured median latency for `model`, once enough calls exist."""
+        """This machine's measured median latency for `model`, once enough real calls exist."""
         rows = [
             r[0]
             for r in self._db.execute(
                 "SELECT latency_ms FROM calls WHERE model = ? AND fault IS NULL"
-                " AND latency_ms IS NOT NULL ORDER BY latency_ms",
+                " AND latency_ms IS NOT NULL AND mode != 'replay' ORDER BY latency_ms",
                 (model,),
             )
         ]

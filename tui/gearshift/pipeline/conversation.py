@@ -100,6 +100,7 @@ def _book(
                 fault=fault,
                 tags=ctx.task.tags,
                 request_id=request_id,
+                mode=ctx.gateway.mode,
             )
         )
     ctx.emit(ev.CostUpdated(**ctx.meter.snapshot(ctx.task.id)))  # type: ignore[arg-type]
