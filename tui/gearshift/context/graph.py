@@ -11,32 +11,21 @@ which is cheap: dictionary lookups over a few thousand imports.
 
 from __future__ import annotations
 
-import contextlib
-import marshal
 import os
 import posixpath
-import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from gearshift.context import cache
 from gearshift.context.pyscan import LAZY, REEXPORT, TYPE_ONLY
-from gearshift.context.resolve import JS_SUFFIXES, PY_SUFFIXES, Resolver, is_python
+from gearshift.context.resolve import PY_SUFFIXES, Resolver, is_python
 from gearshift.context.scan import Record, scan_file, scan_files
+from gearshift.context.tree import SOURCE_SUFFIXES, Ignore, indexable, skipped, walk
 from gearshift.context.tsconfig import CONFIG_NAMES
 
-CACHE_NAME = "context-graph.marshal"
-JOURNAL_SUFFIX = ".journal"
 JOURNAL_LIMIT = 256  # entries before an update folds the journal into the cache
-CACHE_VERSION = 2  # bump whenever a record's shape or meaning changes
-SOURCE_SUFFIXES = PY_SUFFIXES + JS_SUFFIXES
-# Folders that are never project source: VCS and tool state, dependencies, build output.
-# (Any folder holding a `pyvenv.cfg` is a virtualenv and skipped too.)
-SKIP_DIRS = frozenset(
-    {"node_modules", "__pycache__", "site-packages", "bower_components", "venv", "env"}
-)
-OUTPUT_DIRS = frozenset({"build", "dist"})  # skipped unless they are a Python package
 
 
 class Edge:
@@ -75,6 +64,7 @@ class ImportGraph:
         self.stats: dict[str, Any] = {}
         self._records = records
         self._configs = set(configs)
+        self._ignore = Ignore(root)
         self._deps: dict[str, dict[str, Edge]] = {}
         self._rdeps: dict[str, set[str]] = {}
         self._files: frozenset[str] | None = None
@@ -88,9 +78,9 @@ class ImportGraph:
         """The graph of `root`, re-parsing only files whose mtime or size differ from the cache."""
         t0 = time.perf_counter()
         root = Path(root).resolve()
-        cache_path = (cache_dir if cache_dir is not None else root / ".gearshift") / CACHE_NAME
-        cached, journal_entries = _read_cache(cache_path, root)
-        found, configs = walk(root)
+        cache_path = (cache_dir if cache_dir is not None else root / ".gearshift") / cache.CACHE_NAME
+        cached, journal_entries = cache.read(cache_path, root)
+        found, configs = walk(root, Ignore(root))
         stale = [rel for rel, st in found.items() if rel not in cached or cached[rel][:2] != st]
         fresh = set(found).difference(stale)
         records = {rel: Record._make(cached[rel]) for rel in fresh}
@@ -105,31 +95,21 @@ class ImportGraph:
             graph._save()
         t4 = time.perf_counter()
         ms = 1000.0
-        graph.stats = {
+        graph.stats.update({
             "files": len(found), "parsed": len(stale), "reused": len(found) - len(stale),
             "cold": not cached, "workers": workers, "walk_ms": (t1 - t0) * ms,
             "parse_ms": (t2 - t1) * ms, "resolve_ms": (t3 - t2) * ms, "save_ms": (t4 - t3) * ms,
-        }
+        })
         return graph
 
     def _save(self) -> None:
         if self.cache_path is None:
             return
-        data = {
-            "version": CACHE_VERSION, "python": list(sys.version_info[:2]), "root": str(self.root),
-            "files": {rel: tuple(rec) for rel, rec in self._records.items()},
-        }
-        tmp = self.cache_path.with_name(f"{self.cache_path.name}.{os.getpid()}.tmp")
         try:
-            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(marshal.dumps(data))
-            os.replace(tmp, self.cache_path)
-            _journal(self.cache_path).unlink(missing_ok=True)
+            cache.write(self.cache_path, self.root, {rel: tuple(rec) for rel, rec in self._records.items()})
             self._journal_entries = 0
         except OSError as exc:  # a read-only project still gets a graph, just not a cache
             self.stats["cache_error"] = str(exc)
-            with contextlib.suppress(OSError):
-                tmp.unlink()
 
     def _append(self, rels: Iterable[str]) -> None:
         """Persist these files' records (None for a deleted file) without rewriting the cache."""
@@ -138,10 +118,8 @@ class ImportGraph:
         if self._journal_entries >= JOURNAL_LIMIT or not self.cache_path.exists():
             self._save()
             return
-        entry = {rel: tuple(rec) if (rec := self._records.get(rel)) else None for rel in rels}
         try:
-            with open(_journal(self.cache_path), "ab") as fh:
-                fh.write(marshal.dumps(entry))
+            cache.append(self.cache_path, {r: tuple(rec) if (rec := self._records.get(r)) else None for r in rels})
             self._journal_entries += 1
         except OSError as exc:
             self.stats["cache_error"] = str(exc)
@@ -167,12 +145,12 @@ class ImportGraph:
                     self._configs.discard(rel)
                 continue
             if full.is_dir():
-                found, configs = walk(self.root, rel)
+                found, configs = walk(self.root, self._ignore, rel)
                 configs_changed |= not set(configs) <= self._configs
                 self._configs |= set(configs)
                 targets = list(found)
                 gone = [r for r in self._records if r.startswith(f"{rel}/") and r not in found]
-            elif full.is_file() and _indexable(rel) and not _skipped(self.root, rel):
+            elif full.is_file() and indexable(rel) and not skipped(self.root, rel, self._ignore):
                 targets, gone = [rel], []
             else:
                 targets = []
@@ -372,101 +350,3 @@ def module_name(path: str) -> str:
     stem = base.partition(".")[0]
     return folder.rpartition("/")[2] if stem in ("__init__", "index") else stem
 
-
-# -- the file tree ----------------------------------------------------------------------------
-
-
-def _indexable(rel: str) -> bool:
-    return rel.endswith(SOURCE_SUFFIXES)
-
-
-def _skip_dir(name: str) -> bool:
-    return name.startswith(".") or name in SKIP_DIRS
-
-
-def _skipped(root: Path, rel: str) -> bool:
-    """Is this path inside a folder the walk would not enter?"""
-    parts = rel.split("/")[:-1]
-    for k, part in enumerate(parts):
-        here = root.joinpath(*parts[: k + 1])
-        if _skip_dir(part) or (here / "pyvenv.cfg").exists():
-            return True
-        if part in OUTPUT_DIRS and not (here / "__init__.py").exists():
-            return True
-    return False
-
-
-def walk(root: Path, under: str = "") -> tuple[dict[str, tuple[int, int]], list[str]]:
-    """Source files {rel: (mtime_ns, size)} and tsconfig/jsconfig files below `root`/`under`."""
-    found: dict[str, tuple[int, int]] = {}
-    configs: list[str] = []
-    stack = [under]
-    while stack:
-        rel_dir = stack.pop()
-        try:
-            with os.scandir(root / rel_dir if rel_dir else root) as it:
-                entries = list(it)
-        except OSError:
-            continue
-        names = {e.name for e in entries}
-        if "pyvenv.cfg" in names and rel_dir:
-            continue
-        prefix = f"{rel_dir}/" if rel_dir else ""
-        for entry in entries:
-            name = entry.name
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    if _skip_dir(name):
-                        continue
-                    if name in OUTPUT_DIRS:
-                        with contextlib.suppress(OSError):
-                            if not os.path.exists(os.path.join(entry.path, "__init__.py")):
-                                continue
-                    stack.append(prefix + name)
-                elif name.endswith(SOURCE_SUFFIXES):
-                    st = entry.stat()
-                    found[prefix + name] = (st.st_mtime_ns, st.st_size)
-                elif name in CONFIG_NAMES:
-                    configs.append(prefix + name)
-            except OSError:
-                continue
-    return found, configs
-
-
-def _journal(cache_path: Path) -> Path:
-    return cache_path.with_name(cache_path.name + JOURNAL_SUFFIX)
-
-
-def _read_cache(path: Path, root: Path) -> tuple[dict[str, tuple[Any, ...]], int]:
-    """The cached records with the journal replayed over them, and how many entries it had.
-
-    Anything unreadable or from another version counts as no cache: records are only ever
-    trusted after their mtime and size match the file on disk.
-    """
-    try:
-        data = marshal.loads(path.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}, 0
-    if (
-        not isinstance(data, dict)
-        or data.get("version") != CACHE_VERSION
-        or data.get("python") != list(sys.version_info[:2])
-        or data.get("root") != str(root)
-        or not isinstance(data.get("files"), dict)
-    ):
-        return {}, 0
-    files: dict[str, tuple[Any, ...]] = data["files"]
-    entries = 0
-    try:
-        with open(_journal(path), "rb") as fh:
-            while True:
-                entry = marshal.load(fh)
-                entries += 1
-                for rel, rec in entry.items():
-                    if rec is None:
-                        files.pop(rel, None)
-                    else:
-                        files[rel] = rec
-    except (OSError, EOFError, ValueError, TypeError, AttributeError):
-        pass  # no journal, or a torn last entry: what was read stands
-    return files, entries

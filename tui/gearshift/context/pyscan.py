@@ -146,10 +146,17 @@ def _value_kind(value: ast.expr | None, annotation: ast.expr | None = None) -> s
         return TYPE
     if isinstance(value, ast.Subscript) and _name_of(value.value) in _TYPE_SUBSCRIPTS:
         return TYPE
-    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr) and annotation is None:
-        # `X = A | B` at module level is almost always a union alias.
-        return TYPE if _name_of(value.left) and _name_of(value.right) else VAR
+    if isinstance(value, ast.BinOp) and annotation is None and _is_union(value):
+        return TYPE  # `X = A | B | None` at module level is a union alias
     return VAR
+
+
+def _is_union(expr: ast.expr) -> bool:
+    if isinstance(expr, ast.BinOp):
+        return isinstance(expr.op, ast.BitOr) and _is_union(expr.left) and _is_union(expr.right)
+    if isinstance(expr, ast.Constant):
+        return expr.value is None or isinstance(expr.value, str)
+    return isinstance(expr, ast.Name | ast.Attribute | ast.Subscript)
 
 
 def _defs(body: list[ast.stmt]) -> dict[str, str]:

@@ -306,7 +306,7 @@ def _resolve_named(root: Path, graph: ImportGraph, named: list[str]) -> list[str
     out: list[str] = []
     for entry in named:
         rel = _project_file(root, entry)
-        if rel is None and graph is not None and not Path(entry).suffix:
+        if rel is None and not (root / entry).is_dir():
             rel = graph.resolve_module(entry)  # a module name ("pkg.mod") or "src/x"
         if rel is None:
             raise ContextError(_why_not(root, entry))
@@ -343,28 +343,17 @@ def _mentions(
     """Project files the prompt names by path ("src/app.py", "app.py") or module ("pkg.mod")."""
     found: list[str] = []
     ambiguous: list[dict[str, str]] = []
-    by_name: dict[str, list[str]] | None = None
+    by_name: dict[str, list[str]] = {}
     for raw in _MENTION.findall(prompt):
         token = raw.rstrip(".,:;!?)]}'\"`")
         if not token or token in known:
             continue
         rel: str | None = None
         if "/" in token or _EXTENSION.search(token):
-            rel = _project_file(root, token) if not token.startswith(("/", "~")) else None
-            if rel is None and "/" in token:
-                rel = graph.resolve_module(token)
-            if rel is None and _EXTENSION.search(token):
-                if by_name is None:
-                    by_name = _by_basename(graph)
-                same_name = by_name.get(token.rsplit("/", 1)[-1], [])
-                matches = [p for p in same_name if p == token or p.endswith("/" + token)]
-                if len(matches) == 1:
-                    rel = matches[0]
-                elif len(matches) > 1:
-                    shown = ", ".join(matches[:4]) + (" …" if len(matches) > 4 else "")
-                    reason = f"mentioned in the prompt but ambiguous: {shown}"
-                    ambiguous.append({"path": token, "reason": reason})
-        elif "." in token:
+            rel, clash = _path_mention(root, graph, token, by_name)
+            if clash:
+                ambiguous.append({"path": token, "reason": f"mentioned in the prompt but ambiguous: {clash}"})
+        if rel is None and "." in token and "/" not in token:
             rel = graph.resolve_module(token)
             parts = token.split(".")
             if rel is None and len(parts) > 2:
@@ -374,11 +363,25 @@ def _mentions(
     return found, ambiguous
 
 
-def _by_basename(graph: ImportGraph) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for path in graph.files:
-        out.setdefault(path.rsplit("/", 1)[-1], []).append(path)
-    return out
+def _path_mention(
+    root: Path, graph: ImportGraph, token: str, by_name: dict[str, list[str]]
+) -> tuple[str | None, str]:
+    """A path in the prompt: exact, without its suffix, or the unique file it ends."""
+    rel = _project_file(root, token) if not token.startswith(("/", "~")) else None
+    if rel is None and "/" in token:
+        rel = graph.resolve_module(token)
+    if rel is not None or not _EXTENSION.search(token):
+        return rel, ""
+    if not by_name:
+        for path in graph.files:
+            by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
+    same_name = by_name.get(token.rsplit("/", 1)[-1], [])
+    matches = [p for p in same_name if p == token or p.endswith("/" + token)]
+    if len(matches) == 1:
+        return matches[0], ""
+    if len(matches) > 1:
+        return None, ", ".join(sorted(matches)[:4]) + (" …" if len(matches) > 4 else "")
+    return None, ""
 
 
 def _read(root: Path, rel: str) -> str:

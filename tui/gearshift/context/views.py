@@ -104,6 +104,8 @@ class PythonView:
     """
 
     def __init__(self, text: str, record: Record, strip: bool) -> None:
+        if record.chars != len(text):  # the record describes another version of this file
+            record = record._replace(docstrings=(), outline=())
         self.text = text
         self.record = record
         self.strip = strip
@@ -118,7 +120,7 @@ class PythonView:
         if self._doc_spans is None:
             text, starts = self.text, self.starts
             self._doc_spans = sorted(
-                (_offset(text, starts, a, col), _offset(text, starts, b, end_col), "..." if sole else "")
+                _string_statement(text, _offset(text, starts, a, col), _offset(text, starts, b, end_col), sole)
                 for a, col, b, end_col, sole in self.docs.values()
             )
         spans: list[Span] = []
@@ -177,6 +179,24 @@ class PythonView:
         if kind == "c" and (members or name in keep) and not owner:
             inner = "".join(self._item(m, keep, members, name) for m in inner_items)
         return out + (inner or f"{indent}...\n")
+
+
+_SEMICOLON_AFTER = re.compile(r"[ \t]*;[ \t]*")
+
+
+def _string_statement(text: str, s: int, e: int, sole: bool) -> Span:
+    """The span that removes a bare-string statement, taking along a `;` that joins it to another."""
+    if sole:
+        return (s, e, "...")
+    after = _SEMICOLON_AFTER.match(text, e)
+    if after:  # `"doc"; x = 1` → `x = 1`
+        return (s, after.end(), "")
+    i = s
+    while i > 0 and text[i - 1] in " \t":
+        i -= 1
+    if i > 0 and text[i - 1] == ";":  # `x = 1; "doc"` → `x = 1`
+        return (i - 1, e, "")
+    return (s, e, "")
 
 
 def strip_python(text: str, record: Record) -> str:

@@ -1,0 +1,203 @@
+"""Selection: named files byte-exact, neighbours ranked and explained, caps and budgets honoured."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from gearshift.config import ContextConfig
+from gearshift.context.graph import ImportGraph
+from gearshift.context.select import ContextError, Selection, select_context
+from gearshift.models.pricing import estimate_tokens
+
+from tests.support.context_trees import copy_tree, write
+
+CFG = ContextConfig()
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return copy_tree("py_project", tmp_path)
+
+
+def by_path(selection: Selection) -> dict[str, object]:
+    return {f.path: f for f in selection.files}
+
+
+def test_named_files_go_first_whole_and_byte_exact(root: Path) -> None:
+    write(root, "pkg/mod.py", (root / "pkg/mod.py").read_text() + "# trailing comment kept\r\n")
+    sel = select_context(root, CFG, ["pkg/mod.py"])
+    first = sel.files[0]
+    assert (first.path, first.reason, first.mode) == ("pkg/mod.py", "named", "full")
+    assert first.text == (root / "pkg/mod.py").read_bytes().decode("utf-8")
+    assert first.tokens == estimate_tokens(first.text)
+
+
+def test_every_neighbour_has_its_reason(root: Path) -> None:
+    sel = select_context(root, CFG, ["pkg/mod.py"])
+    reasons = {f.path: f.reason for f in sel.files}
+    assert reasons["pkg/types.py"] == "type of pkg/mod.py"  # Sized is a Protocol
+    assert reasons["pkg/sub/__init__.py"] == "imported by pkg/mod.py"
+    assert reasons["tests/test_mod.py"] == "imports pkg/mod.py"
+    assert reasons["pkg/sub/leaf.py"] == "imports pkg/mod.py"
+    # three dependents at most with the default max_files (15 // 5): the test ranks first
+    dependents = [f.path for f in sel.files if f.reason.startswith("imports")]
+    assert dependents[0] == "tests/test_mod.py"
+    assert sel.fanout == ImportGraph.load_or_build(root).fanout(["pkg/mod.py"]) == 5
+
+
+def test_context_files_are_stripped_or_sent_full_as_configured(root: Path) -> None:
+    named = "pkg/sub/leaf.py"
+    stripped = by_path(select_context(root, CFG, [named]))
+    full = by_path(select_context(root, replace(CFG, strip_documentation=False), [named]))
+    mod_s, mod_f = stripped["pkg/mod.py"], full["pkg/mod.py"]
+    assert mod_s.mode == "stripped" and "A thing." not in mod_s.text  # type: ignore[attr-defined]
+    assert mod_f.mode == "full" and mod_f.text == (root / "pkg/mod.py").read_text()  # type: ignore[attr-defined]
+    assert stripped[named].text == full[named].text == (root / named).read_text()  # type: ignore[attr-defined]
+
+
+def test_max_files_caps_neighbours_and_named_files(root: Path) -> None:
+    sel = select_context(root, replace(CFG, max_files=2), ["pkg/mod.py"])
+    assert len(sel.files) == 2
+    assert any(p["reason"].endswith("over max_files (2)") for p in sel.pruned)
+    sel = select_context(root, replace(CFG, max_files=1), ["app.py", "pkg/mod.py"])
+    assert [f.path for f in sel.files] == ["app.py"]
+    assert {"path": "pkg/mod.py", "reason": "over max_files (1)"} in sel.pruned
+
+
+def big_module(n: int) -> str:
+    funcs = "\n\n".join(
+        f'def helper_{i}(value: int) -> int:\n    """Helper {i}."""\n'
+        + "".join(f"    value = value * {k} + {i}  # step {k}\n" for k in range(12))
+        + "    return value\n"
+        for i in range(n)
+    )
+    return f'"""A large module."""\n\nimport os\n\n\n{funcs}\n\n\ndef wanted(x: int) -> int:\n    return helper_1(x) + 1\n'
+
+
+def test_tight_budget_sends_signatures_with_the_used_definitions_whole(root: Path) -> None:
+    write(root, "pkg/big.py", big_module(60))
+    write(root, "user.py", "from pkg.big import wanted\n\nprint(wanted(2))\n")
+    named_tokens = estimate_tokens((root / "user.py").read_text())
+    budget = named_tokens + 1500
+    sel = select_context(root, replace(CFG, token_budget=budget), ["user.py"])
+    big = by_path(sel)["pkg/big.py"]
+    assert big.mode == "signatures"  # type: ignore[attr-defined]
+    text = big.text  # type: ignore[attr-defined]
+    assert "def wanted(x: int) -> int:\n    return helper_1(x) + 1\n" in text  # what user.py uses
+    assert "def helper_7(value: int) -> int:\n    ...\n" in text  # the rest as signatures
+    assert "import os" not in text and "step" not in text
+    assert sel.tokens_sent <= budget
+    full = estimate_tokens((root / "pkg/big.py").read_text())
+    assert sel.tokens_naive == named_tokens + full
+
+
+def test_what_does_not_fit_is_pruned_with_the_numbers(root: Path) -> None:
+    write(root, "pkg/big.py", big_module(60))
+    write(root, "user.py", "from pkg.big import wanted\n\nprint(wanted(2))\n")
+    sel = select_context(root, replace(CFG, token_budget=30), ["user.py"])
+    assert [f.path for f in sel.files] == ["user.py"]
+    (pruned,) = [p for p in sel.pruned if p["path"] == "pkg/big.py"]
+    assert pruned["reason"].startswith("imported by user.py; over token budget (")
+
+
+def test_pruning_strategy_none_sends_only_named_files(root: Path) -> None:
+    cfg = replace(CFG, pruning_strategy="none")
+    sel = select_context(root, cfg, ["app.py", "pkg/mod.py"])
+    assert [(f.path, f.reason, f.mode) for f in sel.files] == [("app.py", "named", "full"), ("pkg/mod.py", "named", "full")]
+    assert sel.pruned == []
+    assert sel.tokens_naive > sel.tokens_sent  # the naive selection adds what they import
+
+
+def test_include_types_off_leaves_type_only_imports_out(root: Path) -> None:
+    on = select_context(root, CFG, ["app.py"])
+    off = select_context(root, replace(CFG, include_types=False), ["app.py"])
+    assert by_path(on)["pkg/types.py"].reason == "type of app.py"  # type: ignore[attr-defined]
+    assert "pkg/types.py" not in by_path(off)
+    assert {"path": "pkg/types.py", "reason": "type-only import of app.py (include_types is off)"} in off.pruned
+
+
+def test_type_definitions_behind_reexports_are_found(root: Path) -> None:
+    sel = select_context(root, CFG, ["app.py"])
+    reasons = {f.path: f.reason for f in sel.files}
+    # `from pkg import Shape`: pkg/__init__ re-exports it from pkg/shapes.py (an Enum)
+    assert "type of app.py" in reasons["pkg/shapes.py"]
+    assert "imported by app.py" in reasons["pkg/__init__.py"]
+
+
+def test_tokens_naive_is_named_plus_direct_imports(root: Path) -> None:
+    sel = select_context(root, CFG, ["pkg/sub/leaf.py"])
+    direct = ["pkg/mod.py"]  # leaf.py's only project import
+    expected = sum(estimate_tokens((root / p).read_text()) for p in ["pkg/sub/leaf.py", *direct])
+    assert sel.tokens_naive == expected
+    assert sel.tokens_sent == sum(f.tokens for f in sel.files)
+
+
+def test_prompt_mentions_name_files(root: Path) -> None:
+    sel = select_context(root, CFG, [], "Fix pkg.sub.leaf, then cycle_a.py and src/srcpkg/core (see srcpkg.helpers.table).")
+    named = [f.path for f in sel.files if f.reason == "named"]
+    assert named == ["pkg/sub/leaf.py", "cycle_a.py", "src/srcpkg/core.py", "src/srcpkg/helpers.py"]
+
+
+def test_ambiguous_mentions_are_reported(root: Path) -> None:
+    write(root, "a/util.py", "X = 1\n")
+    write(root, "b/util.py", "Y = 2\n")
+    sel = select_context(root, CFG, ["app.py"], "look at util.py")
+    assert not any(f.path.endswith("util.py") for f in sel.files)
+    (entry,) = [p for p in sel.pruned if p["path"] == "util.py"]
+    assert entry["reason"] == "mentioned in the prompt but ambiguous: a/util.py, b/util.py"
+
+
+def test_named_module_names_and_non_source_files(root: Path) -> None:
+    write(root, "README.md", "# read me\n")
+    sel = select_context(root, CFG, ["pkg.types", "README.md"])
+    assert [f.path for f in sel.files[:2]] == ["pkg/types.py", "README.md"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [("nope.py", "nope.py: no such file in "), ("pkg", "pkg: is a folder, not a file"),
+     ("../outside.py", "../outside.py: outside the project")],
+)
+def test_bad_named_paths_raise_a_clear_error(root: Path, entry: str, message: str) -> None:
+    (root.parent / "outside.py").write_text("x = 1\n")
+    with pytest.raises(ContextError) as info:
+        select_context(root, CFG, [entry])
+    assert str(info.value).startswith(message)
+
+
+def test_binary_named_file_is_refused(root: Path) -> None:
+    (root / "blob.bin").write_bytes(b"\x00\x01\x02")
+    with pytest.raises(ContextError, match="not a text file"):
+        select_context(root, CFG, ["blob.bin"])
+
+
+def test_edits_made_without_a_watcher_are_seen(root: Path) -> None:
+    graph = ImportGraph.load_or_build(root)
+    write(root, "cycle_b.py", "import cycle_a\nimport pkg.shapes\n\n\ndef pong() -> str:\n    return 'new'\n")
+    sel = select_context(root, CFG, ["cycle_b.py"], graph=graph)
+    assert "pkg/shapes.py" in by_path(sel)
+    assert "return 'new'" in sel.files[0].text
+
+
+def test_to_dict_is_json_and_matches(root: Path) -> None:
+    sel = select_context(root, CFG, ["pkg/mod.py"])
+    data = json.loads(json.dumps(sel.to_dict()))
+    assert set(data) == {"files", "pruned", "tokens_sent", "tokens_naive", "fanout", "timings_ms"}
+    assert [f["path"] for f in data["files"]] == [f.path for f in sel.files]
+    assert set(data["files"][0]) == {"path", "reason", "tokens", "mode"}
+    assert set(data["timings_ms"]) == {"graph", "update", "select"}
+    assert "text" in sel.to_dict(include_text=True)["files"][0]
+
+
+def test_typescript_selection(tmp_path: Path) -> None:
+    root = copy_tree("ts_project", tmp_path)
+    sel = select_context(root, CFG, ["src/lib/util.ts"], "")
+    reasons = {f.path: f.reason for f in sel.files}
+    assert reasons["src/lib/util.ts"] == "named"
+    assert reasons["src/models/index.ts"] == "type of src/lib/util.ts"  # Shape is an interface
+    assert reasons["src/models/shape.ts"] == "type of src/lib/util.ts"  # behind the re-export
+    assert reasons["src/app.ts"] == "imports src/lib/util.ts"
+    assert "// width times height" in sel.files[0].text  # named: byte-exact
