@@ -15,6 +15,8 @@ UNTRACKED = {  # folders git would not keep in the fixture, all to be skipped
     "env2/pyvenv.cfg": "home = /usr\n",
     "env2/lib/site.py": "import pkg\n",
     "node_modules/x/index.js": "require('y')\n",
+    "generated_out/x.py": "import pkg\n",  # the fixture's .gitignore: generated_*/
+    "pkg/skip.gen.py": "import pkg\n",  # and *.gen.py
 }
 
 
