@@ -182,6 +182,14 @@ def test_edits_made_without_a_watcher_are_seen(root: Path) -> None:
     assert "return 'new'" in sel.files[0].text
 
 
+def test_a_file_created_after_the_load_is_indexed_when_named(root: Path) -> None:
+    graph = ImportGraph.load_or_build(root)
+    write(root, "fresh.py", "from pkg.mod import Thing\n")
+    sel = select_context(root, CFG, ["fresh.py"], graph=graph)
+    assert "fresh.py" in graph.files
+    assert by_path(sel)["pkg/mod.py"].reason == "imported by fresh.py"  # type: ignore[attr-defined]
+
+
 def test_to_dict_is_json_and_matches(root: Path) -> None:
     sel = select_context(root, CFG, ["pkg/mod.py"])
     data = json.loads(json.dumps(sel.to_dict()))

@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 import posixpath
 import time
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from gearshift.context.tree import SOURCE_SUFFIXES, Ignore, indexable, skipped, 
 from gearshift.context.tsconfig import CONFIG_NAMES
 
 JOURNAL_LIMIT = 256  # entries before an update folds the journal into the cache
+MEMO_LIMIT = 96  # rendered files kept between selections
 
 
 class Edge:
@@ -69,6 +71,7 @@ class ImportGraph:
         self._rdeps: dict[str, set[str]] = {}
         self._files: frozenset[str] | None = None
         self._journal_entries = 0
+        self._memo: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._relink_all()
 
     # -- building and loading ---------------------------------------------------------------
@@ -184,11 +187,17 @@ class ImportGraph:
         return sorted(changed)
 
     def refresh(self, paths: Iterable[str]) -> list[str]:
-        """Update whichever of these indexed files differ on disk from their record (no watcher)."""
+        """Update whichever of these files differ on disk from their record (no watcher).
+
+        A source file the graph does not know yet (created since the load) is added.
+        """
         stale: list[str] = []
         for rel in paths:
             rec = self._records.get(rel)
             if rec is None:
+                full = self.root / rel
+                if indexable(rel) and full.is_file() and not skipped(self.root, rel, self._ignore):
+                    stale.append(rel)
                 continue
             try:
                 st = os.stat(self.root / rel)
@@ -262,6 +271,16 @@ class ImportGraph:
         if self._files is None:
             self._files = frozenset(self._records)
         return self._files
+
+    def memoized(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """A value derived from files, kept for the session (the key must name their versions)."""
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        value = self._memo[key] = make()
+        if len(self._memo) > MEMO_LIMIT:
+            self._memo.popitem(last=False)
+        return value
 
     def record(self, path: str) -> Record | None:
         return self._records.get(path)

@@ -11,6 +11,7 @@ such: `.jsx`/`.tsx` files are scanned for imports (which come first) but never s
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, NamedTuple
 
@@ -24,7 +25,7 @@ class Tok(NamedTuple):
     end: int
 
 
-_TOKEN = re.compile(
+_TOKEN_PATTERN = (
     r"""
     (?P<ws>\s+)
   | (?P<cm>//[^\n]*|/\*.*?(?:\*/|\Z))
@@ -32,9 +33,14 @@ _TOKEN = re.compile(
   | (?P<id>[A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*)
   | (?P<num>\.?\d[\w.]*)
   | (?P<p>=>|\.\.\.|[^\s\w$"'`])
-    """,
-    re.S | re.X,
+    """
 )
+
+
+@functools.cache
+def _token_re() -> re.Pattern[str]:
+    """Compiled on first use: its Unicode classes take milliseconds, wasted on Python-only projects."""
+    return re.compile(_TOKEN_PATTERN, re.S | re.X)
 _REGEX = re.compile(r"/(?:[^/\\\[\n]|\\.|\[(?:[^\]\\\n]|\\.)*\])+/[A-Za-z]*")
 _TEMPLATE_STOP = re.compile(r"`|\\.|\$\{", re.S)
 _REGEX_AFTER_WORDS = frozenset(
@@ -52,6 +58,7 @@ def tokenize(text: str) -> list[Tok]:
     depth = 0
     prev: Tok | None = None  # last significant token
     pos, n = 0, len(text)
+    token_match = _token_re().match
     while pos < n:
         ch = text[pos]
         if ch == "`" or (ch == "}" and braces and braces[-1] == depth):
@@ -67,7 +74,7 @@ def tokenize(text: str) -> list[Tok]:
                 append(prev)
                 pos = m.end()
                 continue
-        m = _TOKEN.match(text, pos)
+        m = token_match(text, pos)
         if m is None:  # pragma: no cover - the pattern matches any character
             pos += 1
             continue

@@ -97,7 +97,7 @@ def select_context(
     paths = _resolve_named(root, graph, named)
     mentioned, pruned = _mentions(root, graph, prompt, set(paths))
     paths += mentioned
-    clock.refresh(graph, [p for p in paths if p in graph.files])
+    clock.refresh(graph, paths)
 
     files: list[SelectedFile] = []
     for path in paths:
@@ -217,16 +217,22 @@ class _Views:
         record = graph.record(cand.path)
         if record is None:
             return None
-        text = _read(root, cand.path)
         cuttable = views.can_strip(cand.path) and not record.error
         strip = cfg.strip_documentation and cuttable
-        view: Any = None
+
+        def load() -> tuple[str, Any]:
+            text = _read(root, cand.path)
+            if not cuttable:
+                return text, None
+            if is_python(cand.path):
+                return text, views.PythonView(text, record, strip)
+            return text, views.JsView(text, strip)
+
+        # Keyed by the file's version: another task of the session reuses the work.
+        text, view = graph.memoized(("view", cand.path, record.mtime_ns, record.size, strip), load)
         keep = set(cand.keep)
-        if cuttable and is_python(cand.path):
-            view = views.PythonView(text, record, strip)
-            keep |= _used_definitions(text, record, cand.uses)
-        elif cuttable:
-            view = views.JsView(text, strip)
+        if isinstance(view, views.PythonView):
+            keep |= _used_definitions(view, cand.uses)
         return cls(cand, text, view, strip, keep)
 
     def _file(self, mode: str, text: str) -> SelectedFile:
@@ -284,14 +290,14 @@ def _base_names(named: list[SelectedFile]) -> set[str]:
     return out
 
 
-def _used_definitions(text: str, record: Any, uses: set[str]) -> set[str]:
+def _used_definitions(view: views.PythonView, uses: set[str]) -> set[str]:
     """Top-level definitions of a dependent that mention what it imports from a named file."""
     if not uses:
         return set()
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(uses))) + r")\b")
-    starts = views.line_starts(text)
+    text, starts = view.text, view.starts
     out: set[str] = set()
-    for kind, name, start, _body, _col, end, _members in record.outline:
+    for kind, name, start, _body, _col, end, _members in view.record.outline:
         hi = starts[end] if end < len(starts) else len(text)
         if kind in ("d", "c") and name and pattern.search(text, starts[start - 1], hi):
             out.add(name)

@@ -83,9 +83,11 @@ def line_starts(text: str) -> list[int]:
     return [0, *map(operator.add, accumulate(map(len, text.split("\n"))), count(1))]
 
 
-def _offset(text: str, starts: list[int], line: int, col_bytes: int) -> int:
+def _offset(text: str, starts: list[int], line: int, col_bytes: int, ascii_text: bool = False) -> int:
     """`ast` columns are UTF-8 byte offsets; turn one into a string offset."""
     begin = starts[line - 1]
+    if ascii_text:
+        return begin + col_bytes
     row = text[begin : starts[line] if line < len(starts) else len(text)]
     if row.isascii():
         return begin + col_bytes
@@ -111,38 +113,51 @@ class PythonView:
         self.strip = strip
         self.starts = line_starts(text)
         self.n_lines = len(self.starts) - 1
+        self.ascii = text.isascii()
         self.docs = {d[0]: d for d in record.docstrings if d[2] <= self.n_lines}
-        self._doc_spans: list[Span] | None = None
+        self._doc_lines = sorted(self.docs)
+        self._doc_spans: dict[int, Span] = {}  # by first line, made when a region needs them
+        self._rendered: dict[tuple[Any, ...], str] = {}
 
-    def _spans(self, lo: int, hi: int) -> list[Span]:
+    def _doc_span(self, line: int) -> Span:
+        span = self._doc_spans.get(line)
+        if span is None:
+            _, col, end, end_col, sole = self.docs[line]
+            text, starts, fast = self.text, self.starts, self.ascii
+            s, e = _offset(text, starts, line, col, fast), _offset(text, starts, end, end_col, fast)
+            span = self._doc_spans[line] = _string_statement(text, s, e, sole)
+        return span
+
+    def _spans(self, a: int, b: int, lo: int, hi: int) -> list[Span]:
+        """What stripping removes from lines a..b (offsets lo..hi)."""
         if not self.strip:
             return []
-        if self._doc_spans is None:
-            text, starts = self.text, self.starts
-            self._doc_spans = sorted(
-                _string_statement(text, _offset(text, starts, a, col), _offset(text, starts, b, end_col), sole)
-                for a, col, b, end_col, sole in self.docs.values()
-            )
         spans: list[Span] = []
         if self.text.find("#", lo, hi) >= 0:  # most regions have no comment: skip the lexer
             found = _PY_LEX.finditer(self.text, lo, hi)
             spans = [(m.start(1), m.end(1), "") for m in found if m.group(1)]
-        first = bisect.bisect_left(self._doc_spans, (lo,))
-        for doc in self._doc_spans[first:]:
-            if doc[0] >= hi:
-                break
-            spans.append(doc)
+        doc_lines = self._doc_lines
+        i = bisect.bisect_left(doc_lines, a)
+        while i < len(doc_lines) and doc_lines[i] <= b:
+            spans.append(self._doc_span(doc_lines[i]))
+            i += 1
         spans.sort()
         return spans
 
     def lines(self, a: int, b: int) -> str:
         """Lines a..b (1-based, inclusive), stripped when asked."""
         lo, hi = self.starts[a - 1], self.starts[b] if b < self.n_lines else len(self.text)
-        chunk = remove_spans(self.text, self._spans(lo, hi), lo, hi)
+        spans = self._spans(a, b, lo, hi)
+        chunk = remove_spans(self.text, spans, lo, hi) if spans else self.text[lo:hi]
         return chunk if chunk.endswith("\n") or not chunk else chunk + "\n"
 
     def whole(self) -> str:
-        return remove_spans(self.text, self._spans(0, len(self.text))) if self.strip else self.text
+        if not self.strip:
+            return self.text
+        key = ("whole",)
+        if key not in self._rendered:
+            self._rendered[key] = remove_spans(self.text, self._spans(1, self.n_lines, 0, len(self.text)))
+        return self._rendered[key]
 
     def signatures(self, keep: set[str], members: bool = True) -> str:
         """Functions in `keep` whole, other functions as signatures, imports left out.
@@ -150,6 +165,12 @@ class PythonView:
         A class shows its members' signatures when it is in `keep` or `members` is set, else
         only its header; a method named "Class.method" in `keep` is shown whole.
         """
+        key = (frozenset(keep), members)
+        if key not in self._rendered:
+            self._rendered[key] = self._signatures(keep, members)
+        return self._rendered[key]
+
+    def _signatures(self, keep: set[str], members: bool) -> str:
         parts: list[str] = []
         for item in self.record.outline:
             part = self._item(item, keep, members, "")
@@ -167,7 +188,7 @@ class PythonView:
         if kind == "d" and qualified in keep:
             return self.lines(start, end)
         text, starts = self.text, self.starts
-        body_at = _offset(text, starts, body, body_col)
+        body_at = _offset(text, starts, body, body_col, self.ascii)
         indent = text[starts[body - 1] : body_at]
         if indent.strip():  # the body shares the header's last line
             return self.lines(start, end) if end == body else _first_line(self.lines(start, body))
@@ -228,14 +249,20 @@ class JsView:
         self.toks = jsscan.tokenize(text)
         self.spans = js_spans(self.toks) if strip else []
         self._token_starts = [t.start for t in self.toks]
+        self._rendered: dict[tuple[Any, ...], str] = {}
 
     def whole(self) -> str:
-        return remove_spans(self.text, self.spans) if self.spans else self.text
+        if ("whole",) not in self._rendered:
+            self._rendered[("whole",)] = remove_spans(self.text, self.spans) if self.spans else self.text
+        return self._rendered[("whole",)]
 
     def signatures(self, keep: set[str], members: bool = True) -> str:
         """Like `PythonView.signatures`: declarations in `keep` whole, the rest as headers."""
-        items = jsscan.outline(self.text, self.toks)
-        return "".join(self._render(item, keep, members, 0) for item in items)
+        key = (frozenset(keep), members)
+        if key not in self._rendered:
+            items = jsscan.outline(self.text, self.toks)
+            self._rendered[key] = "".join(self._render(item, keep, members, 0) for item in items)
+        return self._rendered[key]
 
     def _chunk(self, lo: int, hi: int) -> str:
         line_start = self.text.rfind("\n", 0, lo) + 1

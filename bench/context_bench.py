@@ -1,0 +1,367 @@
+"""The context engine on a large real code base, side by side with Aider's repo map.
+
+Corpus: the textual 8.2.8 sdist's source tree (967 .py files, ≈ 139k lines), downloaded with
+`pip download --no-deps --no-binary :all: textual==8.2.8` into bench/_work/ (git-ignored).
+
+Measured, as medians of N runs (min–max), in one run on one machine, with floors measured in
+the same run (the machines are shared and noisy: compare ratios, not absolute numbers):
+
+- cold build: in-process (`ImportGraph.load_or_build` with an empty cache) and whole-process
+  (a new interpreter that imports the engine, builds and writes the cache);
+- warm load (cache present, nothing changed), in-process and whole-process;
+- update after a one-file edit (`graph.update([path])`), and a new process loading the graph
+  after that edit (it re-parses the one file);
+- one task's selection (`select_context`, graph loaded), in-process and as the whole
+  `gearshift context` command;
+- memory: RSS added by building the graph and writing the cache, and peaks (process and worker).
+
+Then Aider (`aider-chat` 0.86.2, installed by this script into its own venv under bench/_work,
+never a project dependency): `RepoMap.get_repo_map` with one chat file and 4096 map tokens,
+with an empty tags cache, with the cache present, and a second call in the same process.
+
+    python bench/context_bench.py [--runs 5] [--aider-runs 3] [--no-aider] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+WORK = BENCH / "_work"
+TEXTUAL = "textual==8.2.8"
+CORPUS = WORK / "textual-8.2.8"
+AIDER = "aider-chat==0.86.2"
+AIDER_VENV = WORK / "aider-venv"
+CHAT_FILE = "src/textual/widgets/_button.py"
+TASKS = [  # (named files, prompt): the first is "one task"
+    ([CHAT_FILE], "Make the Button's press animation duration configurable"),
+    (["src/textual/geometry.py"], "Add Region.shrink_to that clamps a region inside another"),
+    (["src/textual/widgets/_input.py"], "Input should reject pasted text longer than max_length"),
+    (["src/textual/app.py"], "App.exit should flush pending notifications first"),
+]
+sys.path.insert(0, str(REPO / "tui"))
+
+from gearshift.config import ContextConfig  # noqa: E402
+from gearshift.context.graph import ImportGraph  # noqa: E402
+from gearshift.context.select import select_context  # noqa: E402
+
+
+def corpus() -> Path:
+    if not (CORPUS / "src" / "textual").is_dir():
+        WORK.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                        TEXTUAL, "-d", str(WORK)], check=True, capture_output=True)
+        with tarfile.open(WORK / "textual-8.2.8.tar.gz") as tar:
+            tar.extractall(WORK, filter="data")
+    return CORPUS
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def timed(fn: Callable[[], object], runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def process(code: str, runs: int, env: dict[str, str] | None = None) -> tuple[list[float], list[str]]:
+    """Wall time of a new interpreter running `code` (and what it printed)."""
+    times, outputs = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO / "tui"), **(env or {})})
+        times.append(time.perf_counter() - t)
+        outputs.append(done.stdout)
+    return times, outputs
+
+
+def clear_cache(root: Path) -> None:
+    shutil.rmtree(root / ".gearshift", ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def floors(root: Path, runs: int) -> dict[str, Any]:
+    import ast
+    import gc
+
+    py_pass, _ = process("pass", runs)
+    sources = [p.read_bytes() for p in sorted(root.rglob("*.py"))]
+
+    def parse_all() -> None:
+        gc.disable()
+        try:
+            for s in sources:
+                ast.parse(s)
+        finally:
+            gc.enable()
+
+    return {
+        "python -c pass": stats(py_pass),
+        "ast.parse of every file, one process": stats(timed(parse_all, max(3, runs // 2))),
+        "files": len(sources),
+        "lines": sum(s.count(b"\n") for s in sources),
+    }
+
+
+BUILD = """
+import json, sys, time
+t = time.perf_counter()
+from gearshift.context.graph import ImportGraph
+g = ImportGraph.load_or_build({root!r})
+print(json.dumps({{"s": time.perf_counter() - t, **g.stats}}))
+"""
+
+RSS = """
+import gc, json, resource, sys
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+from gearshift.context.graph import ImportGraph
+from gearshift.context.select import select_context
+from gearshift.config import ContextConfig
+before = rss()
+g = ImportGraph.load_or_build({root!r})
+gc.collect()
+after_build = rss()
+select_context({root!r}, ContextConfig(), [{chat!r}], "", graph=g)
+gc.collect()
+print(json.dumps({{"before": before, "after_build": after_build, "after_select": rss(),
+    "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "worker_peak": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    "workers": g.stats["workers"]}}))
+"""
+
+
+def ours(root: Path, runs: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="ctx-bench-"))
+    try:
+        # cold, in-process: a fresh cache folder each run
+        cold_runs, workers = [], set()
+        for i in range(runs):
+            t = time.perf_counter()
+            g = ImportGraph.load_or_build(root, cache_dir=tmp / f"cold{i}")
+            cold_runs.append(time.perf_counter() - t)
+            workers.add(g.stats["workers"])
+        out["cold in-process"] = {**stats(cold_runs), "workers": sorted(workers)}
+
+        from gearshift.context import scan
+
+        saved = scan.PARALLEL_MIN_BYTES
+        scan.PARALLEL_MIN_BYTES = 1 << 62
+        try:
+            out["cold in-process, one process"] = stats(
+                [timed(lambda i=i: ImportGraph.load_or_build(root, cache_dir=tmp / f"one{i}"), 1)[0]
+                 for i in range(max(3, runs // 2))])
+        finally:
+            scan.PARALLEL_MIN_BYTES = saved
+
+        # cold, whole process
+        whole = []
+        for _ in range(runs):
+            clear_cache(root)
+            whole.extend(process(BUILD.format(root=str(root)), 1)[0])
+        out["cold whole-process"] = stats(whole)
+
+        # warm
+        ImportGraph.load_or_build(root)
+        out["warm load in-process"] = stats(timed(lambda: ImportGraph.load_or_build(root), runs))
+        out["warm load whole-process"] = stats(process(BUILD.format(root=str(root)), runs)[0])
+
+        # update after a one-file edit
+        graph = ImportGraph.load_or_build(root)
+        target = root / "src/textual/widgets/_static.py"
+        original = target.read_bytes()
+        updates, reloads = [], []
+        try:
+            for i in range(runs):
+                edit = b"\nimport textual.geometry\n" if i % 2 == 0 else b"\n# edited\n"
+                target.write_bytes(original + edit)
+                t = time.perf_counter()
+                graph.update([str(target)])
+                updates.append(time.perf_counter() - t)
+            for i in range(runs):
+                target.write_bytes(original + f"\n# edit {i}\n".encode())
+                reloads.extend(process(BUILD.format(root=str(root)), 1)[0])
+        finally:
+            target.write_bytes(original)
+            graph.update([str(target)])
+        out["update after a one-file edit"] = stats(updates)
+        out["new process after a one-file edit"] = stats(reloads)
+
+        # selection
+        cfg = ContextConfig()
+        graph = ImportGraph.load_or_build(root)
+        per_task = {}
+        for named, prompt in TASKS:
+            select_context(root, cfg, named, prompt, graph=graph)  # the first one reads the files
+            first = timed(lambda n=named, p=prompt: select_context(root, cfg, n, p, graph=graph), runs)
+            sel = select_context(root, cfg, named, prompt, graph=graph)
+            per_task[named[0]] = {**stats(first), "files": len(sel.files), "tokens_sent": sel.tokens_sent,
+                                  "tokens_naive": sel.tokens_naive, "fanout": sel.fanout,
+                                  "modes": sorted({f.mode for f in sel.files})}
+        out["selection"] = per_task
+        fresh = []
+        for named, prompt in TASKS[:1] * runs:  # a selection on a freshly loaded graph (cold file cache)
+            g = ImportGraph.load_or_build(root)
+            fresh.extend(timed(lambda n=named, p=prompt, g=g: select_context(root, cfg, n, p, graph=g), 1))
+        out["selection, first on a fresh graph"] = stats(fresh)
+        cli = f"import sys; from gearshift.context.command import main; sys.exit(main([{str(root)!r}, '--files', {CHAT_FILE!r}, '--json']))"
+        out["gearshift context (whole process, warm)"] = stats(process(cli, runs)[0])
+
+        # memory
+        clear_cache(root)
+        _, printed = process(RSS.format(root=str(root), chat=CHAT_FILE), 1)
+        out["rss_mb"] = json.loads(printed[0])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def aider_python() -> Path | None:
+    python = AIDER_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(AIDER_VENV)], check=True)
+    check = subprocess.run([str(python), "-c", "import aider.repomap"], capture_output=True)
+    if check.returncode != 0:
+        install = subprocess.run([str(python), "-m", "pip", "install", "-q", AIDER], capture_output=True, text=True)
+        if install.returncode != 0:
+            print(f"aider-chat could not be installed: {install.stderr.strip()[-400:]}", file=sys.stderr)
+            return None
+    return python
+
+
+def aider(root: Path, runs: int) -> dict[str, Any] | None:
+    python = aider_python()
+    if python is None:
+        return None
+    script = BENCH / "aider_repomap.py"
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    cache_dirs = [p for p in root.glob(".aider.tags.cache*")]
+
+    def one(clear: bool) -> tuple[float, dict[str, Any]]:
+        if clear:
+            for d in list(root.glob(".aider.tags.cache*")) + cache_dirs:
+                shutil.rmtree(d, ignore_errors=True)
+        t = time.perf_counter()
+        done = subprocess.run([str(python), str(script), str(root), "--chat-file", CHAT_FILE], env=env,
+                              capture_output=True, text=True, check=True)
+        return time.perf_counter() - t, json.loads(done.stdout.strip().splitlines()[-1])
+
+    cold = [one(clear=True) for _ in range(runs)]
+    warm = [one(clear=False) for _ in range(runs)]
+    return {
+        "empty tags cache (call)": stats([r["calls_s"][0] for _, r in cold]),
+        "empty tags cache (whole process)": stats([w for w, _ in cold]),
+        "cache present (call)": stats([r["calls_s"][0] for _, r in warm]),
+        "cache present (whole process)": stats([w for w, _ in warm]),
+        "second call in-process": stats([r["calls_s"][1] for _, r in warm + cold]),
+        "peak_rss_mb": stats([r["peak_rss_mb"] for _, r in cold + warm]),
+        "files": cold[0][1]["files"],
+        "map_chars": cold[0][1]["map_chars"],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def ms(entry: dict[str, float]) -> str:
+    return f"{entry['median'] * 1000:,.0f} ms ({entry['min'] * 1000:,.0f}–{entry['max'] * 1000:,.0f})"
+
+
+def fine_ms(entry: dict[str, float]) -> str:
+    return f"{entry['median'] * 1000:.1f} ms ({entry['min'] * 1000:.1f}–{entry['max'] * 1000:.1f})"
+
+
+def ratio(a: dict[str, float] | None, b: dict[str, float]) -> str:
+    return f"{a['median'] / b['median']:,.0f}×" if a else "—"
+
+
+def table(fl: dict[str, Any], us: dict[str, Any], them: dict[str, Any] | None, anchors: bool) -> str:
+    sel = us["selection"][TASKS[0][0][0]]
+    rss = us["rss_mb"]
+    a = them or {}
+    src = "measured" if them else "anchor from the issue (Aider not installed here)"
+    anchor = {"cold": "≈ 5.6 s", "warm": "≈ 2.0 s", "second": "≈ 0.55 s", "rss": "≈ 340–360 MB"}
+    aider_rss = f"peak {a['peak_rss_mb']['median']:.0f} MB" if them else anchor["rss"]
+    rows = [
+        "| what | gearshift in-process | gearshift whole process | Aider repo map | Aider ÷ gearshift | target |",
+        "|---|---|---|---|---|---|",
+        f"| cold (no cache) | {ms(us['cold in-process'])} | {ms(us['cold whole-process'])} | "
+        f"{ms(a['empty tags cache (call)']) if them else anchor['cold']} | "
+        f"{ratio(a.get('empty tags cache (call)'), us['cold whole-process'])} | ≤ 0.8 s |",
+        f"| warm (cache present) | {ms(us['warm load in-process'])} | {ms(us['warm load whole-process'])} | "
+        f"{ms(a['cache present (call)']) if them else anchor['warm']} | "
+        f"{ratio(a.get('cache present (call)'), us['warm load whole-process'])} | — |",
+        f"| update after a one-file edit | {fine_ms(us['update after a one-file edit'])} | "
+        f"{ms(us['new process after a one-file edit'])} | — | — | ≤ 20 ms |",
+        f"| one task's selection | {fine_ms(sel)} | {ms(us['gearshift context (whole process, warm)'])} | "
+        f"{ms(a['second call in-process']) if them else anchor['second']} (2nd call in-process) | "
+        f"{ratio(a.get('second call in-process'), sel)} | ≤ 20 ms |",
+        f"| memory | +{rss['after_build'] - rss['before']:.0f} MB RSS for graph + cache "
+        f"(peak +{rss['peak'] - rss['before']:.0f} MB; worker peak {rss['worker_peak']:.0f} MB) | "
+        f"peak {rss['peak']:.0f} MB | {aider_rss} | — | ≤ 80 MB added |",
+    ]
+    notes = [
+        "",
+        f"Corpus: textual 8.2.8 sdist, {fl['files']} .py files, {fl['lines']:,} lines. Aider side: {src}.",
+        f"Floors in the same run: `python -c pass` {ms(fl['python -c pass'])}; `ast.parse` of every file "
+        f"in one process {ms(fl['ast.parse of every file, one process'])}; our cold build in one process "
+        f"{ms(us['cold in-process, one process'])}, with the second process (workers: {us['cold in-process']['workers']}) "
+        f"{ms(us['cold in-process'])}.",
+        f"Selection for `{TASKS[0][0][0]}`: {sel['files']} files, {sel['tokens_sent']:,} tokens sent against "
+        f"{sel['tokens_naive']:,} naive (named + direct imports), modes {', '.join(sel['modes'])}; "
+        f"first selection on a freshly loaded graph {fine_ms(us['selection, first on a fresh graph'])}.",
+        "",
+        "| task | selection | files | tokens sent / naive |",
+        "|---|---|---|---|",
+    ]
+    for path, entry in us["selection"].items():
+        notes.append(f"| `{path}` | {fine_ms(entry)} | {entry['files']} | {entry['tokens_sent']:,} / {entry['tokens_naive']:,} |")
+    return "\n".join(rows + notes)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--aider-runs", type=int, default=3)
+    p.add_argument("--no-aider", action="store_true", help="skip Aider; the table shows the issue's anchors")
+    p.add_argument("--json", type=Path, help="also write every figure to this file")
+    args = p.parse_args()
+    root = corpus()
+    fl = floors(root, args.runs)
+    us = ours(root, args.runs)
+    them = None if args.no_aider else aider(root, args.aider_runs)
+    if args.json:
+        args.json.write_text(json.dumps({"floors": fl, "gearshift": us, "aider": them}, indent=2))
+    print(table(fl, us, them, anchors=them is None))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
