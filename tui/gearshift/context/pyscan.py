@@ -6,13 +6,23 @@ slows the pass (see perf-floors). The outline and docstring positions are kept s
 can strip documentation and cut a file down to signatures without parsing it again: a selection
 must take milliseconds, and parsing a large module alone takes 20–30 ms.
 
-Everything returned is marshal-able: it is the cache format.
+Everything returned is marshal-able: it is the cache format. This module is also the second
+process of a cold build (`python -S -m gearshift.context.pyscan`), which is why it imports
+nothing but the standard library: every import is start-up time the worker does not parse in.
 """
 
 from __future__ import annotations
 
 import ast
+import gc
+import marshal
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+MAX_PARSE_BYTES = 1_000_000  # bigger files (bundles, generated tables) are indexed, not parsed
 
 # Flags on an import entry.
 TYPE_ONLY = 1  # under `if TYPE_CHECKING:` (or `import type` in TS)
@@ -211,3 +221,50 @@ def _item(node: ast.stmt, members: bool) -> tuple[Any, ...]:
 
 def _outline(body: list[ast.stmt]) -> tuple[Any, ...]:
     return tuple(_item(node, True) for node in body)
+
+
+def read_source(path: str) -> tuple[bytes, tuple[int, int, int]] | str:
+    """(bytes, (mtime_ns, size, chars)) of a file, or why it could not be read."""
+    try:
+        st = os.stat(path)
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        return f"unreadable: {exc.strerror}"
+    return data, (st.st_mtime_ns, st.st_size, len(data.decode("utf-8", errors="replace")))
+
+
+def scan_python_file(path: str) -> tuple[Any, ...]:
+    """The whole graph record of a Python file: (mtime_ns, size, chars, *scan_python)."""
+    got = read_source(path)
+    if isinstance(got, str):
+        return (0, 0, 0, (), {}, (), (), got)
+    data, head = got
+    if len(data) > MAX_PARSE_BYTES:
+        return (*head, (), {}, (), (), "not parsed: too large")
+    return (*head, *scan_python(data))
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Parsing allocates millions of short-lived nodes; generational collections only slow it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _worker() -> None:
+    """Second-process entry: marshalled (root, [rel]) on stdin, marshalled {rel: record} out."""
+    root, rels = marshal.loads(sys.stdin.buffer.read())
+    with no_gc():
+        out = {rel: scan_python_file(os.path.join(root, rel)) for rel in rels}
+    sys.stdout.buffer.write(marshal.dumps(out))
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    _worker()

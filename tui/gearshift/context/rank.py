@@ -67,55 +67,18 @@ def candidates(
     include_types: bool,
     words: set[str],
     *,
-    bases: set[str] = frozenset(),  # type: ignore[assignment]
+    bases: frozenset[str] | set[str] = frozenset(),
     max_dependents: int = 3,
 ) -> tuple[list[Candidate], list[dict[str, str]]]:
-    """Ranked candidates, and what was left out on principle with why."""
-    named_set = set(named)
+    """Ranked candidates, and what was left out on principle with why.
+
+    `bases` are the names the named files' classes derive from; `words` the prompt's words.
+    """
     found: dict[str, Candidate] = {}
     skipped: dict[str, str] = {}
-
-    def cand(path: str) -> Candidate:
-        c = found.get(path)
-        if c is None:
-            c = found[path] = Candidate(path)
-        return c
-
     for n in named:
-        for target, edge in graph.edges(n).items():
-            if target in named_set:
-                continue
-            bound = set(edge.bound())
-            typed = edge.type_only or is_declaration(target) or _all_types(graph, target, bound)
-            if typed and not include_types:
-                if edge.type_only or is_declaration(target):
-                    skipped.setdefault(target, f"type-only import of {n} (include_types is off)")
-                    continue
-                typed = False
-            score = 3.0 + (1.0 if typed else 0.0) + 0.25 * min(len(bound), 4)
-            score -= 0.5 if edge.lazy else 0.0
-            c = cand(target)
-            c.add(score + (1.0 if bound & bases else 0.0), f"{'type of' if typed else 'imported by'} {n}", bound)
-            c.dependent_only = False
-            if include_types:
-                for name in bound:
-                    d = graph.definition(target, name)
-                    if d is None or d[0] == target or d[0] in named_set:
-                        continue
-                    if d[1] == TYPE or is_declaration(d[0]):
-                        c = cand(d[0])
-                        c.add(2.5, f"type of {n}", {name})
-                        c.dependent_only = False
-        for importer in graph.importers(n):
-            if importer in named_set:
-                continue
-            edge = graph.edges(importer)[n]
-            score = 2.0 + (0.5 if is_test(importer) else 0.0) - (0.5 if edge.lazy else 0.0)
-            c = cand(importer)
-            c.add(score, f"imports {n}")
-            c.uses |= {b.partition(":")[2] or b.partition(":")[0] for b in edge.names if b != "*"}
-            if not edge.names:
-                c.uses.add(module_name(n))
+        _dependencies(graph, n, set(named), include_types, bases, found, skipped)
+        _dependents(graph, n, set(named), found)
     lowered = {w.lower() for w in words}
     for c in found.values():
         _prompt_boost(graph, c, words, lowered)
@@ -127,10 +90,68 @@ def candidates(
         if c.dependent_only:
             dependents += 1
             if dependents > max_dependents:
-                pruned.append({"path": c.path, "reason": f"{c.reason}; beyond the {max_dependents} best dependents"})
+                reason = f"{c.reason}; beyond the {max_dependents} best dependents"
+                pruned.append({"path": c.path, "reason": reason})
                 continue
         kept.append(c)
     return kept, pruned
+
+
+def _candidate(found: dict[str, Candidate], path: str) -> Candidate:
+    c = found.get(path)
+    if c is None:
+        c = found[path] = Candidate(path)
+    return c
+
+
+def _dependencies(
+    graph: ImportGraph,
+    n: str,
+    named: set[str],
+    include_types: bool,
+    bases: frozenset[str] | set[str],
+    found: dict[str, Candidate],
+    skipped: dict[str, str],
+) -> None:
+    """What `n` imports, and (with include_types) the files defining the types it imports."""
+    for target, edge in graph.edges(n).items():
+        if target in named:
+            continue
+        bound = set(edge.bound())
+        type_only = edge.type_only or is_declaration(target)
+        if type_only and not include_types:
+            skipped.setdefault(target, f"type-only import of {n} (include_types is off)")
+            continue
+        typed = include_types and (type_only or _all_types(graph, target, bound))
+        score = 3.0 + (1.0 if typed else 0.0) + 0.25 * min(len(bound), 4)
+        score += (1.0 if bound & bases else 0.0) - (0.5 if edge.lazy else 0.0)
+        c = _candidate(found, target)
+        c.add(score, f"{'type of' if typed else 'imported by'} {n}", bound)
+        c.dependent_only = False
+        if not include_types:
+            continue
+        for name in bound:  # follow re-exports to where a type is defined
+            d = graph.definition(target, name)
+            if d is None or d[0] == target or d[0] in named:
+                continue
+            if d[1] == TYPE or is_declaration(d[0]):
+                c = _candidate(found, d[0])
+                c.add(2.5, f"type of {n}", {name})
+                c.dependent_only = False
+
+
+def _dependents(graph: ImportGraph, n: str, named: set[str], found: dict[str, Candidate]) -> None:
+    """What imports `n`, with the names it uses from it (to pick its definitions that matter)."""
+    for importer in graph.importers(n):
+        if importer in named:
+            continue
+        edge = graph.edges(importer)[n]
+        score = 2.0 + (0.5 if is_test(importer) else 0.0) - (0.5 if edge.lazy else 0.0)
+        c = _candidate(found, importer)
+        c.add(score, f"imports {n}")
+        c.uses |= {b.partition(":")[2] or b.partition(":")[0] for b in edge.names if b != "*"}
+        if not edge.names:
+            c.uses.add(module_name(n))
 
 
 def _all_types(graph: ImportGraph, target: str, names: set[str]) -> bool:

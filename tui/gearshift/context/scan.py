@@ -3,28 +3,24 @@
 A record is a plain tuple so the cache can be marshalled (the fastest stdlib serialiser for
 builtins) and a worker can hand records back through a pipe. Parsing dominates a cold build —
 `ast.parse` over the textual tree takes about a second on one core — so a large cold build
-sends half the Python files (by bytes) to `python -m gearshift.context.scan` and parses the
+sends half the Python files (by bytes) to `python -m gearshift.context.pyscan` and parses the
 other half here; with two cores that nearly halves the wall time. Any failure of the worker
 only costs time: its half is parsed here instead.
 """
 
 from __future__ import annotations
 
-import gc
 import marshal
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from gearshift.context.jsscan import scan_js
-from gearshift.context.pyscan import scan_python
+from gearshift.context.pyscan import MAX_PARSE_BYTES, no_gc, read_source, scan_python_file
 from gearshift.context.resolve import is_declaration, is_python
 
-MAX_PARSE_BYTES = 1_000_000  # bigger files (bundles, generated tables) are indexed, not parsed
 PARALLEL_MIN_BYTES = 1_500_000  # below this the second process costs more than it saves
 
 
@@ -41,36 +37,21 @@ class Record(NamedTuple):
 
 def scan_file(path: str, rel: str) -> tuple[Any, ...]:
     """The record of one file as a plain tuple (see `Record`)."""
-    try:
-        st = os.stat(path)
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        return (0, 0, 0, (), {}, (), (), f"unreadable: {exc.strerror}")
-    text = data.decode("utf-8", errors="replace")
-    head = (st.st_mtime_ns, st.st_size, len(text))
+    if is_python(rel):
+        return scan_python_file(path)
+    got = read_source(path)
+    if isinstance(got, str):
+        return (0, 0, 0, (), {}, (), (), got)
+    data, head = got
     if len(data) > MAX_PARSE_BYTES or rel.endswith((".min.js", ".min.mjs")):
         return (*head, (), {}, (), (), "not parsed: too large")
-    if is_python(rel):
-        return (*head, *scan_python(data))
+    text = data.decode("utf-8", errors="replace")
     return (*head, *scan_js(text, declaration=is_declaration(rel)))
 
 
 def scan_many(root: str, rels: list[str]) -> dict[str, tuple[Any, ...]]:
-    with _no_gc():
+    with no_gc():
         return {rel: scan_file(os.path.join(root, rel), rel) for rel in rels}
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Parsing allocates millions of short-lived nodes; generational collections only slow it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def scan_files(
@@ -108,7 +89,7 @@ def _start_worker(root: str, rels: list[str]) -> subprocess.Popen[bytes] | None:
     env = {**os.environ, "PYTHONPATH": path}
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-S", "-m", "gearshift.context.scan"],
+            [sys.executable, "-S", "-m", "gearshift.context.pyscan"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -140,13 +121,3 @@ def _finish_worker(proc: subprocess.Popen[bytes] | None) -> dict[str, tuple[Any,
     except (EOFError, ValueError, TypeError):
         return None
     return got if isinstance(got, dict) else None
-
-
-def _worker() -> None:
-    root, rels = marshal.loads(sys.stdin.buffer.read())
-    sys.stdout.buffer.write(marshal.dumps(scan_many(root, rels)))
-    sys.stdout.buffer.flush()
-
-
-if __name__ == "__main__":
-    _worker()

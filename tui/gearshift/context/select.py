@@ -5,6 +5,8 @@ sent whole and unmodified — the model edits them with str_replace, which must 
 ranked neighbours (see `rank`) are added while the file cap and the token budget allow: stripped
 of documentation when the config says so, or cut to the definitions that matter plus the
 signatures of the rest when the whole file does not fit. Everything left out is listed with why.
+Named files are sent even when they alone exceed the budget (the model must see what it edits);
+then no room is left and every candidate is pruned, with the numbers.
 
 `tokens_naive` is what a tool without pruning would send: the named files plus every project
 file they import *directly*, whole — the files a developer would paste by hand. (A transitive
