@@ -66,8 +66,10 @@ pythonpath = ["."]
 testpaths = ["tests"]
 """
 # A deterministic logic check for snapshot tests: pytest's own output carries timings and
-# absolute report paths, which must not appear in a picture.
-CHECK_SCRIPT = """import sys
+# absolute report paths, which must not appear in a picture; and it always finishes last, so the
+# log lists the checks in the same order in every picture.
+CHECK_SCRIPT = """import sys, time
+time.sleep(0.4)  # finish after python_compile every time: checks run concurrently
 sys.path.insert(0, ".")
 import calc
 failures = []

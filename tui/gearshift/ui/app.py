@@ -33,6 +33,7 @@ from gearshift.tasks import Task
 from gearshift.ui import themes
 from gearshift.ui.actions import ActionsMixin
 from gearshift.ui.bindings import ACTIONS, bindings
+from gearshift.ui.format import model_label
 from gearshift.ui.panes.cost import CostMeter
 from gearshift.ui.panes.output import OutputPane
 from gearshift.ui.panes.queue import TaskQueue
@@ -72,7 +73,7 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.user_themes_dir = user_themes_dir if user_themes_dir is not None else themes.user_themes_dir()
         self.initial_theme = theme
         self.cursor_blink_enabled = cursor_blink
-        self.state = UIState(show_timings=show_timings)
+        self.state = UIState(show_timings=show_timings, label=lambda model_id: model_label(config, model_id))
         self.approvals: dict[str, asyncio.Future[tuple[bool, str]]] = {}
         self.review_choices: dict[str, dict[tuple[str, int], bool]] = {}
         self.selected: str | None = None
@@ -129,8 +130,8 @@ class GearshiftApp(ActionsMixin, App[int]):
         with Horizontal(id="bottom"):
             yield OutputPane(self.config, id="output", classes="pane")
             with Vertical(id="right"):
-                yield ValidationPane(id="validation", classes="pane")
                 yield CostMeter(self.config, id="cost", classes="pane")
+                yield ValidationPane(id="validation", classes="pane")
         yield Footer(compact=True, show_command_palette=False)
 
     async def on_mount(self) -> None:

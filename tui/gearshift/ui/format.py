@@ -56,7 +56,7 @@ def bar(fraction: float, width: int, marker: float | None = None) -> str:
     """A text bar of `width` cells filled to `fraction`; `marker` puts a │ at that fraction."""
     width = max(4, width)
     filled = round(max(0.0, min(1.0, fraction)) * width)
-    cells = ["█"] * filled + ["░"] * (width - filled)
+    cells = ["█"] * filled + ["░"] * (width - filled)  # the routing pane colours each run
     if marker is not None:
         at = min(width - 1, max(0, round(max(0.0, min(1.0, marker)) * width) - 1))
         cells[at] = "┃"

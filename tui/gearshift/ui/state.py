@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gearshift import events as ev
+from gearshift.ui.format import money
 
 MAX_OUTPUT_CHARS = 200_000
 MAX_SEGMENT_CHARS = 24_000
@@ -229,8 +230,9 @@ class Changes:
 class UIState:
     """Everything the panes show, updated one event at a time by `apply`."""
 
-    def __init__(self, *, show_timings: bool = True) -> None:
+    def __init__(self, *, show_timings: bool = True, label: Callable[[str], str] | None = None) -> None:
         self.show_timings = show_timings
+        self.label: Callable[[str], str] = label or (lambda model_id: model_id)
         self.project = ""
         self.mode = ""
         self.scripted = False
@@ -340,7 +342,7 @@ class UIState:
             case ev.CallFailed():
                 t = self._touch(e.task_id)
                 t.calls += 1
-                t.output.add("error", f"call {e.attempt}.{e.turn} on {e.model} failed ({e.fault}): {e.message}", ok=False)
+                t.output.add("error", f"call {e.attempt}.{e.turn} on {self.label(e.model)} failed ({e.fault}): {e.message}", ok=False)
             case ev.CostUpdated():
                 t = self._touch(e.task_id, queue=True)
                 t.cost = e.task_cost_usd
@@ -353,15 +355,15 @@ class UIState:
             case ev.BudgetAlert():
                 self._touch(e.task_id).alerted = True
                 self._changes.cost = True
-                self.note("warning", f"{e.task_id}: cost ${e.task_cost_usd:.4f} passed the per-task alert of ${e.threshold_usd:.2f}")
+                self.note("warning", f"{e.task_id}: cost {money(e.task_cost_usd)} passed the per-task alert of {money(e.threshold_usd)}")
             case ev.BudgetBlocked():
                 t = self._touch(e.task_id, queue=True)
                 t.blocked = dataclasses.asdict(e)
                 self.budget_blocked = True
                 self._changes.cost = True
                 message = (
-                    f"session budget ${e.cap_usd:.2f} blocks the next call of {e.task_id}: spent ${e.spent_usd:.4f}"
-                    f" + worst case ${e.worst_case_usd:.4f}"
+                    f"session budget {money(e.cap_usd)} blocks the next call of {e.task_id}: spent {money(e.spent_usd)}"
+                    f" + worst case {money(e.worst_case_usd)}"
                 )
                 t.output.add("error", message, ok=False)
                 self.note("error", message)
@@ -390,10 +392,10 @@ class UIState:
                 t.proposal = {**dataclasses.asdict(e), "decision": None, "by": None}
                 t.output.add(
                     "notice",
-                    f"escalation proposed {e.from_model} → {e.to_model} (~${e.estimated_cost_usd:.4f}): "
-                    f"{e.failure_signature} — press y to approve, n to decline",
+                    f"escalation proposed {self.label(e.from_model)} → {self.label(e.to_model)} "
+                    f"(~{money(e.estimated_cost_usd)}): {e.failure_signature} — press y to approve, n to decline",
                 )
-                self.note("warning", f"{e.task_id}: escalation to {e.to_model} awaits your approval (y / n)")
+                self.note("warning", f"{e.task_id}: escalation to {self.label(e.to_model)} awaits your approval (y / n)")
             case ev.EscalationDecided():
                 t = self._touch(e.task_id, queue=True)
                 if t.proposal is not None:
@@ -401,7 +403,7 @@ class UIState:
                     t.proposal["by"] = e.by
             case ev.SignoffFinished():
                 verdict = "approved" if e.approved else "declined"
-                self._touch(e.task_id).output.add("notice", f"sign-off by {e.model}: {verdict} — {e.reason}", ok=e.approved)
+                self._touch(e.task_id).output.add("notice", f"sign-off by {self.label(e.model)}: {verdict} — {e.reason}", ok=e.approved)
             case ev.TaskFinished():
                 t = self._touch(e.task_id, queue=True)
                 t.status = e.status
@@ -480,9 +482,9 @@ class UIState:
 
 def finding_text(f: dict[str, Any]) -> str:
     """file:line code message, as the log and the review screen print a finding."""
-    where = f.get("file") or "?"
-    if f.get("line"):
+    where = f.get("file") or ""
+    if where and f.get("line"):
         where += f":{f['line']}"
-    code = f" {f['code']}" if f.get("code") else ""
+    parts = [where, f.get("code") or "", f.get("message") or ""]
     old = " (pre-existing)" if f.get("preexisting") else ""
-    return f"{where}{code} {f.get('message', '')}{old}".rstrip()
+    return " ".join(p for p in parts if p) + old

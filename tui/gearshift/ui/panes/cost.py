@@ -22,17 +22,17 @@ class CostMeter(Vertical):
     CostMeter { height: auto; padding: 0 1; }
     CostMeter > #cost-figures { height: auto; }
     CostMeter .gauge { height: 1; }
-    CostMeter .gauge > Label { width: 8; color: $text-muted; }
-    CostMeter .gauge > ProgressBar { width: 1fr; }
+    CostMeter .gauge > Label { width: 7; color: $text-muted; }
+    CostMeter .gauge > ProgressBar { width: 1fr; min-width: 6; }
     CostMeter .gauge ProgressBar Bar { width: 1fr; }
     CostMeter .gauge ProgressBar Bar > .bar--bar { color: $cost-ok; }
     CostMeter .gauge.-crossed ProgressBar Bar > .bar--bar { color: $cost-warning; }
     CostMeter .gauge.-crossed ProgressBar Bar > .bar--complete { color: $cost-warning; }
-    CostMeter .gauge-label { height: 1; color: $text-muted; }
-    CostMeter .gauge-label.-crossed { color: $cost-warning; text-style: bold; }
-    CostMeter > Sparkline { height: 2; }
-    CostMeter > Sparkline > .sparkline--max-color { color: $cost-warning; }
-    CostMeter > Sparkline > .sparkline--min-color { color: $cost-ok; }
+    CostMeter .gauge > .gauge-label { width: auto; color: $text-muted; }
+    CostMeter .gauge.-crossed > .gauge-label { color: $cost-warning; text-style: bold; }
+    CostMeter Sparkline { height: 1; width: 1fr; }
+    CostMeter Sparkline > .sparkline--max-color { color: $cost-warning; }
+    CostMeter Sparkline > .sparkline--min-color { color: $cost-ok; }
     """
 
     def __init__(self, config: Config, **kwargs: object) -> None:
@@ -42,15 +42,14 @@ class CostMeter(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="cost-figures")
-        with Horizontal(classes="gauge", id="alert-gauge"):
-            yield Label("alert")
-            yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, id="alert-bar")
-        yield Static(classes="gauge-label", id="alert-label")
-        with Horizontal(classes="gauge", id="budget-gauge"):
-            yield Label("budget")
-            yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, id="budget-bar")
-        yield Static(classes="gauge-label", id="budget-label")
-        yield Sparkline([], summary_function=max, id="spend-plot")
+        for name in ("alert", "budget"):
+            with Horizontal(classes="gauge", id=f"{name}-gauge"):
+                yield Label(name)
+                yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, id=f"{name}-bar")
+                yield Static(classes="gauge-label", id=f"{name}-label")
+        with Horizontal(classes="gauge", id="spend-gauge"):
+            yield Label("spend")
+            yield Sparkline([], summary_function=max, id="spend-plot")
 
     def show(self, state: UIState, t: TaskView | None) -> None:
         ct = self.config.cost_tracking
@@ -74,20 +73,18 @@ class CostMeter(Vertical):
         cap = ct.session_budget_usd
         crossed = state.budget_blocked or (cap is not None and state.session_cost >= cap)
         self._gauge("budget", state.session_cost, cap, crossed, "session")
-        plot = self.query_one("#spend-plot", Sparkline)
-        plot.display = bool(state.spend)
-        plot.data = list(state.spend)
+        self.query_one("#spend-gauge").display = bool(state.spend)
+        self.query_one("#spend-plot", Sparkline).data = list(state.spend)
 
     def _gauge(self, name: str, value: float, limit: float | None, crossed: bool, what: str) -> None:
         gauge = self.query_one(f"#{name}-gauge", Horizontal)
         label = self.query_one(f"#{name}-label", Static)
         bar = self.query_one(f"#{name}-bar", ProgressBar)
         gauge.set_class(crossed, "-crossed")
-        label.set_class(crossed, "-crossed")
         if limit is None:
             bar.update(total=1.0, progress=0.0)
-            label.update(f"no {what} limit set")
+            label.update(f" no {what} limit")
             return
         bar.update(total=limit, progress=min(value, limit))
-        mark = " ⚠ crossed" if crossed else ""
-        label.update(f"{money(value)} of {money(limit)} {what}{mark}")
+        mark = " ⚠" if crossed else ""
+        label.update(f" {money(value)}/{money(limit)}{mark}")

@@ -11,8 +11,8 @@ from gearshift.ui.format import STATUS_VARIABLE, model_label, money, tier_variab
 from gearshift.ui.state import TaskView, UIState
 
 COLUMNS = ("id", "scope", "status", "model", "cost")
-# Widths that fit the longest value of each column ("awaiting approval ⚑ ⚠", "Sonnet 4.6 ⇧").
-WIDTHS = {"id": None, "scope": 12, "status": 21, "model": 12, "cost": 8}
+# Widths that fit the longest value of each column ("awaiting approval", "Sonnet 4.6 ⇧", "$0.0123⚠").
+WIDTHS = {"id": None, "scope": 12, "status": 17, "model": 12, "cost": 8}
 
 
 class TaskQueue(DataTable[Text]):
@@ -49,7 +49,7 @@ class TaskQueue(DataTable[Text]):
         return self.app.theme_variables.get(variable, "")
 
     def _cells(self, t: TaskView) -> dict[str, Text]:
-        label = t.label + (" ⚑" if t.awaiting_approval else "") + (" ⚠" if t.alerted else "")
+        label = t.label
         forced = {"escalation": " ⇧", "default": " ⇩"}.get(t.forced or "", "")
         model = t.model or (t.routed or {}).get("model")
         return {
@@ -57,7 +57,7 @@ class TaskQueue(DataTable[Text]):
             "scope": Text(t.scope),
             "status": Text(label, style=self._colour(STATUS_VARIABLE.get(t.status, "foreground"))),
             "model": Text(model_label(self.config, model) + forced, style=self._colour(tier_variable(self.config, model)) if model else ""),
-            "cost": Text(money(t.cost), justify="right"),
+            "cost": Text(money(t.cost) + ("⚠" if t.alerted else ""), style=self._colour("cost-warning") if t.alerted else "", justify="right"),
         }
 
     def sync(self, state: UIState, only: set[str] | None = None) -> None:

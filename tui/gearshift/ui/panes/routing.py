@@ -7,6 +7,8 @@ an escalation its estimated cost and how much smaller the payload is than resend
 
 from __future__ import annotations
 
+import itertools
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -48,13 +50,11 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
         ]
         score, threshold = float(r["score"]), float(r["threshold"])
         gauge = bar(min(score, 1.0), max(10, width - 22), marker=threshold)
-        over = score >= threshold
-        parts += [
-            "score ",
-            (f"{score:.2f} ", "bold"),
-            (gauge, "$tier-escalation" if over else "$tier-default"),
-            f" ≥{threshold:.2f}\n",
-        ]
+        fill = "$tier-escalation" if score >= threshold else "$tier-default"
+        styles = {"█": fill, "░": "$panel-lighten-2", "┃": "bold $warning"}
+        parts += ["score ", (f"{score:.2f} ", "bold")]
+        parts += [("".join(run), styles[ch]) for ch, run in itertools.groupby(gauge)]
+        parts += [f" {threshold:.2f}\n"]
         for s in r["signals"]:
             parts += [(f" {s['weight']:+.2f} ", "bold" if s["weight"] else "$text-muted"), f"{s['name']}", (f" {s['detail']}\n", "$text-muted")]
         parts += [(r["explanation"], "italic"), "\n"]

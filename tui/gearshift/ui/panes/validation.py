@@ -53,8 +53,8 @@ def run_summary(run: RunView | None) -> Content:
 class ValidationPane(Vertical):
     DEFAULT_CSS = """
     ValidationPane { height: 1fr; }
-    ValidationPane > #validation-summary { height: auto; max-height: 50%; padding: 0 1; border-bottom: hkey $panel-lighten-2; }
-    ValidationPane > Log { height: 1fr; }
+    ValidationPane > #validation-summary { height: auto; max-height: 60%; padding: 0 1; border-bottom: hkey $panel-lighten-2; }
+    ValidationPane > Log { height: 1fr; min-height: 2; background: $surface; scrollbar-size: 1 1; }
     """
 
     def __init__(self, **kwargs: object) -> None:
@@ -92,3 +92,7 @@ class ValidationPane(Vertical):
 
     def update_summary(self, state: UIState) -> None:
         self.query_one("#validation-summary", Static).update(run_summary(state.latest_run(self.task_id)))
+        # The summary may grow and shrink the log: keep its newest line in view once laid out.
+        log = self.log_widget
+        if log.auto_scroll:
+            self.call_after_refresh(log.scroll_end, animate=False, immediate=True, x_axis=False)
