@@ -11,15 +11,16 @@ from gearshift.ui.format import STATUS_VARIABLE, model_label, money, tier_variab
 from gearshift.ui.state import TaskView, UIState
 
 COLUMNS = ("id", "scope", "status", "model", "cost")
-# Widths that fit the longest value of each column ("awaiting approval", "Sonnet 4.6 ⇧", "$0.0123⚠").
-WIDTHS = {"id": None, "scope": 12, "status": 17, "model": 12, "cost": 8}
+# Widths that fit the longest value of each column ("awaiting approval", "Sonnet 4.6 ⇧", "$0.0123⚠");
+# a longer id is cut with an ellipsis so the cost column always stays in view.
+WIDTHS = {"id": 16, "scope": 12, "status": 17, "model": 12, "cost": 8}
 
 
 class TaskQueue(DataTable[Text]):
     """A DataTable keyed by task id; `sync` adds new rows and rewrites only changed ones."""
 
     DEFAULT_CSS = """
-    TaskQueue { height: 1fr; }
+    TaskQueue { height: 1fr; scrollbar-size-vertical: 1; }
     """
 
     class Selected(Message):
@@ -53,7 +54,7 @@ class TaskQueue(DataTable[Text]):
         forced = {"escalation": " ⇧", "default": " ⇩"}.get(t.forced or "", "")
         model = t.model or (t.routed or {}).get("model")
         return {
-            "id": Text(t.id),
+            "id": Text(t.id, overflow="ellipsis", no_wrap=True),
             "scope": Text(t.scope),
             "status": Text(label, style=self._colour(STATUS_VARIABLE.get(t.status, "foreground"))),
             "model": Text(model_label(self.config, model) + forced, style=self._colour(tier_variable(self.config, model)) if model else ""),
@@ -69,7 +70,7 @@ class TaskQueue(DataTable[Text]):
                 self.add_row(*(cells[c] for c in COLUMNS), key=task_id)
             elif only is None or task_id in only:
                 for column in COLUMNS:
-                    self.update_cell(task_id, column, cells[column], update_width=column == "id")
+                    self.update_cell(task_id, column, cells[column])
         if had == 0 and self.row_count:
             self.post_message(self.Selected(self.selected))
 

@@ -35,7 +35,7 @@ class ReportScreen(Screen[None]):
         self.session_only = True
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon="⚙")
         yield Static(id="report-caption")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="report-table")
         yield Footer()

@@ -81,7 +81,7 @@ class ReviewScreen(Screen[bool]):
         self.record = session.records[task_id]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon="⚙")
         yield Static(id="review-summary")
         yield Static(id="review-error")
         with VerticalScroll(id="hunks"):
