@@ -177,3 +177,15 @@ def test_typescript_signatures() -> None:
     assert "  area(): number { ... }" in sigs
     assert "return n / 2 / 1;" in sigs  # f kept whole
     assert "export class Box { ... }" in view.signatures(set(), members=False)
+
+
+def test_a_file_in_another_encoding_keeps_its_imports_and_loses_only_comments(tmp_path: Path) -> None:
+    path = tmp_path / "latin.py"
+    path.write_bytes('# -*- coding: latin-1 -*-\nimport os\n\n\ndef f():\n    """Café."""\n    return "é"  # note\n'.encode("latin-1"))
+    record = record_of(path)
+    assert record.imports == (("os", 0, (), 0),)
+    assert record.docstrings == () and record.outline == ()  # columns would not match the UTF-8 text
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    stripped = views.strip_python(text, record)
+    assert "# note" not in stripped and "coding" not in stripped
+    assert 'return "\ufffd"\n' in stripped

@@ -97,7 +97,9 @@ def test_update_of_a_deleted_folder_and_paths_to_ignore(tmp_path: Path) -> None:
     root = copy_tree("py_project", tmp_path)
     graph = ImportGraph.load_or_build(root)
     shutil.rmtree(root / "src")
-    changed = graph.update(["src", "/elsewhere/x.py", "README.md", ".venv/lib/x.py"])
+    write(root, "node_modules/dep/index.py", "import pkg\n")
+    changed = graph.update(["src", "/elsewhere/x.py", "README.md", ".venv/lib/x.py", "node_modules"])
+    assert not any(f.startswith("node_modules/") for f in graph.files)
     assert not any(f.startswith("src/") for f in graph.files)
     assert changed == ["app.py", "src/srcpkg/core.py"]
     assert snapshot(graph) == snapshot(cold(root, tmp_path))

@@ -27,7 +27,7 @@ from gearshift.context.tree import SOURCE_SUFFIXES, Ignore, indexable, skipped, 
 from gearshift.context.tsconfig import CONFIG_NAMES
 
 JOURNAL_LIMIT = 256  # entries before an update folds the journal into the cache
-MEMO_LIMIT = 96  # rendered files kept between selections
+MEMO_LIMIT = 48  # files kept rendered between selections (each holds its text and line index)
 
 
 class Edge:
@@ -147,7 +147,9 @@ class ImportGraph:
                 else:
                     self._configs.discard(rel)
                 continue
-            if full.is_dir():
+            if full.is_dir() and skipped(self.root, rel, self._ignore, is_dir=True):
+                targets, gone = [], []
+            elif full.is_dir():
                 found, configs = walk(self.root, self._ignore, rel)
                 configs_changed |= not set(configs) <= self._configs
                 self._configs |= set(configs)

@@ -223,15 +223,22 @@ def _outline(body: list[ast.stmt]) -> tuple[Any, ...]:
     return tuple(_item(node, True) for node in body)
 
 
-def read_source(path: str) -> tuple[bytes, tuple[int, int, int]] | str:
-    """(bytes, (mtime_ns, size, chars)) of a file, or why it could not be read."""
+def read_source(path: str) -> tuple[bytes, tuple[int, int, int], bool] | str:
+    """(bytes, (mtime_ns, size, chars), is UTF-8) of a file, or why it could not be read.
+
+    Text is always read as UTF-8 (undecodable bytes replaced); `chars` counts that text.
+    """
     try:
         st = os.stat(path)
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
         return f"unreadable: {exc.strerror}"
-    return data, (st.st_mtime_ns, st.st_size, len(data.decode("utf-8", errors="replace")))
+    try:
+        chars, utf8 = len(data.decode("utf-8")), True
+    except UnicodeDecodeError:
+        chars, utf8 = len(data.decode("utf-8", errors="replace")), False
+    return data, (st.st_mtime_ns, st.st_size, chars), utf8
 
 
 def scan_python_file(path: str) -> tuple[Any, ...]:
@@ -239,10 +246,14 @@ def scan_python_file(path: str) -> tuple[Any, ...]:
     got = read_source(path)
     if isinstance(got, str):
         return (0, 0, 0, (), {}, (), (), got)
-    data, head = got
+    data, head, utf8 = got
     if len(data) > MAX_PARSE_BYTES:
         return (*head, (), {}, (), (), "not parsed: too large")
-    return (*head, *scan_python(data))
+    imports, defs, docstrings, outline, error = scan_python(data)
+    if not utf8:
+        # `ast` decoded another encoding; its columns do not match the UTF-8 text views use.
+        docstrings, outline = (), ()
+    return (*head, imports, defs, docstrings, outline, error)
 
 
 @contextmanager

@@ -42,7 +42,7 @@ def scan_file(path: str, rel: str) -> tuple[Any, ...]:
     got = read_source(path)
     if isinstance(got, str):
         return (0, 0, 0, (), {}, (), (), got)
-    data, head = got
+    data, head, _utf8 = got
     if len(data) > MAX_PARSE_BYTES or rel.endswith((".min.js", ".min.mjs")):
         return (*head, (), {}, (), (), "not parsed: too large")
     text = data.decode("utf-8", errors="replace")

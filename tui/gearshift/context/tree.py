@@ -63,17 +63,18 @@ def _skip_dir(name: str) -> bool:
     return name.startswith(".") or name in SKIP_DIRS
 
 
-def skipped(root: Path, rel: str, ignore: Ignore) -> bool:
+def skipped(root: Path, rel: str, ignore: Ignore, is_dir: bool = False) -> bool:
     """Is this path one the walk would not index (for paths a watcher reports)?"""
     parts = rel.split("/")
-    for k, part in enumerate(parts[:-1]):
+    folders = parts if is_dir else parts[:-1]
+    for k, part in enumerate(folders):
         here = root.joinpath(*parts[: k + 1])
         sub = "/".join(parts[: k + 1])
         if _skip_dir(part) or ignore(sub, part, True) or (here / "pyvenv.cfg").exists():
             return True
         if part in OUTPUT_DIRS and not (here / "__init__.py").exists():
             return True
-    return ignore(rel, parts[-1], False)
+    return not is_dir and ignore(rel, parts[-1], False)
 
 
 def walk(root: Path, ignore: Ignore, under: str = "") -> tuple[dict[str, tuple[int, int]], list[str]]:
