@@ -89,8 +89,7 @@ def _proposal(app: Any) -> Any:
 def test_escalation_proposal(snap_compare, build) -> None:  # type: ignore[no-untyped-def]
     """`mul` failed its logic check on Sonnet: the queue says "awaiting approval ⚑", the routing
     pane shows the escalation Sonnet 4.6 → Opus 4.7 awaiting approval (y / n) with the payload
-    tokens against naive and the estimated cost; the validation pane shows python_compile pass and
-    unit fail-logic with the finding calc.py:12; the output pane ends with the proposal notice."""
+    tokens against naive and the estimated cost; the validation pane shows unit fail-logic with the finding calc.py:12; the output pane ends with the proposal notice."""
     app = build("mul", "story", checks="script")
     assert snap_compare(app, terminal_size=SIZE, run_before=_proposal(app))
 

@@ -57,7 +57,8 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
         parts += [f" {threshold:.2f}\n"]
         for s in r["signals"]:
             parts += [(f" {s['weight']:+.2f} ", "bold" if s["weight"] else "$text-muted"), f"{s['name']}", (f" {s['detail']}\n", "$text-muted")]
-        parts += [(r["explanation"], "italic"), "\n"]
+        if r["rule"] not in ("threshold", "below-threshold"):  # the bar already says those
+            parts += [(r["explanation"], "italic"), "\n"]
         ctx = t.context
         est = f"est. {money(float(r['estimated_cost_usd']))}"
         if ctx is not None:
@@ -72,7 +73,7 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
         parts += [(model_label(config, p["to_model"]), f"bold ${tier_variable(config, p['to_model'])}"), "\n"]
         decision = p.get("decision")
         if decision is None:
-            parts += [("⚑ awaiting your approval: y approve · n decline", "bold $warning"), "\n"]
+            parts += [("⚑ awaiting approval: y approve, n decline", "bold $warning"), "\n"]
         else:
             style = "$outcome-pass" if decision == "approved" else "$outcome-fail"
             parts += [(f"{decision} ({p.get('by')})", style), "\n"]
