@@ -199,10 +199,11 @@ def test_refresh_picks_up_edits_made_without_a_watcher(tmp_path: Path) -> None:
     assert graph.imports("cycle_a.py") == {"pkg/types.py"}
 
 
-def test_two_process_cold_build_equals_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("tree", ["py_project", "ts_project"])
+def test_two_process_cold_build_equals_one_process(tree: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from gearshift.context import scan
 
-    root = copy_tree("py_project", tmp_path)
+    root = copy_tree(tree, tmp_path)
     single = cold(root, tmp_path)
     assert single.stats["workers"] == 1
     monkeypatch.setattr(scan, "PARALLEL_MIN_BYTES", 0)

@@ -15,7 +15,19 @@ import functools
 import re
 from typing import Any, NamedTuple
 
-from gearshift.context.pyscan import CLASS, FUNC, LAZY, REEXPORT, TYPE, TYPE_ONLY, VAR
+from gearshift.context.pyscan import (
+    CLASS,
+    FUNC,
+    LAZY,
+    MAX_PARSE_BYTES,
+    REEXPORT,
+    TYPE,
+    TYPE_ONLY,
+    VAR,
+    read_source,
+)
+
+DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
 
 
 class Tok(NamedTuple):
@@ -176,6 +188,18 @@ def scan_js(text: str, *, declaration: bool = False) -> tuple[Any, ...]:
     if declaration:
         defs = dict.fromkeys(defs, TYPE)
     return tuple(imports), defs, (), (), ""
+
+
+def scan_js_file(path: str) -> tuple[Any, ...]:
+    """The whole graph record of a TS/JS file: (mtime_ns, size, chars, *scan_js)."""
+    got = read_source(path)
+    if isinstance(got, str):
+        return (0, 0, 0, (), {}, (), (), got)
+    data, head, _utf8 = got
+    if len(data) > MAX_PARSE_BYTES or path.endswith((".min.js", ".min.mjs")):
+        return (*head, (), {}, (), (), "not parsed: too large")
+    text = data.decode("utf-8", errors="replace")
+    return (*head, *scan_js(text, declaration=path.endswith(DECLARATION_SUFFIXES)))
 
 
 def _text(sig: list[Tok], i: int) -> str:

@@ -271,8 +271,15 @@ def no_gc() -> Iterator[None]:
 def _worker() -> None:
     """Second-process entry: marshalled (root, [rel]) on stdin, marshalled {rel: record} out."""
     root, rels = marshal.loads(sys.stdin.buffer.read())
+    out: dict[str, tuple[Any, ...]] = {}
     with no_gc():
-        out = {rel: scan_python_file(os.path.join(root, rel)) for rel in rels}
+        for rel in rels:
+            if rel.endswith((".py", ".pyi")):
+                out[rel] = scan_python_file(os.path.join(root, rel))
+            else:  # only a TS/JS project pays for importing the lexer
+                from gearshift.context.jsscan import scan_js_file
+
+                out[rel] = scan_js_file(os.path.join(root, rel))
     sys.stdout.buffer.write(marshal.dumps(out))
     sys.stdout.buffer.flush()
 

@@ -3,7 +3,7 @@
 A record is a plain tuple so the cache can be marshalled (the fastest stdlib serialiser for
 builtins) and a worker can hand records back through a pipe. Parsing dominates a cold build —
 `ast.parse` over the textual tree takes about a second on one core — so a large cold build
-sends half the Python files (by bytes) to `python -m gearshift.context.pyscan` and parses the
+sends half the files (by bytes) to `python -m gearshift.context.pyscan` and parses the
 other half here; with two cores that nearly halves the wall time. Any failure of the worker
 only costs time: its half is parsed here instead.
 """
@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from gearshift.context.jsscan import scan_js
-from gearshift.context.pyscan import MAX_PARSE_BYTES, no_gc, read_source, scan_python_file
-from gearshift.context.resolve import is_declaration, is_python
+from gearshift.context.jsscan import scan_js_file
+from gearshift.context.pyscan import no_gc, scan_python_file
+from gearshift.context.resolve import is_python
 
 PARALLEL_MIN_BYTES = 1_500_000  # below this the second process costs more than it saves
 
@@ -37,16 +37,7 @@ class Record(NamedTuple):
 
 def scan_file(path: str, rel: str) -> tuple[Any, ...]:
     """The record of one file as a plain tuple (see `Record`)."""
-    if is_python(rel):
-        return scan_python_file(path)
-    got = read_source(path)
-    if isinstance(got, str):
-        return (0, 0, 0, (), {}, (), (), got)
-    data, head, _utf8 = got
-    if len(data) > MAX_PARSE_BYTES or rel.endswith((".min.js", ".min.mjs")):
-        return (*head, (), {}, (), (), "not parsed: too large")
-    text = data.decode("utf-8", errors="replace")
-    return (*head, *scan_js(text, declaration=is_declaration(rel)))
+    return scan_python_file(path) if is_python(rel) else scan_js_file(path)
 
 
 def scan_many(root: str, rels: list[str]) -> dict[str, tuple[Any, ...]]:
@@ -72,15 +63,14 @@ def scan_files(
 
 
 def _split(rels: list[str], sizes: dict[str, int]) -> tuple[list[str], list[str]]:
-    """Two halves of about equal bytes; non-Python files stay here (the worker parses Python)."""
-    mine = [r for r in rels if not is_python(r)]
-    load = [sum(sizes.get(r, 0) for r in mine), 0]
-    theirs: list[str] = []
-    for rel in sorted((r for r in rels if is_python(r)), key=lambda r: -sizes.get(r, 0)):
+    """Two halves of about equal bytes, largest files first."""
+    halves: tuple[list[str], list[str]] = ([], [])
+    load = [0, 0]
+    for rel in sorted(rels, key=lambda r: -sizes.get(r, 0)):
         side = 0 if load[0] <= load[1] else 1
-        (mine if side == 0 else theirs).append(rel)
+        halves[side].append(rel)
         load[side] += sizes.get(rel, 0)
-    return mine, theirs
+    return halves
 
 
 def _start_worker(root: str, rels: list[str]) -> subprocess.Popen[bytes] | None:
