@@ -101,11 +101,11 @@ def clear_cache(root: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def floors(root: Path, runs: int) -> dict[str, Any]:
+def parse_floor(root: Path) -> Callable[[], None]:
+    """`ast.parse` of every .py file in one process, trees dropped: what a cold build cannot beat."""
     import ast
     import gc
 
-    py_pass, _ = process("pass", runs)
     sources = [p.read_bytes() for p in sorted(root.rglob("*.py"))]
 
     def parse_all() -> None:
@@ -116,12 +116,7 @@ def floors(root: Path, runs: int) -> dict[str, Any]:
         finally:
             gc.enable()
 
-    return {
-        "python -c pass": stats(py_pass),
-        "ast.parse of every file, one process": stats(timed(parse_all, max(3, runs // 2))),
-        "files": len(sources),
-        "lines": sum(s.count(b"\n") for s in sources),
-    }
+    return parse_all
 
 
 BUILD = """
@@ -154,87 +149,106 @@ print(json.dumps({{"before": before, "after_build": after_build, "after_select":
 """
 
 
-def ours(root: Path, runs: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def cold_and_warm(root: Path, runs: int, aider_runs: int, aider_py: Path | None) -> dict[str, Any]:
+    """Cold and warm figures, ours, the floors' and Aider's, interleaved round by round.
+
+    The machine is shared and its speed drifts by 2× within minutes; measuring each side in its
+    own block would compare different machines. Each round runs every variant once.
+    """
+    from gearshift.context import scan
+
     tmp = Path(tempfile.mkdtemp(prefix="ctx-bench-"))
+    floor = parse_floor(root)
+    t: dict[str, list[float]] = {}
+    aider_out: list[dict[str, Any]] = []
+
+    def add(name: str, value: float) -> None:
+        t.setdefault(name, []).append(value)
+
     try:
-        # cold, in-process: a fresh cache folder each run
-        cold_runs, workers = [], set()
         for i in range(runs):
-            t = time.perf_counter()
-            g = ImportGraph.load_or_build(root, cache_dir=tmp / f"cold{i}")
-            cold_runs.append(time.perf_counter() - t)
-            workers.add(g.stats["workers"])
-        out["cold in-process"] = {**stats(cold_runs), "workers": sorted(workers)}
-
-        from gearshift.context import scan
-
-        saved = scan.PARALLEL_MIN_BYTES
-        scan.PARALLEL_MIN_BYTES = 1 << 62
-        try:
-            out["cold in-process, one process"] = stats(
-                [timed(lambda i=i: ImportGraph.load_or_build(root, cache_dir=tmp / f"one{i}"), 1)[0]
-                 for i in range(max(3, runs // 2))])
-        finally:
-            scan.PARALLEL_MIN_BYTES = saved
-
-        # cold, whole process
-        whole = []
-        for _ in range(runs):
+            add("python -c pass", process("pass", 1)[0][0])
+            add("parse floor", timed(floor, 1)[0])
+            add("cold in-process", timed(lambda i=i: ImportGraph.load_or_build(root, cache_dir=tmp / f"c{i}"), 1)[0])
+            saved, scan.PARALLEL_MIN_BYTES = scan.PARALLEL_MIN_BYTES, 1 << 62
+            try:
+                add("cold in-process, one process",
+                    timed(lambda i=i: ImportGraph.load_or_build(root, cache_dir=tmp / f"o{i}"), 1)[0])
+            finally:
+                scan.PARALLEL_MIN_BYTES = saved
             clear_cache(root)
-            whole.extend(process(BUILD.format(root=str(root)), 1)[0])
-        out["cold whole-process"] = stats(whole)
-
-        # warm
-        ImportGraph.load_or_build(root)
-        out["warm load in-process"] = stats(timed(lambda: ImportGraph.load_or_build(root), runs))
-        out["warm load whole-process"] = stats(process(BUILD.format(root=str(root)), runs)[0])
-
-        # update after a one-file edit
-        graph = ImportGraph.load_or_build(root)
-        target = root / "src/textual/widgets/_static.py"
-        original = target.read_bytes()
-        updates, reloads = [], []
-        try:
-            for i in range(runs):
-                edit = b"\nimport textual.geometry\n" if i % 2 == 0 else b"\n# edited\n"
-                target.write_bytes(original + edit)
-                t = time.perf_counter()
-                graph.update([str(target)])
-                updates.append(time.perf_counter() - t)
-            for i in range(runs):
-                target.write_bytes(original + f"\n# edit {i}\n".encode())
-                reloads.extend(process(BUILD.format(root=str(root)), 1)[0])
-        finally:
-            target.write_bytes(original)
-            graph.update([str(target)])
-        out["update after a one-file edit"] = stats(updates)
-        out["new process after a one-file edit"] = stats(reloads)
-
-        # selection: the first on a freshly loaded graph reads and renders its files; a repeat in
-        # the same session finds them in the graph's memo
-        cfg = ContextConfig()
-        per_task = {}
-        for named, prompt in TASKS:
-            first = []
-            for _ in range(runs):
-                fresh = ImportGraph.load_or_build(root)
-                first.extend(timed(lambda n=named, p=prompt, g=fresh: select_context(root, cfg, n, p, graph=g), 1))
-            repeat = timed(lambda n=named, p=prompt, g=fresh: select_context(root, cfg, n, p, graph=g), runs)
-            sel = select_context(root, cfg, named, prompt, graph=fresh)
-            per_task[named[0]] = {"first": stats(first), "repeat": stats(repeat), "files": len(sel.files),
-                                  "tokens_sent": sel.tokens_sent, "tokens_naive": sel.tokens_naive,
-                                  "fanout": sel.fanout, "modes": sorted({f.mode for f in sel.files})}
-        out["selection"] = per_task
-        cli = f"import sys; from gearshift.context.command import main; sys.exit(main([{str(root)!r}, '--files', {CHAT_FILE!r}, '--json']))"
-        out["gearshift context (whole process, warm)"] = stats(process(cli, runs)[0])
-
-        # memory
-        clear_cache(root)
-        _, printed = process(RSS.format(root=str(root), chat=CHAT_FILE), 1)
-        out["rss_mb"] = json.loads(printed[0])
+            add("cold whole-process", process(BUILD.format(root=str(root)), 1)[0][0])
+            if aider_py is not None and i < aider_runs:
+                aider_out.append({"cold": True, **aider_call(aider_py, root, clear=True)})
+        for i in range(runs):
+            add("warm load in-process", timed(lambda: ImportGraph.load_or_build(root), 1)[0])
+            add("warm load whole-process", process(BUILD.format(root=str(root)), 1)[0][0])
+            if aider_py is not None and i < aider_runs:
+                aider_out.append({"cold": False, **aider_call(aider_py, root, clear=False)})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    out: dict[str, Any] = {name: stats(values) for name, values in t.items()}
+    if aider_out:
+        cold = [r for r in aider_out if r["cold"]]
+        warm = [r for r in aider_out if not r["cold"]]
+        out["aider"] = {
+            "empty tags cache (call)": stats([r["calls_s"][0] for r in cold]),
+            "empty tags cache (whole process)": stats([r["wall_s"] for r in cold]),
+            "cache present (call)": stats([r["calls_s"][0] for r in warm]),
+            "cache present (whole process)": stats([r["wall_s"] for r in warm]),
+            "second call in-process": stats([r["calls_s"][1] for r in aider_out]),
+            "peak_rss_mb": stats([r["peak_rss_mb"] for r in aider_out]),
+            "files": cold[0]["files"] if cold else 0,
+        }
+    return out
+
+
+def ours(root: Path, runs: int) -> dict[str, Any]:
+    """Update, selection and memory (cold and warm are in `cold_and_warm`)."""
+    out: dict[str, Any] = {}
+    # update after a one-file edit
+    graph = ImportGraph.load_or_build(root)
+    target = root / "src/textual/widgets/_static.py"
+    original = target.read_bytes()
+    updates, reloads = [], []
+    try:
+        for i in range(runs):
+            edit = b"\nimport textual.geometry\n" if i % 2 == 0 else b"\n# edited\n"
+            target.write_bytes(original + edit)
+            t = time.perf_counter()
+            graph.update([str(target)])
+            updates.append(time.perf_counter() - t)
+        for i in range(runs):
+            target.write_bytes(original + f"\n# edit {i}\n".encode())
+            reloads.extend(process(BUILD.format(root=str(root)), 1)[0])
+    finally:
+        target.write_bytes(original)
+        graph.update([str(target)])
+    out["update after a one-file edit"] = stats(updates)
+    out["new process after a one-file edit"] = stats(reloads)
+
+    # selection: the first on a freshly loaded graph reads and renders its files; a repeat in
+    # the same session finds them in the graph's memo
+    cfg = ContextConfig()
+    per_task = {}
+    for named, prompt in TASKS:
+        first = []
+        for _ in range(runs):
+            fresh = ImportGraph.load_or_build(root)
+            first.extend(timed(lambda n=named, p=prompt, g=fresh: select_context(root, cfg, n, p, graph=g), 1))
+        repeat = timed(lambda n=named, p=prompt, g=fresh: select_context(root, cfg, n, p, graph=g), runs)
+        sel = select_context(root, cfg, named, prompt, graph=fresh)
+        per_task[named[0]] = {"first": stats(first), "repeat": stats(repeat), "files": len(sel.files),
+                              "tokens_sent": sel.tokens_sent, "tokens_naive": sel.tokens_naive,
+                              "fanout": sel.fanout, "modes": sorted({f.mode for f in sel.files})}
+    out["selection"] = per_task
+    cli = f"import sys; from gearshift.context.command import main; sys.exit(main([{str(root)!r}, '--files', {CHAT_FILE!r}, '--json']))"
+    out["gearshift context (whole process, warm)"] = stats(process(cli, runs)[0])
+
+    # memory
+    clear_cache(root)
+    _, printed = process(RSS.format(root=str(root), chat=CHAT_FILE), 1)
+    out["rss_mb"] = json.loads(printed[0])
     return out
 
 
@@ -254,35 +268,17 @@ def aider_python() -> Path | None:
     return python
 
 
-def aider(root: Path, runs: int) -> dict[str, Any] | None:
-    python = aider_python()
-    if python is None:
-        return None
-    script = BENCH / "aider_repomap.py"
+def aider_call(python: Path, root: Path, clear: bool) -> dict[str, Any]:
+    """One run of `aider_repomap.py` in a new process: its figures plus the process's wall time."""
+    if clear:
+        for cache_dir in root.glob(".aider.tags.cache*"):
+            shutil.rmtree(cache_dir, ignore_errors=True)
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    cache_dirs = [p for p in root.glob(".aider.tags.cache*")]
-
-    def one(clear: bool) -> tuple[float, dict[str, Any]]:
-        if clear:
-            for d in list(root.glob(".aider.tags.cache*")) + cache_dirs:
-                shutil.rmtree(d, ignore_errors=True)
-        t = time.perf_counter()
-        done = subprocess.run([str(python), str(script), str(root), "--chat-file", CHAT_FILE], env=env,
-                              capture_output=True, text=True, check=True)
-        return time.perf_counter() - t, json.loads(done.stdout.strip().splitlines()[-1])
-
-    cold = [one(clear=True) for _ in range(runs)]
-    warm = [one(clear=False) for _ in range(runs)]
-    return {
-        "empty tags cache (call)": stats([r["calls_s"][0] for _, r in cold]),
-        "empty tags cache (whole process)": stats([w for w, _ in cold]),
-        "cache present (call)": stats([r["calls_s"][0] for _, r in warm]),
-        "cache present (whole process)": stats([w for w, _ in warm]),
-        "second call in-process": stats([r["calls_s"][1] for _, r in warm + cold]),
-        "peak_rss_mb": stats([r["peak_rss_mb"] for _, r in cold + warm]),
-        "files": cold[0][1]["files"],
-        "map_chars": cold[0][1]["map_chars"],
-    }
+    t = time.perf_counter()
+    done = subprocess.run([str(python), str(BENCH / "aider_repomap.py"), str(root), "--chat-file", CHAT_FILE],
+                          env=env, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t
+    return {"wall_s": wall, **json.loads(done.stdout.strip().splitlines()[-1])}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,7 +296,11 @@ def ratio(a: dict[str, float] | None, b: dict[str, float]) -> str:
     return f"{a['median'] / b['median']:,.0f}×" if a else "—"
 
 
-def table(fl: dict[str, Any], us: dict[str, Any], them: dict[str, Any] | None) -> str:
+def table(cw: dict[str, Any], us: dict[str, Any]) -> str:
+    them = cw.get("aider")
+    fl = {"python -c pass": cw["python -c pass"], "ast.parse of every file, one process": cw["parse floor"],
+          "files": us["corpus"]["files"], "lines": us["corpus"]["lines"]}
+    us = {**us, **{k: v for k, v in cw.items() if k != "aider"}}
     sel = us["selection"][TASKS[0][0][0]]
     rss = us["rss_mb"]
     a = them or {}
@@ -355,12 +355,14 @@ def main() -> int:
     p.add_argument("--json", type=Path, help="also write every figure to this file")
     args = p.parse_args()
     root = corpus()
-    fl = floors(root, args.runs)
+    aider_py = None if args.no_aider else aider_python()
+    cw = cold_and_warm(root, args.runs, args.aider_runs, aider_py)
     us = ours(root, args.runs)
-    them = None if args.no_aider else aider(root, args.aider_runs)
+    sources = [q.read_bytes() for q in root.rglob("*.py")]
+    us["corpus"] = {"files": len(sources), "lines": sum(x.count(b"\n") for x in sources)}
     if args.json:
-        args.json.write_text(json.dumps({"floors": fl, "gearshift": us, "aider": them}, indent=2))
-    print(table(fl, us, them))
+        args.json.write_text(json.dumps({"cold_and_warm": cw, "gearshift": us}, indent=2))
+    print(table(cw, us))
     return 0
 
 

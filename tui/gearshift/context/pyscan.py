@@ -42,6 +42,18 @@ _TYPE_SUBSCRIPTS = frozenset(
 )
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Compound statements other than def/class/if, and the fields that hold their blocks.
+_BLOCKS: dict[type, tuple[str, ...]] = {
+    ast.For: ("body", "orelse"),
+    ast.AsyncFor: ("body", "orelse"),
+    ast.While: ("body", "orelse"),
+    ast.With: ("body",),
+    ast.AsyncWith: ("body",),
+    ast.Try: ("body", "handlers", "orelse", "finalbody"),
+    ast.Match: ("cases",),
+}
+if hasattr(ast, "TryStar"):
+    _BLOCKS[ast.TryStar] = ("body", "handlers", "orelse", "finalbody")
 _IMPORTS = (ast.Import, ast.ImportFrom)
 _TYPE_ALIAS = getattr(ast, "TypeAlias", None)  # the `type X = ...` statement, Python ≥ 3.12
 
@@ -102,18 +114,25 @@ def _walk(
             _walk(node.body, inner, imports, docstrings)  # type: ignore[attr-defined]
             _walk(node.orelse, flags, imports, docstrings)  # type: ignore[attr-defined]
         else:
-            for field in ("body", "orelse", "finalbody"):
-                sub = getattr(node, field, None)
-                if sub:
+            blocks = _BLOCKS.get(t)
+            if blocks is None:
+                continue  # a simple statement: most of them
+            for field in blocks:
+                for sub in _bodies(getattr(node, field)):
                     _walk(sub, flags, imports, docstrings)
-            for handler in getattr(node, "handlers", ()):
-                _walk(handler.body, flags, imports, docstrings)
-            for case in getattr(node, "cases", ()):
-                _walk(case.body, flags, imports, docstrings)
     if only_strings and body:
         # Nothing but strings: the first becomes `...` so the body stays a body.
         k = len(docstrings) - len(body)
         docstrings[k] = (*docstrings[k][:4], True)
+
+
+def _bodies(value: Any) -> Iterator[list[ast.stmt]]:
+    """A statement list, or the bodies of except handlers / match cases."""
+    if value and isinstance(value[0], ast.stmt):
+        yield value
+    else:
+        for item in value:
+            yield item.body
 
 
 def _alias(a: ast.alias) -> str:
