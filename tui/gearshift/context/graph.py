@@ -132,6 +132,9 @@ class ImportGraph:
     def update(self, paths: list[str]) -> list[str]:
         """Re-parse these files (created, modified or deleted; folders too) and persist.
 
+        Paths are relative to the root, or absolute; paths outside it, in skipped folders or not
+        source files are ignored (a changed tsconfig/jsconfig re-resolves everything).
+
         Returns the files whose project imports changed — including files that did not change
         themselves but whose imports now resolve differently because a file appeared or vanished.
         """
@@ -153,7 +156,8 @@ class ImportGraph:
                 found, configs = walk(self.root, self._ignore, rel)
                 configs_changed |= not set(configs) <= self._configs
                 self._configs |= set(configs)
-                targets = list(found)
+                # a folder event: re-parse only what differs from its record
+                targets = [r for r, st in found.items() if r not in self._records or self._records[r][:2] != st]
                 gone = [r for r in self._records if r.startswith(f"{rel}/") and r not in found]
             elif full.is_file() and indexable(rel) and not skipped(self.root, rel, self._ignore):
                 targets, gone = [rel], []
