@@ -216,3 +216,16 @@ def test_two_process_cold_build_equals_one_process(tree: str, tmp_path: Path, mo
     fallback = cold(root, tmp_path)  # the worker cannot start: its half is parsed here
     assert fallback.stats["workers"] == 1
     assert snapshot(fallback) == snapshot(single)
+
+
+def test_a_folder_event_indexes_new_files_and_reparses_changed_ones(tmp_path: Path) -> None:
+    root = copy_tree("py_project", tmp_path)
+    graph = ImportGraph.load_or_build(root)
+    write(root, "pkg/newsub/__init__.py", "")
+    write(root, "pkg/newsub/a.py", "from pkg import mod\n")
+    changed = graph.update(["pkg/newsub"])
+    assert "pkg/newsub/a.py" in graph.files and "pkg/newsub/a.py" in changed
+    assert graph.imports("pkg/newsub/a.py") == {"pkg/mod.py"}
+    write(root, "pkg/newsub/a.py", "from pkg import types\n")
+    assert graph.update([str(root / "pkg/newsub")]) == ["pkg/newsub/a.py"]
+    assert snapshot(graph) == snapshot(cold(root, tmp_path))
