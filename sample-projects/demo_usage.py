@@ -127,7 +127,7 @@ class UsageModel:
 def snapshot(root: Path) -> dict[str, str]:
     """Every text file of the project (relative path → text), outside tool and cache folders."""
     skip = {"node_modules", ".gearshift", "__pycache__", ".mypy_cache", ".ruff_cache",
-            ".pytest_cache", "demo-script"}
+            ".pytest_cache", "demo-script", "gearshift-recordings"}
     files: dict[str, str] = {}
     for path in root.rglob("*"):
         rel = path.relative_to(root)

@@ -42,7 +42,8 @@ USAGE_KEYS = (
     "input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens"
 )
 COPY_IGNORE = shutil.ignore_patterns(
-    "node_modules", ".gearshift", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"
+    "node_modules", ".gearshift", "gearshift-recordings",
+    "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache",
 )
 
 
@@ -109,9 +110,12 @@ def load_script(path: Path, task: Task, config: Config) -> Script:
     if attempts[-1].calls[-1].get("tool_uses"):
         raise ScriptError(f"{where}: the last attempt ends with tool uses (needs a last turn)")
 
+    # The route lists the attempts that write code; a sign-off is reported beside it, as the
+    # engine's summary does (`route` plus `signoff`).
+    writers = [a.model for a in attempts if not any("signoff" in c for c in a.calls)]
     route = data.get("route")
-    if route != [a.model for a in attempts]:
-        raise ScriptError(f"{where}: route {route} but the calls use {[a.model for a in attempts]}")
+    if route != writers:
+        raise ScriptError(f"{where}: route {route} but the writing attempts use {writers}")
     expect: dict[int, str] = {}
     for e in data.get("expect", []):
         if e.get("outcome") not in OUTCOMES:
@@ -143,8 +147,12 @@ def check_route(script: Script, config: Config) -> None:
         first = default
     if script.route[0] != first:
         raise ScriptError(f"{task.id}: route starts with {script.route[0]}, the rules pick {first}")
-    if task.scope in routing.signoff_scopes and script.route[-1] != escalation:
+    last = script.attempts[-1]
+    signed = any("signoff" in c for c in last.calls)
+    if task.scope in routing.signoff_scopes and not (signed and last.model == escalation):
         raise ScriptError(f"{task.id}: a sign-off scope must end with an {escalation} sign-off")
+    if signed and task.scope not in routing.signoff_scopes:
+        raise ScriptError(f"{task.id}: a sign-off, but {task.scope} is not in signoff_scopes")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,9 +269,11 @@ def task_cost(script: Script, config: Config) -> float:
 
 def route_label(script: Script, config: Config) -> str:
     names = [config.model(m).label.split()[0] for m in script.route]
-    if script.task.scope in config.routing.signoff_scopes:
-        return f"[{', '.join(names[:-1])}]+{names[-1]} sign-off"
-    return f"[{', '.join(names)}]"
+    label = f"[{', '.join(names)}]"
+    last = script.attempts[-1]
+    if any("signoff" in c for c in last.calls):
+        label += f"+{config.model(last.model).label.split()[0]} sign-off"
+    return label
 
 
 def verify_project(name: str, opts: argparse.Namespace) -> list[str]:
@@ -367,7 +377,9 @@ def write_usage(script: Script, usages: list[dict[str, int]]) -> None:
     todo = iter(usages)
     for i, line in enumerate(lines):
         if line.startswith("usage = {"):
-            u = next(todo)
+            u = next(todo, None)
+            if u is None:
+                raise ScriptError(f"{script.path}: more usage lines than calls")
             lines[i] = "usage = { " + ", ".join(f"{k} = {u[k]}" for k in USAGE_KEYS) + " }\n"
     if next(todo, None) is not None:
         raise ScriptError(f"{script.path}: fewer usage lines than calls")
