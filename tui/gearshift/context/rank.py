@@ -22,9 +22,8 @@ deterministic.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from gearshift.context.graph import ImportGraph, module_name
+from gearshift.context.graph import Edge, ImportGraph, module_name
 from gearshift.context.pyscan import TYPE
 from gearshift.context.resolve import is_declaration
 
@@ -32,14 +31,18 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _TEST = re.compile(r"(^|/)(tests?/|test_[^/]*$|[^/]*_test\.py$|[^/]*\.(test|spec)\.[jt]sx?$)")
 
 
-@dataclass
 class Candidate:
-    path: str
-    score: float = 0.0
-    reasons: list[str] = field(default_factory=list)
-    keep: set[str] = field(default_factory=set)  # definitions to keep whole in a signatures view
-    uses: set[str] = field(default_factory=set)  # names of named files this file uses
-    dependent_only: bool = True  # linked only by importing a named file
+    """A file a named file links to, its score, why, and what matters in it."""
+
+    __slots__ = ("path", "score", "reasons", "keep", "used_edges", "dependent_only")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.score = 0.0
+        self.reasons: list[str] = []
+        self.keep: set[str] = set()  # definitions to keep whole in a signatures view
+        self.used_edges: list[tuple[str, Edge]] = []  # (named file, how this file imports it)
+        self.dependent_only = True  # linked only by importing a named file
 
     def add(self, score: float, reason: str, keep: set[str] | None = None) -> None:
         self.score += score
@@ -51,6 +54,16 @@ class Candidate:
     @property
     def reason(self) -> str:
         return "; ".join(self.reasons)
+
+    @property
+    def uses(self) -> set[str]:
+        """The names this dependent binds from named files (a module's name for `import m`)."""
+        out: set[str] = set()
+        for named, edge in self.used_edges:
+            out |= {b.partition(":")[2] or b.partition(":")[0] for b in edge.names if b != "*"}
+            if not edge.names:
+                out.add(module_name(named))
+        return out
 
 
 def is_test(path: str) -> bool:
@@ -80,8 +93,9 @@ def candidates(
         _dependencies(graph, n, set(named), include_types, bases, found, skipped)
         _dependents(graph, n, set(named), found)
     lowered = {w.lower() for w in words}
+    long_words = [w for w in words if len(w) >= 4]
     for c in found.values():
-        _prompt_boost(graph, c, words, lowered)
+        _prompt_boost(graph, c, long_words, lowered)
     ranked = sorted(found.values(), key=lambda c: (-c.score, _chars(graph, c.path), c.path))
     pruned = [{"path": p, "reason": r} for p, r in sorted(skipped.items()) if p not in found]
     kept: list[Candidate] = []
@@ -149,9 +163,7 @@ def _dependents(graph: ImportGraph, n: str, named: set[str], found: dict[str, Ca
         score = 2.0 + (0.5 if is_test(importer) else 0.0) - (0.5 if edge.lazy else 0.0)
         c = _candidate(found, importer)
         c.add(score, f"imports {n}")
-        c.uses |= {b.partition(":")[2] or b.partition(":")[0] for b in edge.names if b != "*"}
-        if not edge.names:
-            c.uses.add(module_name(n))
+        c.used_edges.append((n, edge))
 
 
 def _all_types(graph: ImportGraph, target: str, names: set[str]) -> bool:
@@ -164,17 +176,17 @@ def _all_types(graph: ImportGraph, target: str, names: set[str]) -> bool:
     return True
 
 
-def _prompt_boost(graph: ImportGraph, c: Candidate, words: set[str], lowered: set[str]) -> None:
-    if not words:
+def _prompt_boost(graph: ImportGraph, c: Candidate, long_words: list[str], lowered: set[str]) -> None:
+    if not lowered:
         return
     if module_name(c.path).lower() in lowered:
         c.score += 1.5
     rec = graph.record(c.path)
-    if rec is not None:
-        hit = {w for w in words if len(w) >= 4 and w in rec.defs}
+    if rec is not None and long_words:
+        hit = [w for w in long_words if w in rec.defs]
         if hit:
             c.score += 1.0
-            c.keep |= hit
+            c.keep.update(hit)
 
 
 def _chars(graph: ImportGraph, path: str) -> int:

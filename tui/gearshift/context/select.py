@@ -110,7 +110,7 @@ def select_context(
         files.append(SelectedFile(path, NAMED, estimate_tokens(text), "full", text))
     in_graph = [p for p in paths if p in graph.files]
     if cfg.pruning_strategy == "dependency_graph":
-        bases = _base_names([f for f in files if f.path in graph.files])
+        bases = _base_names(graph, [f for f in files if f.path in graph.files])
         max_dependents = max(2, cfg.max_files // 5)
         ranked, skipped = candidates(
             graph, in_graph, cfg.include_types, prompt_words(prompt),
@@ -279,16 +279,24 @@ _PY_BASES = re.compile(r"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.M)
 _JS_BASES = re.compile(r"\b(?:extends|implements)[ \t]+([\w.]+(?:[ \t]*,[ \t]*[\w.]+)*)")
 
 
-def _base_names(named: list[SelectedFile]) -> set[str]:
+def _base_names(graph: ImportGraph, named: list[SelectedFile]) -> set[str]:
     """Names the named files' classes derive from (Python bases, TS extends/implements)."""
     out: set[str] = set()
     for f in named:
-        pattern = _PY_BASES if is_python(f.path) else _JS_BASES
-        for m in pattern.finditer(f.text):
-            for part in m.group(1).split(","):
-                name = part.split("=")[0].split("[")[0].strip().rsplit(".", 1)[-1]
-                if name.isidentifier():
-                    out.add(name)
+        rec = graph.record(f.path)
+        key = ("bases", f.path, rec.mtime_ns if rec else 0, rec.size if rec else 0, len(f.text))
+        out |= graph.memoized(key, lambda f=f: _bases_of(f))
+    return out
+
+
+def _bases_of(f: SelectedFile) -> set[str]:
+    out: set[str] = set()
+    pattern = _PY_BASES if is_python(f.path) else _JS_BASES
+    for m in pattern.finditer(f.text):
+        for part in m.group(1).split(","):
+            name = part.split("=")[0].split("[")[0].strip().rsplit(".", 1)[-1]
+            if name.isidentifier():
+                out.add(name)
     return out
 
 
@@ -381,8 +389,7 @@ def _path_mention(
     if rel is not None or not _EXTENSION.search(token):
         return rel, ""
     if not by_name:
-        for path in graph.files:
-            by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
+        by_name.update(graph.memoized(("by_name", graph.files), lambda: _by_basename(graph.files)))
     same_name = by_name.get(token.rsplit("/", 1)[-1], [])
     matches = [p for p in same_name if p == token or p.endswith("/" + token)]
     if len(matches) == 1:
@@ -390,6 +397,13 @@ def _path_mention(
     if len(matches) > 1:
         return None, ", ".join(sorted(matches)[:4]) + (" …" if len(matches) > 4 else "")
     return None, ""
+
+
+def _by_basename(files: frozenset[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for path in files:
+        out.setdefault(path.rsplit("/", 1)[-1], []).append(path)
+    return out
 
 
 def _read(root: Path, rel: str) -> str:
