@@ -251,8 +251,8 @@ class ImportGraph:
                 pairs = self._resolver.python(src, module, level, names)
                 reexport = bool(names)  # a from-import makes the names importable from here too
             else:
-                target = self._resolver.js(src, module)
-                pairs = [(target, n) for n in names] or [(target, "")] if target else []
+                found = self._resolver.js(src, module)
+                pairs = ([(found, n) for n in names] or [(found, "")]) if found else []
                 reexport = bool(flags & REEXPORT)
             for target, binding in pairs:
                 if target == src:

@@ -15,6 +15,7 @@ closure would make any selection look good: on a large package it is most of the
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass
@@ -285,7 +286,7 @@ def _base_names(graph: ImportGraph, named: list[SelectedFile]) -> set[str]:
     for f in named:
         rec = graph.record(f.path)
         key = ("bases", f.path, rec.mtime_ns if rec else 0, rec.size if rec else 0, len(f.text))
-        out |= graph.memoized(key, lambda f=f: _bases_of(f))
+        out |= graph.memoized(key, functools.partial(_bases_of, f))
     return out
 
 
