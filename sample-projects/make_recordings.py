@@ -35,6 +35,7 @@ from gearshift.demo import scratch_copy  # noqa: E402
 from gearshift.headless import run_headless  # noqa: E402
 from gearshift.models.client import HEADER_ATTEMPT, HEADER_TASK, HEADER_TURN, ModelGateway  # noqa: E402
 from gearshift.tasks import load_tasks  # noqa: E402
+
 from tests.support.messages_server import MessagesServer, Reply  # noqa: E402
 
 RECORDINGS = "gearshift-recordings"
