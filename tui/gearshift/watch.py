@@ -40,7 +40,8 @@ CHECK_FILES: dict[str, tuple[str, ...]] = {
 
 
 def is_ignored(rel: str) -> bool:
-    return any(part in IGNORED_DIRS for part in Path(rel).parts[:-1]) or rel.endswith((".swp", "~", ".tmp"))
+    # The last part counts too: creating `.gearshift/` itself is no reason to validate.
+    return any(part in IGNORED_DIRS for part in Path(rel).parts) or rel.endswith((".swp", "~", ".tmp"))
 
 
 def affected(specs: list[CheckSpec], changed: list[str]) -> list[CheckSpec]:

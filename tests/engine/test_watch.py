@@ -1,0 +1,72 @@
+"""The watcher: saves re-run the affected checks; a burst of changes is one run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from gearshift import events as ev
+from gearshift.config import load_config
+from gearshift.validation.checks import resolve_checks
+from gearshift.watch import ProjectWatcher, affected, is_ignored
+
+
+def project(root: Path) -> Path:
+    (root / "gearshift.toml").write_text('[validation]\nchecks = ["python_compile"]\n')
+    (root / "mod.py").write_text("x = 1\n")
+    return root
+
+
+async def until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "condition not reached"
+        await asyncio.sleep(0.02)
+
+
+def test_ignored_paths_and_affected_checks(tmp_path: Path) -> None:
+    assert is_ignored(".gearshift/stages/t-1/mod.py")
+    assert is_ignored("node_modules/x/index.js") and is_ignored(".venv/lib/a.py") and is_ignored("pkg/__pycache__/a.pyc")
+    assert not is_ignored("pkg/mod.py")
+    (tmp_path / "gearshift.toml").write_text('[validation]\nchecks = ["python_compile", "pytest", "typescript_compile"]\n')
+    specs = resolve_checks(load_config(tmp_path), tmp_path)
+    assert [s.name for s in affected(specs, ["a.py"])] == ["python_compile", "pytest"]
+    assert [s.name for s in affected(specs, ["src/a.ts"])] == ["typescript_compile"]
+    assert affected(specs, ["README.md"]) == []
+
+
+async def test_a_save_reruns_and_a_burst_is_one_run(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    events: list[ev.Event] = []
+    changed: list[list[str]] = []
+    watcher = ProjectWatcher(load_config(root), events.append, on_change=changed.append, settle_ms=300)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await until(watcher.ready.is_set)
+        (root / "mod.py").write_text("x = (\n")
+        await until(lambda: any(isinstance(e, ev.ValidationFinished) for e in events))
+        finished = [e for e in events if isinstance(e, ev.ValidationFinished)]
+        assert finished[0].reason == "watch" and finished[0].outcome == "fail-syntax"
+        assert ["mod.py"] in changed
+        # Stage writes happen under .gearshift/: never a run.
+        (root / ".gearshift" / "stages").mkdir(parents=True)
+        (root / ".gearshift" / "stages" / "s.py").write_text("y = (\n")
+        # A burst of 200 new files (a checkout): one run once it settles.
+        started_before = watcher.runs_started
+        (root / "pkg").mkdir()
+        for i in range(200):
+            (root / "pkg" / f"m{i}.py").write_text(f"v{i} = {i}\n")
+        (root / "mod.py").write_text("x = 2\n")
+        await until(lambda: watcher.runs_finished >= 2)
+        await asyncio.sleep(0.5)
+        assert watcher.runs_started - started_before == 1
+        last = [e for e in events if isinstance(e, ev.ValidationFinished)][-1]
+        assert last.outcome == "pass"
+        assert not any(".gearshift" in p for batch in changed for p in batch)
+    finally:
+        watcher.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
