@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from gearshift.demo import SAMPLES, sample_path, scratch_copy
 
 SONNET, OPUS = "claude-sonnet-4-6", "claude-opus-4-7"
