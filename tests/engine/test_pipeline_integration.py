@@ -13,12 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from gearshift.config import load_config
 from gearshift.headless import run_headless
 from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
 from gearshift.tasks import Task
+
 from tests.engine.pipeline_project import BROKEN, GOOD, WRONG, insert_after_total, make_project
 from tests.support.messages_server import MessagesServer, Reply
 
