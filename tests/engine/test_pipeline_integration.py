@@ -216,3 +216,14 @@ async def test_without_auto_approve_the_next_task_builds_on_the_staged_change(tm
     assert (project / "calc.py").read_text() == calc  # nothing written without --auto-approve
     patch = (project / ".gearshift" / "patches" / "doc.diff").read_text()
     assert "rounded down" in patch and "+def discounted_total" not in patch
+
+
+async def test_a_missing_context_file_fails_the_task_clearly(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    task = Task(id="ghost", prompt="Change it", context_files=("nowhere.py",))
+    with MessagesServer([]) as server:
+        code, events = await run(project, server, [task, TASK.forced(None)])
+        (ghost, _) = events[-1]["tasks"]
+    assert code == 1 and ghost["status"] == "failed"
+    assert "nowhere.py" in ghost["error"] and ghost["calls"] == 0
+    assert server.message_requests[0].json["model"] == SONNET  # the next task still ran

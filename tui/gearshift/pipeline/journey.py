@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import traceback
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from gearshift import events as ev
 from gearshift import prompts
 from gearshift.config import ModelSpec
+from gearshift.context.select import ContextError
 from gearshift.edits.editor_tool import EditorTool
 from gearshift.edits.hunks import split_hunks
 from gearshift.edits.workspace import Stage
@@ -112,7 +114,10 @@ class Journey:
         config = self.s.config
         self._status("running")
         try:
-            selection = self.s.select_context(self.task)
+            try:
+                selection = self.s.select_context(self.task)
+            except ContextError as exc:
+                raise TaskFailed("failed", f"context: {exc}") from None
             self.r.context = {
                 "files": [f.path for f in selection.files],
                 "tokens_sent": selection.tokens_sent,
@@ -162,6 +167,12 @@ class Journey:
             self.r.error = "cancelled by the user"
             self._status("cancelled")
             raise
+        except Exception as exc:  # a bug or an unreadable file must not take the session down
+            log = self.s.root / ".gearshift" / "logs" / f"{self.task.id}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(traceback.format_exc())
+            self.r.error = f"internal error: {exc!r} (traceback in {log})"
+            self._status("failed", self.r.error)
         finally:
             if self.stage is not None:
                 self.stage.discard()
