@@ -207,3 +207,30 @@ async def test_quit_when_idle_does_not_ask(build) -> None:  # type: ignore[no-un
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_a_flood_of_text_keeps_the_output_pane_small(build) -> None:  # type: ignore[no-untyped-def]
+    """An instant replay's worth of deltas: everything reaches the state, the pane mounts only a
+    bounded tail (long finished segments frozen into one widget each), and keys still work."""
+    from gearshift.ui.panes.output import PANE_CHARS, FrozenText
+
+    app = build("story")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        paragraph = "Every tick writes what it gathered once, so the loop stays free. " * 6 + "\n\n"
+        text = paragraph * 300  # ~120k characters
+        for start in range(0, len(text), 4000):
+            for i in range(start, min(start + 4000, len(text)), 4):
+                app.emit_event(ev.TextDelta(task_id="story", attempt=1, text=text[i : i + 4]))
+            await pilot.pause()
+        pane = app.query_one(OutputPane)
+        story = app.state.tasks["story"]
+        await wait_for(lambda: not app._buffer and pane.caught_up(story), pilot)
+        assert story.output.plain() == text
+        shown = sum(len(s.text) for s in story.output.segments if s.seq in pane._widgets)
+        assert shown <= PANE_CHARS + 4_000
+        assert any(isinstance(w, FrozenText) for w in pane.children)
+        assert pane.query(".seg-hidden")  # says that earlier parts are not shown
+        await pilot.press("a")  # the app still answers keys
+        await pilot.pause()
+        assert type(app.screen).__name__ == "AddTaskScreen"

@@ -41,9 +41,11 @@ def settled(app: Any, task_id: str) -> Any:
         if app._buffer or app.selected != task_id:
             return False
         pane = app.query_one(OutputPane)
-        texts = [s.text for s in t.output.segments if s.kind == "text"]
-        shown = [m.source for m in pane.query(Markdown)]
-        return len(pane._widgets) == len(t.output.segments) and shown[-len(texts):] == texts if texts else True
+        if not pane.caught_up(t):
+            return False
+        live = pane.query(Markdown)  # a streaming segment: its appends land asynchronously
+        last = t.output.segments[-1]
+        return not live or last.kind != "text" or live.last().source == last.text
 
     return check
 

@@ -20,7 +20,7 @@ from gearshift import events as ev
 from gearshift.ui.format import money
 
 MAX_OUTPUT_CHARS = 200_000
-MAX_SEGMENT_CHARS = 24_000
+MAX_SEGMENT_CHARS = 4_000
 MAX_SEGMENTS = 300
 MAX_RUN_LINES = 400
 MAX_RUNS = 60
