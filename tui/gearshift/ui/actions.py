@@ -1,7 +1,8 @@
 """What each key does. Every action calls one Session entry point and lets the events tell the
 rest; nothing here decides what the engine would (routing, validation, cost).
 
-A mixin of GearshiftApp, kept apart so the app module stays about wiring and painting.
+A mixin of GearshiftApp, kept apart so the app module stays about wiring and painting. The
+screens are imported when first opened: none of them is needed for the first frame.
 """
 
 from __future__ import annotations
@@ -15,10 +16,6 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from gearshift.edits.apply import ApplyConflict, applied_tasks
 from gearshift.pipeline.record import FINAL
 from gearshift.tasks import Task
-from gearshift.ui.screens.add_task import AddTaskScreen
-from gearshift.ui.screens.confirm import ConfirmScreen
-from gearshift.ui.screens.report import ReportScreen
-from gearshift.ui.screens.review import ReviewScreen
 
 if TYPE_CHECKING:
     from gearshift.ui.app import GearshiftApp
@@ -41,6 +38,8 @@ class ActionsMixin(_Base):
     # -- queue ---------------------------------------------------------------------------------
 
     def action_add_task(self) -> None:
+        from gearshift.ui.screens.add_task import AddTaskScreen
+
         def taken(task_id: str) -> bool:
             record = self.session.records.get(task_id)
             return record is not None and not record.final
@@ -158,6 +157,8 @@ class ActionsMixin(_Base):
     # -- review, undo, report ------------------------------------------------------------------
 
     def action_review(self) -> None:
+        from gearshift.ui.screens.review import ReviewScreen
+
         task_id = self._selected_or_warn()
         if task_id is None:
             return
@@ -186,6 +187,8 @@ class ActionsMixin(_Base):
         self.notify(f"{task_id}: undone ({', '.join(files) or 'nothing to restore'})")
 
     def action_report(self) -> None:
+        from gearshift.ui.screens.report import ReportScreen
+
         self.push_screen(ReportScreen(self.ledger))
 
     def action_switch_theme(self) -> None:
@@ -194,6 +197,8 @@ class ActionsMixin(_Base):
     # -- quitting ------------------------------------------------------------------------------
 
     def action_request_quit(self) -> None:
+        from gearshift.ui.screens.confirm import ConfirmScreen
+
         running = self.running_tasks()
         if not running:
             self.exit(0)

@@ -16,7 +16,6 @@ so what is mounted must stay small whatever the task has said.
 
 from __future__ import annotations
 
-from rich.markdown import Markdown as RichMarkdown
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.geometry import Size
@@ -45,6 +44,8 @@ class FrozenText(Static):
 
     def __init__(self, text: str, code_theme: str | None) -> None:
         # code_theme None: plain text (a segment that arrived as a flood, see OutputPane._grow).
+        from rich.markdown import Markdown as RichMarkdown  # not needed for the first frame
+
         body = Content(text) if code_theme is None else RichMarkdown(text, code_theme=code_theme)
         super().__init__(body, classes="seg-text seg-frozen")
         self._heights: dict[int, int] = {}
