@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from gearshift import events as ev
-from gearshift.ui import state as st
+from gearshift.ui import stream as st
 from gearshift.ui.format import bar, money
 from gearshift.ui.state import UIState, coalesce
 
@@ -112,7 +112,7 @@ def test_format_helpers() -> None:
 
 
 def test_state_module_imports_no_textual() -> None:
-    code = "import sys, gearshift.ui.state, gearshift.ui.format; print('textual' in sys.modules)"
+    code = "import sys, gearshift.ui.state, gearshift.ui.stream, gearshift.ui.format; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
