@@ -234,3 +234,17 @@ async def test_a_flood_of_text_keeps_the_output_pane_small(build) -> None:  # ty
         await pilot.press("a")  # the app still answers keys
         await pilot.pause()
         assert type(app.screen).__name__ == "AddTaskScreen"
+
+
+async def test_run_all_waits_for_each_review_before_the_next_task(build) -> None:  # type: ignore[no-untyped-def]
+    """A later task is staged on what the earlier one left, so run-all pauses at each review."""
+    app = build("opus-direct", "story", force={"opus-direct": "escalation"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("R")
+        await wait_for(lambda: app.state.tasks["opus-direct"].status == "awaiting_review", pilot)
+        await pilot.pause(0.5)
+        assert app.session.records["story"].status == "queued"  # not started behind the review
+        app.session.apply("opus-direct")
+        await wait_for(lambda: app.state.tasks["story"].status == "approved", pilot)
+        assert "def mul" in (app.config.root / "calc.py").read_text()

@@ -118,7 +118,7 @@ COLUMNS = (
 )
 
 
-def _cell(key: str, value: Any) -> str:
+def format_cell(key: str, value: Any) -> str:
     if value is None:
         return "–"
     if key == "escalation_rate":
@@ -143,7 +143,7 @@ def format_report(report: dict[str, Any], fmt: str = "table") -> str:
         return out.getvalue()
     if fmt != "table":
         raise ValueError("--format must be table, json or csv")
-    table = [[title for _, title in COLUMNS]] + [[_cell(k, r[k]) for k, _ in COLUMNS] for r in rows]
+    table = [[title for _, title in COLUMNS]] + [[format_cell(k, r[k]) for k, _ in COLUMNS] for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
     lines = []
     for n, row in enumerate(table):

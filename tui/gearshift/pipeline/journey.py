@@ -8,7 +8,6 @@ out is a validated list of file changes that the session applies only when the u
 from __future__ import annotations
 
 import asyncio
-import itertools
 import traceback
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -40,7 +39,6 @@ from gearshift.validation.runner import run_validation
 if TYPE_CHECKING:
     from gearshift.pipeline.session import Session
 
-_run_ids = itertools.count(1)
 SNIPPET_RADIUS = 12
 SNIPPET_BUDGET_CHARS = 12_000
 
@@ -232,6 +230,9 @@ class Journey:
             previous = None
         await self._signoff(model)
         self.r.changes = self.stage.changes()
+        if not self.r.changes:
+            self._status("approved", "no files changed")  # an answer: nothing to review
+            return
         diff = self.stage.diff()
         self._status("awaiting_review")
         self.emit(ev.ChangeReady(task_id=self.task.id, files=sorted(c.path for c in self.r.changes), diff=diff))
@@ -239,7 +240,7 @@ class Journey:
     async def _validate(self, stage: Stage | None = None, reason: str = "attempt") -> ValidationResult:
         stage = stage or self.stage
         assert stage is not None
-        return await run_validation(self.specs, stage.root, self.emit, run_id=f"v{next(_run_ids)}", task_id=self.task.id, reason=reason, project=self.s.root)
+        return await run_validation(self.specs, stage.root, self.emit, run_id=f"v{next(self.s.run_ids)}", task_id=self.task.id, reason=reason, project=self.s.root)
 
     async def _mark_preexisting(self, result: ValidationResult) -> ValidationResult:
         """Compare with the project as the task found it, so old failures are labelled as such."""

@@ -64,9 +64,11 @@ class Session:
         self.journal_dir = self.root / ".gearshift" / "undo"
         self._graph: ImportGraph | None = None
         self._stage_names = itertools.count(1)
+        self.run_ids = itertools.count(1)  # validation runs of this session: v1, v2, …
         self._running: dict[str, asyncio.Task[None]] = {}
         self._preapproved: set[str] = set()
         self._applied_generation = 0
+        self._finished: dict[str, asyncio.Event] = {}
 
     # -- queue ---------------------------------------------------------------------------------
 
@@ -177,7 +179,17 @@ class Session:
         self.emit(ev.ChangeUndone(task_id=task_id, files=files))
         return files
 
+    async def wait_finished(self, task_id: str) -> TaskRecord:
+        """Wait until the task reaches a final status (e.g. its change was reviewed)."""
+        while not self.records[task_id].final:
+            event = self._finished.setdefault(task_id, asyncio.Event())
+            await event.wait()
+        return self.records[task_id]
+
     def _finish(self, record: TaskRecord) -> None:
+        event = self._finished.pop(record.task.id, None)
+        if event is not None:
+            event.set()
         summary = record.summary(self.meter)
         if self.ledger is not None:
             self.ledger.record_task(summary, record.task.tags, self.config.escalation_model.id)

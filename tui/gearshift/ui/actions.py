@@ -88,14 +88,19 @@ class ActionsMixin(_Base):
 
     async def _run_all(self) -> None:
         """Queued tasks one after another: a later task then builds on the earlier ones' outcome."""
-        for task_id, record in list(self.session.records.items()):
-            if record.status != "queued":
+        for task_id in list(self.session.records):
+            if self.session.records[task_id].status != "queued":
                 continue
             worker = self.task_worker(task_id) or self.start_task(task_id)
             try:
                 await worker.wait()
             except (WorkerCancelled, WorkerFailed):
                 continue
+            # Each task is staged on what the earlier ones left in the project, so the queue
+            # waits for this change to be applied or rejected before the next task starts.
+            if self.session.records[task_id].status == "awaiting_review":
+                self.notify(f"{task_id}: run all paused — review the change (v) to continue")
+                await self.session.wait_finished(task_id)
 
     def action_cancel_task(self) -> None:
         task_id = self._selected_or_warn()

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from gearshift.ledger import Ledger
-from gearshift.report import COLUMNS, _cell, build_report
+from gearshift.report import COLUMNS, build_report, format_cell
 
 
 class ReportScreen(Screen[None]):
@@ -61,7 +61,7 @@ class ReportScreen(Screen[None]):
             table.add_column(key.replace("_", " "), key=f"tok-{key}")
         rows = [*report["groups"], report["total"]]
         for row in rows:
-            cells = [_cell(k, row[k]) for k, _ in COLUMNS] + [str(row["tokens"][t]) for t in ("input", "output", "cache_write", "cache_read")]
+            cells = [format_cell(k, row[k]) for k, _ in COLUMNS] + [str(row["tokens"][t]) for t in ("input", "output", "cache_write", "cache_read")]
             table.add_row(*cells, key=row["key"] if row is not report["total"] else "__total__")
 
     def action_group(self, by: str) -> None:
