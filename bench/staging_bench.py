@@ -78,9 +78,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument(
-        "--dir", type=Path, default=None, help="where to build the tree (a temp dir)"
-    )
+    parser.add_argument("--dir", type=Path, default=None, help="where to build the tree (a temp dir)")
     args = parser.parse_args()
     if args.runs < 5:
         parser.error("--runs must be at least 5 (medians of fewer runs are noise)")

@@ -68,14 +68,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "project"
         build(root)
-        cfg = config_from_mapping(root, "bench", {"validation": {
-            "checks": ["python_compile", "ruff", "pytest"], "python": sys.executable}})
+        cfg = config_from_mapping(
+            root,
+            "bench",
+            {"validation": {"checks": ["python_compile", "ruff", "pytest"], "python": sys.executable}},
+        )
         specs = resolve_checks(cfg, root)
         report_dir = Path(tmp) / "reports"
         report_dir.mkdir()
         commands = [s.command(root, report_dir) for s in specs]
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1",
-               "PYTHONPATH": f"{root / 'src'}:{root}"}
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": f"{root / 'src'}:{root}"}
 
         def direct() -> None:
             for cmd in commands:
@@ -83,22 +85,24 @@ def main() -> None:
                 subprocess.run(cmd, cwd=root, env=env, capture_output=True, check=False)
 
         def runner(changed: list[str] | None = None) -> None:
-            result = asyncio.run(run_validation(specs, root, lambda e: None, run_id="b",
-                                                task_id=None, changed=changed))
+            result = asyncio.run(
+                run_validation(specs, root, lambda e: None, run_id="b", task_id=None, changed=changed)
+            )
             assert result.outcome == "pass", result.findings
 
         rows = [
             ("direct subprocess.run, one after another", median_of(direct, args.runs)),
             ("run_validation, whole project", median_of(runner, args.runs)),
-            ("run_validation, changed=[one module]",
-             median_of(lambda: runner(["src/pkg/m1.py"]), args.runs)),
+            ("run_validation, changed=[one module]", median_of(lambda: runner(["src/pkg/m1.py"]), args.runs)),
         ]
     print(f"validators on a tiny project ({args.runs} runs; median, min–max)")
     for label, (med, lo, hi) in rows:
         print(f"  {label:44} {med:8.1f} ms  ({lo:.1f}–{hi:.1f})")
     base = rows[0][1][0]
-    print(f"  ratio runner/direct: {rows[1][1][0] / base:.2f}; "
-          f"narrowed/whole: {rows[2][1][0] / rows[1][1][0]:.2f}")
+    print(
+        f"  ratio runner/direct: {rows[1][1][0] / base:.2f}; "
+        f"narrowed/whole: {rows[2][1][0] / rows[1][1][0]:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -111,7 +111,9 @@ async def main() -> None:
     print("|---|---|")
     print(f"| watchfiles defaults, write → batch (floor) | {summary(base)} |")
     print(f"| gearshift watcher, write → validator started | {summary(saves)} |")
-    print(f"| burst of {args.burst} files | {runs} run(s) started; it started {burst_ms:.0f} ms after the last write |")
+    print(
+        f"| burst of {args.burst} files | {runs} run(s) started; it started {burst_ms:.0f} ms after the last write |"
+    )
 
 
 if __name__ == "__main__":

@@ -69,7 +69,11 @@ class ScriptedModel:
     def __call__(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
         from urllib.parse import unquote
 
-        key = (unquote(headers.get(HEADER_TASK, "")), int(headers.get(HEADER_ATTEMPT, 0)), int(headers.get(HEADER_TURN, 0)))
+        key = (
+            unquote(headers.get(HEADER_TASK, "")),
+            int(headers.get(HEADER_ATTEMPT, 0)),
+            int(headers.get(HEADER_TURN, 0)),
+        )
         call = self.calls.get(key)
         if call is None:
             problem = f"the demo script has no call for task {key[0]} attempt {key[1]} turn {key[2]}"
@@ -85,9 +89,23 @@ class ScriptedModel:
         if call.get("text", "").strip():
             blocks.append({"type": "text", "text": call["text"].strip()})
         for n, use in enumerate(call.get("tool_uses", [])):
-            blocks.append({"type": "tool_use", "id": f"toolu_demo_{key[0]}_{key[1]}_{key[2]}_{n}".replace("-", "_"), "name": EDITOR, "input": dict(use)})
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": f"toolu_demo_{key[0]}_{key[1]}_{key[2]}_{n}".replace("-", "_"),
+                    "name": EDITOR,
+                    "input": dict(use),
+                }
+            )
         if "signoff" in call:
-            blocks.append({"type": "tool_use", "id": f"toolu_demo_{key[0]}_signoff".replace("-", "_"), "name": "signoff", "input": dict(call["signoff"])})
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": f"toolu_demo_{key[0]}_signoff".replace("-", "_"),
+                    "name": "signoff",
+                    "input": dict(call["signoff"]),
+                }
+            )
         uses_tools = any(b["type"] == "tool_use" for b in blocks)
         first, per_frame = PACE.get(call["model"], DEFAULT_PACE)
         return Reply(
@@ -108,17 +126,27 @@ async def record(sample: Path) -> int:
     model = ScriptedModel(calls)
     out = io.StringIO()
     with MessagesServer(model) as server:
-        gateway = ModelGateway(mode="record", api_key="scripted-demo", base_url=server.url, recordings=recordings, max_retries=0)
+        gateway = ModelGateway(
+            mode="record", api_key="scripted-demo", base_url=server.url, recordings=recordings, max_retries=0
+        )
         code = await run_headless(
-            load_config(project), load_tasks(project / "tasks.toml"), gateway,
-            as_json=True, auto_approve=True, escalate="auto", out=out,
+            load_config(project),
+            load_tasks(project / "tasks.toml"),
+            gateway,
+            as_json=True,
+            auto_approve=True,
+            escalate="auto",
+            out=out,
         )
     summary = json.loads(out.getvalue().splitlines()[-1])
     failures = list(model.problems)
     for task in summary["tasks"]:
         expected = routes.get(task["id"])
-        print(f"  {task['id']:28} {task['status']:9} route={task['route']} ${task['cost_usd']:.4f}"
-              + ("  ALERT" if task["cost_alert"] else "") + (f"  signoff={task['signoff']['approved']}" if task["signoff"] else ""))
+        print(
+            f"  {task['id']:28} {task['status']:9} route={task['route']} ${task['cost_usd']:.4f}"
+            + ("  ALERT" if task["cost_alert"] else "")
+            + (f"  signoff={task['signoff']['approved']}" if task["signoff"] else "")
+        )
         if task["status"] != "approved":
             failures.append(f"{task['id']}: {task['status']} — {task['error']}")
         if expected is not None and task["route"] != expected:
@@ -130,16 +158,24 @@ async def record(sample: Path) -> int:
         print("\n".join(f"  PROBLEM: {f}" for f in failures) or f"  exit {code}", file=sys.stderr)
         print(f"  (work folder kept at {work})", file=sys.stderr)
         return 1
-    (recordings / "manifest.json").write_text(json.dumps({
-        "scripted": True,
-        "note": "Scripted demo data: the model's words and edits come from demo-script/, not from a real model.",
-        "sample": sample.name,
-    }, indent=2) + "\n")
+    (recordings / "manifest.json").write_text(
+        json.dumps(
+            {
+                "scripted": True,
+                "note": "Scripted demo data: the model's words and edits come from demo-script/, not from a real model.",
+                "sample": sample.name,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     target = sample / RECORDINGS
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(recordings, target)
     shutil.rmtree(work, ignore_errors=True)
-    print(f"  wrote {target.relative_to(HERE.parent)} ({sum(1 for _ in target.rglob('*.sse'))} streams); total ${summary['total_cost_usd']:.4f}")
+    print(
+        f"  wrote {target.relative_to(HERE.parent)} ({sum(1 for _ in target.rglob('*.sse'))} streams); total ${summary['total_cost_usd']:.4f}"
+    )
     return 0
 
 

@@ -25,6 +25,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise pytest.UsageError(f"npm is needed to install {TS_SAMPLE}'s validators (node 20+ with npm)")
-    proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TS_SAMPLE, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund"], cwd=TS_SAMPLE, capture_output=True, text=True, timeout=900
+    )
     if proc.returncode != 0:
         raise pytest.UsageError(f"`npm ci` failed in {TS_SAMPLE}:\n{proc.stderr[-2000:]}")

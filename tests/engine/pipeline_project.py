@@ -18,7 +18,7 @@ CALC = '''def total(prices: list[int]) -> int:
     return sum(prices)
 '''
 
-TEST = '''from calc import total
+TEST = """from calc import total
 
 
 def test_total() -> None:
@@ -29,7 +29,7 @@ def test_discounted_total() -> None:
     from calc import discounted_total
 
     assert discounted_total([10, 10], percent=10) == 18
-'''
+"""
 
 
 def make_project(root: Path, extra_config: str = "") -> Path:
@@ -38,7 +38,9 @@ def make_project(root: Path, extra_config: str = "") -> Path:
     (root / "calc.py").write_text(CALC)
     (root / "tests").mkdir()
     (root / "tests" / "test_calc.py").write_text(TEST)
-    (root / "conftest.py").write_text("import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).parent))\n")
+    (root / "conftest.py").write_text(
+        "import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).parent))\n"
+    )
     return root
 
 
@@ -57,11 +59,11 @@ def discounted_total(prices: list[int], percent: int) -> int:
     return total(prices) * (100 - 2 * percent) // 100
 '''
 # ... and a syntax error.
-BROKEN = '''
+BROKEN = """
 
 def discounted_total(prices: list[int], percent: int) -> int
     return total(prices) * (100 - percent) // 100
-'''
+"""
 
 
 def insert_after_total(text: str) -> dict:

@@ -39,14 +39,28 @@ def test_catalogue_prices(tmp_path: Path) -> None:
     sonnet, opus, haiku = cfg.model("claude-sonnet-4-6"), cfg.model("claude-opus-4-7"), cfg.model("haiku-4-5")
     assert (sonnet.input_per_mtok, sonnet.output_per_mtok) == (Decimal("3"), Decimal("15"))
     assert (sonnet.cache_write_5m_per_mtok, sonnet.cache_write_1h_per_mtok, sonnet.cache_read_per_mtok) == (
-        Decimal("3.75"), Decimal("6"), Decimal("0.3"))
-    assert (opus.input_per_mtok, opus.output_per_mtok, opus.cache_write_5m_per_mtok, opus.cache_write_1h_per_mtok, opus.cache_read_per_mtok) == (
-        Decimal("5"), Decimal("25"), Decimal("6.25"), Decimal("10"), Decimal("0.5"))
-    assert (haiku.input_per_mtok, haiku.output_per_mtok, haiku.cache_read_per_mtok) == (Decimal("1"), Decimal("5"), Decimal("0.1"))
+        Decimal("3.75"),
+        Decimal("6"),
+        Decimal("0.3"),
+    )
+    assert (
+        opus.input_per_mtok,
+        opus.output_per_mtok,
+        opus.cache_write_5m_per_mtok,
+        opus.cache_write_1h_per_mtok,
+        opus.cache_read_per_mtok,
+    ) == (Decimal("5"), Decimal("25"), Decimal("6.25"), Decimal("10"), Decimal("0.5"))
+    assert (haiku.input_per_mtok, haiku.output_per_mtok, haiku.cache_read_per_mtok) == (
+        Decimal("1"),
+        Decimal("5"),
+        Decimal("0.1"),
+    )
 
 
 def test_a_new_model_is_one_table(tmp_path: Path) -> None:
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
 [routing]
 escalation_model = "claude-next"
 [models.next]
@@ -57,7 +71,8 @@ output_per_mtok = 20
 cache_write_5m_per_mtok = 5
 cache_write_1h_per_mtok = 8
 cache_read_per_mtok = 0.4
-""")
+""",
+    )
     cfg = load_config(tmp_path)
     assert cfg.escalation_model.label == "Next"
     assert cfg.escalation_model.output_per_mtok == Decimal("20")
@@ -77,10 +92,18 @@ def test_pyproject_tool_table(tmp_path: Path) -> None:
         ("[routing]\ncomplexity_threshold = 'high'\n", "routing.complexity_threshold", "a number"),
         ("[routing]\nthreshold = 0.5\n", "routing.threshold", "known keys"),
         ("[routing]\ndefault_model = 'gpt-9'\n", "routing.default_model", "a model in the catalogue"),
-        ("[routing]\nalways_escalate_scopes = ['everything']\n", "routing.always_escalate_scopes[0]", "one of"),
+        (
+            "[routing]\nalways_escalate_scopes = ['everything']\n",
+            "routing.always_escalate_scopes[0]",
+            "one of",
+        ),
         ("[validation]\nchecks = ['prettier']\n", "validation.checks[0]", "built-in check"),
         ("[validation]\nenabled = 'yes'\n", "validation.enabled", "true or false"),
-        ("[validation.commands.x]\nrun = 'make'\nkind = 'style'\n", "validation.commands.x.kind", '"syntax" or "logic"'),
+        (
+            "[validation.commands.x]\nrun = 'make'\nkind = 'style'\n",
+            "validation.commands.x.kind",
+            '"syntax" or "logic"',
+        ),
         ("[cost_tracking]\nsession_budget_usd = -3\n", "cost_tracking.session_budget_usd", "positive"),
         ("[models.sonnet-4-6]\ninput_per_mtok = -1\n", "models.sonnet-4-6.input_per_mtok", "≥ 0"),
         ("[bogus]\nx = 1\n", "bogus", "one of the sections"),
@@ -101,7 +124,9 @@ def test_cli_reports_config_error_with_exit_2_and_no_traceback(tmp_path: Path) -
     (tmp_path / "tasks.toml").write_text('[[task]]\nid = "a"\nprompt = "x"\n')
     proc = subprocess.run(
         [sys.executable, "-m", "gearshift", "run", str(tmp_path), "--headless", "--json"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "routing.complexity_threshold" in proc.stderr

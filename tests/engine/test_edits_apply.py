@@ -88,18 +88,14 @@ def test_conflict_refuses_before_writing_anything(project: Path, journal_dir: Pa
         (FileChange("pkg", "x\n", "y\n"), "no longer a text file"),
     ],
 )
-def test_each_kind_of_conflict(
-    project: Path, journal_dir: Path, change: FileChange, reason: str
-) -> None:
+def test_each_kind_of_conflict(project: Path, journal_dir: Path, change: FileChange, reason: str) -> None:
     before = snapshot(project)
     with pytest.raises(ApplyConflict, match=reason):
         apply_changes(project, [change], journal_dir, "t1")
     assert snapshot(project) == before
 
 
-def test_paths_outside_the_project_are_refused(
-    project: Path, journal_dir: Path, tmp_path: Path
-) -> None:
+def test_paths_outside_the_project_are_refused(project: Path, journal_dir: Path, tmp_path: Path) -> None:
     for path in ("../escape.txt", "/etc/passwd", ".git/config"):
         with pytest.raises(PathRefused):
             apply_changes(project, [FileChange(path, None, "x")], journal_dir, "t1")
@@ -115,9 +111,7 @@ def test_bad_task_id_and_duplicate_paths(project: Path, journal_dir: Path) -> No
     assert (project / "pkg/a.py").read_text() == A
 
 
-def test_failed_write_rolls_back(
-    project: Path, journal_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failed_write_rolls_back(project: Path, journal_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = snapshot(project)
     real_replace = os.replace
 
@@ -177,9 +171,7 @@ def test_undo_conflict_writes_nothing(project: Path, journal_dir: Path) -> None:
     assert applied_tasks(journal_dir) == ["t1"]
 
 
-def test_undo_works_from_the_journal_alone_after_a_restart(
-    project: Path, journal_dir: Path
-) -> None:
+def test_undo_works_from_the_journal_alone_after_a_restart(project: Path, journal_dir: Path) -> None:
     apply_changes(project, [FileChange("pkg/a.py", A, "v2\n")], journal_dir, "t1")
     # A new process knows nothing but the folders.
     assert undo(Path(str(project)), Path(str(journal_dir)), "t1") == ["pkg/a.py"]

@@ -144,9 +144,7 @@ def test_create_new_file_with_parent_dirs(project: Path, stage: Stage, tool: Edi
     assert not (project / "pkg/new").exists()
 
 
-def test_create_overwrite_says_so_and_keeps_crlf(
-    project: Path, stage: Stage, tool: EditorTool
-) -> None:
+def test_create_overwrite_says_so_and_keeps_crlf(project: Path, stage: Stage, tool: EditorTool) -> None:
     out = run(tool, command="create", path="crlf.txt", file_text="uno\ndos\n")
     assert out.content.startswith("Overwrote crlf.txt") and out.edited
     assert raw(stage, "crlf.txt") == b"uno\r\ndos\r\n"
@@ -154,9 +152,7 @@ def test_create_overwrite_says_so_and_keeps_crlf(
 
 
 def test_create_errors(tool: EditorTool) -> None:
-    assert (
-        "missing required parameter 'file_text'" in run(tool, command="create", path="a.py").content
-    )
+    assert "missing required parameter 'file_text'" in run(tool, command="create", path="a.py").content
     wrong = run(tool, command="create", path="a.py", file_text=["x"])
     assert wrong.is_error and "must be a string" in wrong.content
     folder = run(tool, command="create", path="pkg", file_text="x")
@@ -174,9 +170,7 @@ def test_str_replace_exactly_one_match(project: Path, stage: Stage, tool: Editor
     assert not out.is_error and out.edited
     assert "line 4" in out.content and "     5\t    return 2" in out.content
     assert "-    return 1\n+    return 2\n" in out.diff
-    assert stage.read_text("pkg/mod.py") == MOD.replace(
-        "def f():\n    return 1", "def f():\n    return 2"
-    )
+    assert stage.read_text("pkg/mod.py") == MOD.replace("def f():\n    return 1", "def f():\n    return 2")
     assert (project / "pkg/mod.py").read_text() == MOD
 
 
@@ -191,9 +185,7 @@ def test_str_replace_no_match_hints_at_indentation(tool: EditorTool) -> None:
 
 
 def test_str_replace_several_matches_lists_lines(stage: Stage, tool: EditorTool) -> None:
-    out = run(
-        tool, command="str_replace", path="pkg/mod.py", old_str="return 1", new_str="return 2"
-    )
+    out = run(tool, command="str_replace", path="pkg/mod.py", old_str="return 1", new_str="return 2")
     assert out.is_error and "matches 2 times" in out.content and "lines 5, 9" in out.content
     assert stage.read_text("pkg/mod.py") == MOD
 
@@ -217,16 +209,12 @@ def test_str_replace_parameter_errors(tool: EditorTool) -> None:
     assert empty.is_error and "must not be empty" in empty.content
     gone = run(tool, command="str_replace", path="nope.py", old_str="a", new_str="b")
     assert gone.is_error and "no such file: nope.py" in gone.content
-    same = run(
-        tool, command="str_replace", path="pkg/mod.py", old_str="import os", new_str="import os"
-    )
+    same = run(tool, command="str_replace", path="pkg/mod.py", old_str="import os", new_str="import os")
     assert not same.is_error and not same.edited and "identical" in same.content
 
 
 def test_str_replace_on_crlf_file_keeps_crlf(stage: Stage, tool: EditorTool) -> None:
-    out = run(
-        tool, command="str_replace", path="crlf.txt", old_str="two\nthree", new_str="2\n3\n3b"
-    )
+    out = run(tool, command="str_replace", path="crlf.txt", old_str="two\nthree", new_str="2\n3\n3b")
     assert not out.is_error
     assert raw(stage, "crlf.txt") == b"one\r\n2\r\n3\r\n3b\r\n"
 
@@ -248,9 +236,7 @@ def test_binary_and_nul_files_are_refused(tool: EditorTool) -> None:
 
 @pytest.mark.parametrize("key", ["insert_text", "new_str"])
 def test_insert_accepts_both_key_names(stage: Stage, tool: EditorTool, key: str) -> None:
-    out = tool.execute(
-        {"command": "insert", "path": "pkg/mod.py", "insert_line": 0, key: "# top\n"}
-    )
+    out = tool.execute({"command": "insert", "path": "pkg/mod.py", "insert_line": 0, key: "# top\n"})
     assert not out.is_error and out.edited
     assert stage.read_text("pkg/mod.py") == "# top\n" + MOD
     assert out.diff.splitlines()[2:4] == ["@@ -1,3 +1,4 @@", "+# top"]

@@ -160,9 +160,7 @@ def test_property_all_none_and_any_subset(seed: int) -> None:
         ("a\r\nb\r\nc\r\n", "a\r\nB\r\nc\r\n"),
     ],
 )
-def test_unified_diff_is_a_patch_git_applies(
-    tmp_path: Path, before: str | None, after: str | None
-) -> None:
+def test_unified_diff_is_a_patch_git_applies(tmp_path: Path, before: str | None, after: str | None) -> None:
     target = tmp_path / "dir" / "f.txt"
     target.parent.mkdir()
     if before is not None:

@@ -208,9 +208,7 @@ def test_write_back_to_original_is_no_change(stage: Stage) -> None:
     assert stage.diff() == ""
 
 
-def test_before_is_the_text_first_seen_even_if_the_project_moves_on(
-    project: Path, stage: Stage
-) -> None:
+def test_before_is_the_text_first_seen_even_if_the_project_moves_on(project: Path, stage: Stage) -> None:
     seen = stage.read_text("pkg/mod.py")
     # The user saves the file with an editor that replaces it: the stage keeps the old inode.
     tmp = project / "pkg/mod.py.tmp"
@@ -251,9 +249,7 @@ def test_overlay_is_the_base_for_the_next_task(project: Path) -> None:
 
 def test_overlay_paths_are_confined(project: Path) -> None:
     with pytest.raises(PathRefused):
-        Stage.create(
-            project, project / ".gearshift" / "stages", "bad", [FileChange("../x", None, "x")]
-        )
+        Stage.create(project, project / ".gearshift" / "stages", "bad", [FileChange("../x", None, "x")])
     assert not (project / ".gearshift" / "stages" / "bad").exists()
 
 

@@ -17,14 +17,27 @@ ENGINE = sorted(
 
 
 def test_engine_modules_exist() -> None:
-    for required in ("gearshift.pipeline.session", "gearshift.models.client", "gearshift.validation.runner",
-                     "gearshift.edits.workspace", "gearshift.routing.policy", "gearshift.ledger", "gearshift.headless"):
+    for required in (
+        "gearshift.pipeline.session",
+        "gearshift.models.client",
+        "gearshift.validation.runner",
+        "gearshift.edits.workspace",
+        "gearshift.routing.policy",
+        "gearshift.ledger",
+        "gearshift.headless",
+    ):
         assert required in ENGINE
 
 
 def test_importing_the_engine_does_not_import_textual() -> None:
-    code = "import sys\n" + "".join(f"import {m}\n" for m in ENGINE) + "print('textual' in sys.modules, 'rich' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in ENGINE)
+        + "print('textual' in sys.modules, 'rich' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr
 
 
@@ -34,5 +47,7 @@ def test_commands_without_model_calls_do_not_import_the_sdk(tmp_path: Path) -> N
         f"cli.main(['init', {str(tmp_path)!r}])\n"
         "print('anthropic' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert out.stdout.strip().splitlines()[-1] == "False"

@@ -9,12 +9,16 @@ from gearshift.initproject import detect_checks, init_project
 
 
 def test_detects_python_validators(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n[tool.mypy]\nstrict = true\n[tool.pytest.ini_options]\n")
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.ruff]\nline-length = 100\n[tool.mypy]\nstrict = true\n[tool.pytest.ini_options]\n"
+    )
     assert detect_checks(tmp_path) == ["python_compile", "ruff", "mypy", "pytest"]
 
 
 def test_detects_node_validators(tmp_path: Path) -> None:
-    (tmp_path / "package.json").write_text(json.dumps({"devDependencies": {"typescript": "5.6.3", "eslint": "9", "vitest": "2"}}))
+    (tmp_path / "package.json").write_text(
+        json.dumps({"devDependencies": {"typescript": "5.6.3", "eslint": "9", "vitest": "2"}})
+    )
     assert detect_checks(tmp_path) == ["typescript_compile", "eslint_strict", "vitest_run"]
 
 

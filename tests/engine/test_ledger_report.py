@@ -13,11 +13,34 @@ from gearshift.ledger import CallRow, Ledger
 from gearshift.report import build_report, format_report
 
 
-def call(task: str, model: str, cost: float, equiv: float, latency: float, tags: dict[str, str], fault: str | None = None) -> CallRow:
-    return CallRow(task_id=task, attempt=1, turn=1, kind="initial", model=model, input_tokens=100, output_tokens=50,
-                   cache_write_5m_tokens=10, cache_write_1h_tokens=0, cache_read_tokens=5, cost_usd=cost,
-                   escalation_equiv_usd=equiv, ttft_ms=100.0, latency_ms=latency, stop_reason="end_turn",
-                   fault=fault, tags=tags)
+def call(
+    task: str,
+    model: str,
+    cost: float,
+    equiv: float,
+    latency: float,
+    tags: dict[str, str],
+    fault: str | None = None,
+) -> CallRow:
+    return CallRow(
+        task_id=task,
+        attempt=1,
+        turn=1,
+        kind="initial",
+        model=model,
+        input_tokens=100,
+        output_tokens=50,
+        cache_write_5m_tokens=10,
+        cache_write_1h_tokens=0,
+        cache_read_tokens=5,
+        cost_usd=cost,
+        escalation_equiv_usd=equiv,
+        ttft_ms=100.0,
+        latency_ms=latency,
+        stop_reason="end_turn",
+        fault=fault,
+        tags=tags,
+    )
 
 
 def fill(ledger: Ledger) -> None:
@@ -28,8 +51,21 @@ def fill(ledger: Ledger) -> None:
     ledger.record_call(call("t2", "claude-sonnet-4-6", 0.02, 0.0333, 1500.0, b))
     ledger.record_call(call("t2", "claude-opus-4-7", 0.10, 0.10, 8000.0, b))
     ledger.record_call(call("t2", "claude-opus-4-7", 0.05, 0.05, 0.0, b, fault="connection_cut"))
-    ledger.record_task({"id": "t1", "status": "approved", "route": ["claude-sonnet-4-6"], "cost_usd": 0.03}, a, "claude-opus-4-7")
-    ledger.record_task({"id": "t2", "status": "approved", "route": ["claude-sonnet-4-6", "claude-opus-4-7"], "cost_usd": 0.17}, b, "claude-opus-4-7")
+    ledger.record_task(
+        {"id": "t1", "status": "approved", "route": ["claude-sonnet-4-6"], "cost_usd": 0.03},
+        a,
+        "claude-opus-4-7",
+    )
+    ledger.record_task(
+        {
+            "id": "t2",
+            "status": "approved",
+            "route": ["claude-sonnet-4-6", "claude-opus-4-7"],
+            "cost_usd": 0.17,
+        },
+        b,
+        "claude-opus-4-7",
+    )
 
 
 def test_rows_survive_reopen_and_wal(tmp_path: Path) -> None:
@@ -74,12 +110,20 @@ def test_report_command(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / ".gearshift" / "ledger.db")
     fill(ledger)
     ledger.close()
-    out = subprocess.run([sys.executable, "-m", "gearshift", "report", str(tmp_path), "--format", "json"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "gearshift", "report", str(tmp_path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["total"]["calls"] == 6
-    empty = subprocess.run([sys.executable, "-m", "gearshift", "report", str(tmp_path / ".gearshift")],
-                           capture_output=True, text=True, timeout=60)
+    empty = subprocess.run(
+        [sys.executable, "-m", "gearshift", "report", str(tmp_path / ".gearshift")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert empty.returncode == 2 and "no ledger yet" in empty.stderr
 
 
@@ -100,10 +144,12 @@ def test_old_ledger_gains_the_mode_column(tmp_path: Path) -> None:
 
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)
-    db.execute("CREATE TABLE calls (id INTEGER PRIMARY KEY, session TEXT, ts REAL, task_id TEXT, attempt INTEGER, turn INTEGER,"
-               " kind TEXT, model TEXT, input_tokens INTEGER, output_tokens INTEGER, cache_write_5m_tokens INTEGER,"
-               " cache_write_1h_tokens INTEGER, cache_read_tokens INTEGER, cost_usd REAL, escalation_equiv_usd REAL,"
-               " ttft_ms REAL, latency_ms REAL, stop_reason TEXT, fault TEXT, task_type TEXT, tags TEXT, request_id TEXT)")
+    db.execute(
+        "CREATE TABLE calls (id INTEGER PRIMARY KEY, session TEXT, ts REAL, task_id TEXT, attempt INTEGER, turn INTEGER,"
+        " kind TEXT, model TEXT, input_tokens INTEGER, output_tokens INTEGER, cache_write_5m_tokens INTEGER,"
+        " cache_write_1h_tokens INTEGER, cache_read_tokens INTEGER, cost_usd REAL, escalation_equiv_usd REAL,"
+        " ttft_ms REAL, latency_ms REAL, stop_reason TEXT, fault TEXT, task_type TEXT, tags TEXT, request_id TEXT)"
+    )
     db.commit()
     db.close()
     ledger = Ledger(path)

@@ -85,9 +85,7 @@ async def test_tool_use_reply_is_ready_to_append(server: MessagesServer, gateway
     server.add(Reply.tool_use("str_replace_based_edit_tool", args, text="Editing.", id="toolu_01"))
     result = await gateway.stream(request())
     assert result.stop_reason == "tool_use"
-    assert result.tool_uses == [
-        {"id": "toolu_01", "name": "str_replace_based_edit_tool", "input": args}
-    ]
+    assert result.tool_uses == [{"id": "toolu_01", "name": "str_replace_based_edit_tool", "input": args}]
     assert result.content[1] == {
         "type": "tool_use",
         "id": "toolu_01",
@@ -127,9 +125,7 @@ async def test_cost_is_exact_against_hand_arithmetic(server: MessagesServer, gat
     assert result.cost == Decimal("0.021")
 
 
-async def test_one_hour_writes_are_priced_at_the_one_hour_rate(
-    server: MessagesServer, gateway: Any
-) -> None:
+async def test_one_hour_writes_are_priced_at_the_one_hour_rate(server: MessagesServer, gateway: Any) -> None:
     # Opus: 2,000 in × $5 + 1,000 out × $25 + 1,000 5m × $6.25 + 4,000 1h × $10
     #       + 20,000 reads × $0.50 = $0.01 + $0.025 + $0.00625 + $0.04 + $0.01 = $0.09125
     usage = {
@@ -164,9 +160,7 @@ async def test_cache_breakpoint_on_last_system_block_and_headers(
     assert sent.json["stream"] is True
 
 
-async def test_effort_sent_only_when_catalogue_sets_it(
-    server: MessagesServer, gateway: Any
-) -> None:
+async def test_effort_sent_only_when_catalogue_sets_it(server: MessagesServer, gateway: Any) -> None:
     server.add(Reply.text("ok"))
     choice = {"type": "tool", "name": "str_replace_based_edit_tool"}
     await gateway.stream(request(model=model_spec("opus-4-7", effort="xhigh"), tool_choice=choice))
@@ -177,9 +171,7 @@ async def test_effort_sent_only_when_catalogue_sets_it(
 
 
 async def test_sdk_retries_overload_then_succeeds(server: MessagesServer, gateway: Any) -> None:
-    server.add(
-        Reply.http_error(529, "overloaded_error", "Overloaded", retry_after_ms=1), Reply.text("ok")
-    )
+    server.add(Reply.http_error(529, "overloaded_error", "Overloaded", retry_after_ms=1), Reply.text("ok"))
     result = await gateway.stream(request())
     assert result.text == "ok"
     assert len(server.message_requests) == 2
@@ -208,9 +200,7 @@ async def test_bad_request_is_not_retried(server: MessagesServer, gateway: Any) 
     assert len(server.message_requests) == 1
 
 
-async def test_mid_stream_error_event_is_a_stream_error(
-    server: MessagesServer, gateway: Any
-) -> None:
+async def test_mid_stream_error_event_is_a_stream_error(server: MessagesServer, gateway: Any) -> None:
     usage = {"input_tokens": 1200, "output_tokens": 80, "cache_read_input_tokens": 3000}
     server.add(Reply.stream_error("overloaded_error", "Overloaded", usage=usage))
     seen: list[str] = []
@@ -236,9 +226,7 @@ async def test_cut_connection_is_connection_cut(server: MessagesServer, gateway:
     assert len(server.message_requests) == 1
 
 
-async def test_stream_without_message_stop_is_truncated(
-    server: MessagesServer, gateway: Any
-) -> None:
+async def test_stream_without_message_stop_is_truncated(server: MessagesServer, gateway: Any) -> None:
     server.add(Reply.truncated())
     with pytest.raises(CallFault) as info:
         await gateway.stream(request())

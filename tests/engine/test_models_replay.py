@@ -32,9 +32,7 @@ USAGE = {
 }
 
 
-def request(
-    task_id: str = "t-1", attempt: int = 1, turn: int = 1, model: Any = SONNET
-) -> CallRequest:
+def request(task_id: str = "t-1", attempt: int = 1, turn: int = 1, model: Any = SONNET) -> CallRequest:
     return CallRequest(
         task_id=task_id,
         attempt=attempt,
@@ -156,9 +154,7 @@ async def test_recorded_faults_replay_as_the_same_faults(
 
 
 async def test_missing_recording_is_reported_plainly(tmp_path: Path) -> None:
-    write_recording(
-        tmp_path, "t-1", 1, 1, "claude-sonnet-4-6", sse_reply("claude-sonnet-4-6", [], USAGE), 0
-    )
+    write_recording(tmp_path, "t-1", 1, 1, "claude-sonnet-4-6", sse_reply("claude-sonnet-4-6", [], USAGE), 0)
     with pytest.raises(CallFault) as info:
         await replay(tmp_path, request(task_id="t-1", attempt=2, turn=3))
     assert info.value.kind == "replay_missing"
@@ -222,9 +218,9 @@ async def test_replay_waits_the_recorded_gaps_scaled_by_speed(tmp_path: Path) ->
     frames = sse_reply("claude-sonnet-4-6", [{"type": "text", "text": "paced"}], USAGE)
     gaps = [400.0] + [20.0 * (i + 1) for i in range(len(frames) - 1)]
     write_recording(tmp_path, "t-1", 1, 1, "claude-sonnet-4-6", frames, gaps)
-    assert [
-        n for _, n in json.loads(recording_paths(tmp_path, "t-1", 1, 1)[1].read_text())["chunks"]
-    ] == [len(f) for f in frames]
+    assert [n for _, n in json.loads(recording_paths(tmp_path, "t-1", 1, 1)[1].read_text())["chunks"]] == [
+        len(f) for f in frames
+    ]
 
     async def run(speed: float) -> tuple[list[float], str]:
         asked: list[float] = []
@@ -280,15 +276,11 @@ async def test_reworded_prompt_still_finds_its_recording(tmp_path: Path) -> None
     frames = sse_reply("claude-sonnet-4-6", [{"type": "text", "text": "same"}], USAGE)
     write_recording(tmp_path, "auth/login", 1, 1, "claude-sonnet-4-6", frames, 0)
     req = request(task_id="auth/login")
-    reworded = CallRequest(
-        **{**req.__dict__, "system": [{"type": "text", "text": "brand new prompt"}]}
-    )
+    reworded = CallRequest(**{**req.__dict__, "system": [{"type": "text", "text": "brand new prompt"}]})
     assert (await replay(tmp_path, reworded)).text == "same"
 
 
-def test_no_key_with_default_recordings_replays(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_no_key_with_default_recordings_replays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     frames = sse_reply("claude-sonnet-4-6", [{"type": "text", "text": "x"}], USAGE)
     write_recording(tmp_path, "t", 1, 1, "claude-sonnet-4-6", frames, 0)
     assert ModelGateway.from_environment(default_recordings=tmp_path).mode == "replay"

@@ -95,10 +95,7 @@ def test_message_ids_and_tool_ids_are_deterministic() -> None:
     assert first == sse_reply(MODEL, blocks, USAGE, "tool_use")
     assert first != sse_reply(MODEL, blocks, {**USAGE, "output": 251}, "tool_use")
     assert b'"id":"toolu_' in first[1]
-    assert (
-        b'"id":"msg_custom"'
-        in sse_reply(MODEL, blocks, USAGE, "tool_use", message_id="msg_custom")[0]
-    )
+    assert b'"id":"msg_custom"' in sse_reply(MODEL, blocks, USAGE, "tool_use", message_id="msg_custom")[0]
 
 
 @pytest.mark.parametrize(

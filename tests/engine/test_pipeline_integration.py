@@ -24,19 +24,33 @@ from tests.support.messages_server import MessagesServer, Reply
 
 SONNET, OPUS = "claude-sonnet-4-6", "claude-opus-4-7"
 EDITOR = "str_replace_based_edit_tool"
-TASK = Task(id="discount", prompt="Add discounted_total(prices, percent) to calc.py", context_files=("calc.py",))
+TASK = Task(
+    id="discount", prompt="Add discounted_total(prices, percent) to calc.py", context_files=("calc.py",)
+)
 
 
 def usage(inp: int, out: int, write: int = 0, read: int = 0) -> dict:
-    return {"input_tokens": inp, "output_tokens": out, "cache_creation_input_tokens": write,
-            "cache_read_input_tokens": read, "cache_creation": {"ephemeral_5m_input_tokens": write, "ephemeral_1h_input_tokens": 0}}
+    return {
+        "input_tokens": inp,
+        "output_tokens": out,
+        "cache_creation_input_tokens": write,
+        "cache_read_input_tokens": read,
+        "cache_creation": {"ephemeral_5m_input_tokens": write, "ephemeral_1h_input_tokens": 0},
+    }
 
 
 async def run(project: Path, server: MessagesServer, tasks: list[Task], **kw) -> tuple[int, list[dict]]:
     out = io.StringIO()
     gateway = ModelGateway(api_key="test-key", base_url=server.url, max_retries=0)
-    code = await run_headless(load_config(project), tasks, gateway, as_json=True,
-                              auto_approve=kw.get("auto_approve", True), escalate=kw.get("escalate", "auto"), out=out)
+    code = await run_headless(
+        load_config(project),
+        tasks,
+        gateway,
+        as_json=True,
+        auto_approve=kw.get("auto_approve", True),
+        escalate=kw.get("escalate", "auto"),
+        out=out,
+    )
     return code, [json.loads(line) for line in out.getvalue().splitlines()]
 
 
@@ -46,14 +60,26 @@ def of(events: list[dict], kind: str) -> list[dict]:
 
 async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
-    server = MessagesServer([
-        Reply.tool_use(EDITOR, insert_after_total(WRONG), text="Adding it.", usage=usage(200, 120, write=1000)),
-        Reply.text("Added discounted_total.", usage=usage(300, 40, read=1000)),
-        Reply.tool_use(EDITOR, {"command": "str_replace", "path": "calc.py",
-                                "old_str": "(100 - 2 * percent)", "new_str": "(100 - percent)"},
-                       text="The discount is applied twice.", usage=usage(900, 150, write=0)),
-        Reply.text("Fixed: the percentage was doubled.", usage=usage(1100, 60)),
-    ])
+    server = MessagesServer(
+        [
+            Reply.tool_use(
+                EDITOR, insert_after_total(WRONG), text="Adding it.", usage=usage(200, 120, write=1000)
+            ),
+            Reply.text("Added discounted_total.", usage=usage(300, 40, read=1000)),
+            Reply.tool_use(
+                EDITOR,
+                {
+                    "command": "str_replace",
+                    "path": "calc.py",
+                    "old_str": "(100 - 2 * percent)",
+                    "new_str": "(100 - percent)",
+                },
+                text="The discount is applied twice.",
+                usage=usage(900, 150, write=0),
+            ),
+            Reply.text("Fixed: the percentage was doubled.", usage=usage(1100, 60)),
+        ]
+    )
     with server:
         code, events = await run(project, server, [TASK])
     summary = events[-1]
@@ -91,14 +117,23 @@ async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) ->
 
 async def test_syntax_error_is_corrected_on_sonnet(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
-    server = MessagesServer([
-        Reply.tool_use(EDITOR, insert_after_total(BROKEN), usage=usage(200, 100, write=800)),
-        Reply.text("Done.", usage=usage(250, 10, read=800)),
-        Reply.tool_use(EDITOR, {"command": "str_replace", "path": "calc.py",
-                                "old_str": "percent: int) -> int\n", "new_str": "percent: int) -> int:\n"},
-                       usage=usage(300, 60, read=800)),
-        Reply.text("Added the missing colon.", usage=usage(350, 15, read=800)),
-    ])
+    server = MessagesServer(
+        [
+            Reply.tool_use(EDITOR, insert_after_total(BROKEN), usage=usage(200, 100, write=800)),
+            Reply.text("Done.", usage=usage(250, 10, read=800)),
+            Reply.tool_use(
+                EDITOR,
+                {
+                    "command": "str_replace",
+                    "path": "calc.py",
+                    "old_str": "percent: int) -> int\n",
+                    "new_str": "percent: int) -> int:\n",
+                },
+                usage=usage(300, 60, read=800),
+            ),
+            Reply.text("Added the missing colon.", usage=usage(350, 15, read=800)),
+        ]
+    )
     with server:
         code, events = await run(project, server, [TASK])
     (task,) = events[-1]["tasks"]
@@ -117,11 +152,18 @@ async def test_syntax_error_is_corrected_on_sonnet(tmp_path: Path) -> None:
 
 async def test_security_task_goes_straight_to_opus(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
-    task = Task(id="audit", prompt="Audit calc.py and add discounted_total safely", scope="security", context_files=("calc.py",))
-    server = MessagesServer([
-        Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(400, 200, write=900)),
-        Reply.text("Done.", usage=usage(500, 20, read=900)),
-    ])
+    task = Task(
+        id="audit",
+        prompt="Audit calc.py and add discounted_total safely",
+        scope="security",
+        context_files=("calc.py",),
+    )
+    server = MessagesServer(
+        [
+            Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(400, 200, write=900)),
+            Reply.text("Done.", usage=usage(500, 20, read=900)),
+        ]
+    )
     with server:
         code, events = await run(project, server, [task])
     (summary,) = events[-1]["tasks"]
@@ -134,10 +176,12 @@ async def test_security_task_goes_straight_to_opus(tmp_path: Path) -> None:
 async def test_escalate_never_leaves_the_project_untouched(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
     before = (project / "calc.py").read_text()
-    server = MessagesServer([
-        Reply.tool_use(EDITOR, insert_after_total(WRONG), usage=usage(200, 120)),
-        Reply.text("Added.", usage=usage(300, 40)),
-    ])
+    server = MessagesServer(
+        [
+            Reply.tool_use(EDITOR, insert_after_total(WRONG), usage=usage(200, 120)),
+            Reply.text("Added.", usage=usage(300, 40)),
+        ]
+    )
     with server:
         code, events = await run(project, server, [TASK], escalate="never")
     (task,) = events[-1]["tasks"]
@@ -158,7 +202,9 @@ async def test_faults_are_failed_attempts_and_nothing_is_applied(tmp_path: Path,
     project = make_project(tmp_path / "p")
     before = sorted(p.name for p in project.rglob("*") if ".gearshift" not in p.parts)
     calc = (project / "calc.py").read_text()
-    server = MessagesServer([Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(100, 50)), FAULTS[fault]])
+    server = MessagesServer(
+        [Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(100, 50)), FAULTS[fault]]
+    )
     with server:
         code, events = await run(project, server, [TASK])
     (task,) = events[-1]["tasks"]
@@ -187,10 +233,12 @@ async def test_session_budget_blocks_the_next_call(tmp_path: Path) -> None:
 
 async def test_cost_alert_warns_and_does_not_block(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", "[cost_tracking]\nalert_threshold_per_task = 0.001\n")
-    server = MessagesServer([
-        Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(200, 100)),
-        Reply.text("Done.", usage=usage(300, 10)),
-    ])
+    server = MessagesServer(
+        [
+            Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(200, 100)),
+            Reply.text("Done.", usage=usage(300, 10)),
+        ]
+    )
     with server:
         code, events = await run(project, server, [TASK])
     assert code == 0
@@ -203,13 +251,23 @@ async def test_without_auto_approve_the_next_task_builds_on_the_staged_change(tm
     project = make_project(tmp_path / "p")
     calc = (project / "calc.py").read_text()
     second = Task(id="doc", prompt="Document discounted_total", context_files=("calc.py",))
-    server = MessagesServer([
-        Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(100, 50)),
-        Reply.text("Done.", usage=usage(100, 5)),
-        Reply.tool_use(EDITOR, {"command": "str_replace", "path": "calc.py", "old_str": '"""Total after a percentage discount."""',
-                                "new_str": '"""Total after a percentage discount, rounded down."""'}, usage=usage(100, 50)),
-        Reply.text("Done.", usage=usage(100, 5)),
-    ])
+    server = MessagesServer(
+        [
+            Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(100, 50)),
+            Reply.text("Done.", usage=usage(100, 5)),
+            Reply.tool_use(
+                EDITOR,
+                {
+                    "command": "str_replace",
+                    "path": "calc.py",
+                    "old_str": '"""Total after a percentage discount."""',
+                    "new_str": '"""Total after a percentage discount, rounded down."""',
+                },
+                usage=usage(100, 50),
+            ),
+            Reply.text("Done.", usage=usage(100, 5)),
+        ]
+    )
     with server:
         code, events = await run(project, server, [TASK, second], auto_approve=False)
     assert code == 0 and [t["status"] for t in events[-1]["tasks"]] == ["approved", "approved"]

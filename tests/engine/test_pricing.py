@@ -24,11 +24,18 @@ def test_opus_cost(tmp_path: Path) -> None:
 
 
 def test_usage_from_api_splits_cache_writes() -> None:
-    api = {"input_tokens": 10, "output_tokens": 20, "cache_creation_input_tokens": 300, "cache_read_input_tokens": 40,
-           "cache_creation": {"ephemeral_5m_input_tokens": 100, "ephemeral_1h_input_tokens": 200}}
+    api = {
+        "input_tokens": 10,
+        "output_tokens": 20,
+        "cache_creation_input_tokens": 300,
+        "cache_read_input_tokens": 40,
+        "cache_creation": {"ephemeral_5m_input_tokens": 100, "ephemeral_1h_input_tokens": 200},
+    }
     u = Usage.from_api(api)
     assert (u.input, u.output, u.cache_write_5m, u.cache_write_1h, u.cache_read) == (10, 20, 100, 200, 40)
-    no_split = Usage.from_api({"input_tokens": 1, "output_tokens": 2, "cache_creation_input_tokens": 300}, default_ttl="1h")
+    no_split = Usage.from_api(
+        {"input_tokens": 1, "output_tokens": 2, "cache_creation_input_tokens": 300}, default_ttl="1h"
+    )
     assert (no_split.cache_write_5m, no_split.cache_write_1h) == (0, 300)
 
 

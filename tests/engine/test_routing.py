@@ -27,7 +27,12 @@ def test_scope_weights_are_the_articles(scope: str, expected: float) -> None:
 
 def test_many_files_and_cap() -> None:
     files = tuple(f"m{i}.py" for i in range(11))
-    c = score_task(Task(id="t", prompt="Refactor", scope="security", context_files=files), paths=list(files), fanout=40, lines=5000)
+    c = score_task(
+        Task(id="t", prompt="Refactor", scope="security", context_files=files),
+        paths=list(files),
+        fanout=40,
+        lines=5000,
+    )
     names = {s.name for s in c.signals}
     assert {"scope:security", "many_context_files", "dependency_fanout", "lines_involved"} <= names
     assert c.score == 1.0  # 0.6 + 0.2 + 0.2 + 0.15 capped
@@ -64,7 +69,11 @@ def test_threshold_rule(config) -> None:
     c = score_task(task, paths=list(files), fanout=12, lines=2000)
     d = decide(task, c, config)
     assert c.score >= 0.75 and d.rule == "threshold" and d.model.id == "claude-opus-4-7"
-    low = decide(Task(id="u", prompt="x", scope="multi-module"), score_task(Task(id="u", prompt="x", scope="multi-module"), paths=[]), config)
+    low = decide(
+        Task(id="u", prompt="x", scope="multi-module"),
+        score_task(Task(id="u", prompt="x", scope="multi-module"), paths=[]),
+        config,
+    )
     assert low.rule == "below-threshold" and low.model.id == "claude-sonnet-4-6"
 
 

@@ -23,11 +23,30 @@ def test_sample_shows_every_route_offline(name: str, tmp_path: Path) -> None:
     sample = sample_path(name)
     before = _fingerprint(sample)
     project = scratch_copy(sample, tmp_path)
-    env = {k: v for k, v in os.environ.items() if k not in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
+    }
     env["ANTHROPIC_CONFIG_DIR"] = str(tmp_path / "no-profile")
     proc = subprocess.run(
-        [sys.executable, "-m", "gearshift", "run", str(project), "--headless", "--json", "--auto-approve", "--escalate", "auto", "--instant"],
-        capture_output=True, text=True, timeout=900, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gearshift",
+            "run",
+            str(project),
+            "--headless",
+            "--json",
+            "--auto-approve",
+            "--escalate",
+            "auto",
+            "--instant",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
     )
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     summary = lines[-1]

@@ -59,5 +59,12 @@ def test_duplicate_ids_rejected(tmp_path: Path) -> None:
 
 
 def test_round_trip() -> None:
-    raw = {"id": "a", "prompt": "x", "scope": "multi-module", "context_files": ["a.py"], "interactive": True, "tags": {"team": "t"}}
+    raw = {
+        "id": "a",
+        "prompt": "x",
+        "scope": "multi-module",
+        "context_files": ["a.py"],
+        "interactive": True,
+        "tags": {"team": "t"},
+    }
     assert task_to_mapping(task_from_mapping(raw, "f", "task[0]")) == raw

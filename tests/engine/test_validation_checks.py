@@ -56,21 +56,33 @@ def test_project_python_precedence(tmp_path: Path):
 
 
 def test_builtin_commands_keep_caches_and_reports_out_of_the_workdir(tmp_path: Path):
-    specs = {s.name: s for s in resolve_checks(
-        config(tmp_path, checks=["ruff", "mypy", "pytest", "vitest_run", "eslint_strict"],
-               python="/py"), tmp_path)}
+    specs = {
+        s.name: s
+        for s in resolve_checks(
+            config(tmp_path, checks=["ruff", "mypy", "pytest", "vitest_run", "eslint_strict"], python="/py"),
+            tmp_path,
+        )
+    }
     report_dir = Path("/reports/x")
     ruff = specs["ruff"].command(tmp_path, report_dir)
-    assert ruff == ["/py", "-m", "ruff", "check", "--output-format", "json", "--no-cache",
-                    "--force-exclude", "."]
+    assert ruff == [
+        "/py",
+        "-m",
+        "ruff",
+        "check",
+        "--output-format",
+        "json",
+        "--no-cache",
+        "--force-exclude",
+        ".",
+    ]
     pytest_cmd = specs["pytest"].command(tmp_path, report_dir)
     assert "--junitxml=/reports/x/junit.xml" in pytest_cmd
     assert pytest_cmd[4:6] == ["-p", "no:cacheprovider"]
     mypy = specs["mypy"].command(tmp_path, report_dir)
     assert mypy[mypy.index("--cache-dir") + 1] == "/reports/x/mypy_cache"
     assert mypy[-1] == "."  # no mypy config naming files: check the whole folder
-    assert "--outputFile.json=/reports/x/vitest.json" in specs["vitest_run"].command(
-        tmp_path, report_dir)
+    assert "--outputFile.json=/reports/x/vitest.json" in specs["vitest_run"].command(tmp_path, report_dir)
     eslint = specs["eslint_strict"].command(tmp_path, report_dir)
     assert eslint[eslint.index("--output-file") + 1] == "/reports/x/eslint.json"
     assert dict(specs["pytest"].env)["PYTHONPATH"].split(":")[0] == str(tmp_path)
@@ -91,22 +103,27 @@ def test_mypy_uses_the_projects_configured_files(tmp_path: Path, name, text, tar
     (tmp_path / name).write_text(text)
     (spec,) = resolve_checks(config(tmp_path, checks=["mypy"], python="/py"), tmp_path)
     argv = spec.command(tmp_path, Path("/r"))
-    assert argv[argv.index("/r/mypy_cache") + 1:] == targets
+    assert argv[argv.index("/r/mypy_cache") + 1 :] == targets
 
 
 def test_changed_files_narrow_cheap_checks_only(tmp_path: Path):
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a.py").write_text("x = 1\n")
     (tmp_path / "web.ts").write_text("")
-    specs = {s.name: s for s in resolve_checks(
-        config(tmp_path, checks=["python_compile", "ruff", "pytest", "eslint_strict"],
-               python="/py"), tmp_path)}
+    specs = {
+        s.name: s
+        for s in resolve_checks(
+            config(tmp_path, checks=["python_compile", "ruff", "pytest", "eslint_strict"], python="/py"),
+            tmp_path,
+        )
+    }
     changed = [str(tmp_path / "src/a.py"), "src/deleted.py", "web.ts", "README.md"]
     assert specs["ruff"].command(tmp_path, Path("/r"), changed)[-1:] == ["src/a.py"]
     assert specs["python_compile"].command(tmp_path, Path("/r"), changed)[-1] == "src/a.py"
     assert specs["eslint_strict"].command(tmp_path, Path("/r"), changed)[-1] == "web.ts"
     assert specs["pytest"].command(tmp_path, Path("/r"), changed) == specs["pytest"].command(
-        tmp_path, Path("/r"))
+        tmp_path, Path("/r")
+    )
     # nothing of its kind changed: the narrowed check has nothing to do
     assert specs["ruff"].command(tmp_path, Path("/r"), ["README.md"]) is None
     # whole run: the compile script walks the tree itself
@@ -146,8 +163,10 @@ def test_preflight_on_a_staged_copy_names_the_project(tmp_path, node_on_path):
 def test_preflight_missing_binary_and_missing_interpreter(tmp_path, node_on_path):
     (tmp_path / "node_modules" / ".bin").mkdir(parents=True)
     (result,) = preflight([node_spec("vitest_run", ("vitest",))], tmp_path)
-    assert result.error == (f"node_modules/.bin/vitest is missing in {tmp_path}: run "
-                            "`npm install --save-dev vitest` in that folder")
+    assert result.error == (
+        f"node_modules/.bin/vitest is missing in {tmp_path}: run "
+        "`npm install --save-dev vitest` in that folder"
+    )
     (tmp_path / "node_modules" / ".bin" / "tsc").write_text("")
     py = CheckSpec("ruff", "syntax", "ruff", 10, argv=("x",), python=str(tmp_path / "nopy"))
     results = preflight([node_spec(), py], tmp_path)
@@ -162,8 +181,13 @@ def test_preflight_without_node(tmp_path, monkeypatch):
 
 
 def test_python_test_files_skip_environments(tmp_path: Path):
-    for rel in ("tests/test_a.py", "pkg/b_test.py", ".venv/lib/test_c.py",
-                "node_modules/x/test_d.py", "pkg/helper.py"):
+    for rel in (
+        "tests/test_a.py",
+        "pkg/b_test.py",
+        ".venv/lib/test_c.py",
+        "node_modules/x/test_d.py",
+        "pkg/helper.py",
+    ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("")
     assert sorted(python_test_files(tmp_path)) == ["pkg/b_test.py", "tests/test_a.py"]

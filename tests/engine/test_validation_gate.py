@@ -15,20 +15,32 @@ from gearshift.validation.gate import (
 )
 
 
-def finding(check="ruff", kind="syntax", file="src/a.py", line=1, code="F401",
-            message="`os` imported but unused", raw="") -> Finding:
+def finding(
+    check="ruff",
+    kind="syntax",
+    file="src/a.py",
+    line=1,
+    code="F401",
+    message="`os` imported but unused",
+    raw="",
+) -> Finding:
     return Finding(check, kind, file, line, 1, code, message, raw or f"{file}:{line}: {message}")
 
 
 def check(name, kind, passed, findings=(), error="") -> CheckResult:
-    return CheckResult(name, kind, passed, list(findings), None if error else int(not passed),
-                       1.0, error=error)
+    return CheckResult(
+        name, kind, passed, list(findings), None if error else int(not passed), 1.0, error=error
+    )
 
 
 S_OK, S_BAD = check("ruff", "syntax", True), check("ruff", "syntax", False, [finding()])
 L_OK = check("pytest", "logic", True)
-L_BAD = check("pytest", "logic", False, [finding("pytest", "logic", "tests/t.py", 3,
-                                                 "tests/t.py::test_x", "assert 1 == 2")])
+L_BAD = check(
+    "pytest",
+    "logic",
+    False,
+    [finding("pytest", "logic", "tests/t.py", 3, "tests/t.py::test_x", "assert 1 == 2")],
+)
 SETUP = check("vitest_run", "logic", False, error="node_modules is missing in /p: run `npm ci`")
 
 
@@ -109,17 +121,13 @@ def test_failure_signature_names_new_failures_first_and_counts_the_rest():
     old = Finding(**{**old.__dict__, "preexisting": True})
     new = finding("pytest", "logic", "tests/t.py", 9, "tests/t.py::test_new", "assert 9 == 10")
     result = ValidationResult("r", "fail-logic", [check("pytest", "logic", False, [old, new])])
-    assert failure_signature(result) == (
-        "pytest: tests/t.py::test_new — assert 9 == 10 (+1 more)"
-    )
+    assert failure_signature(result) == ("pytest: tests/t.py::test_new — assert 9 == 10 (+1 more)")
     assert failure_signature(result) == failure_signature(result)
 
 
 def test_render_groups_by_check_in_the_tools_words_and_labels_preexisting():
-    old = Finding("ruff", "syntax", "src/a.py", 1, 8, "F401", "m", "src/a.py:1:8: F401 m",
-                  preexisting=True)
-    new = Finding("mypy", "syntax", "src/b.py", 2, 1, "arg-type", "bad",
-                  "src/b.py:2: error: bad  [arg-type]")
+    old = Finding("ruff", "syntax", "src/a.py", 1, 8, "F401", "m", "src/a.py:1:8: F401 m", preexisting=True)
+    new = Finding("mypy", "syntax", "src/b.py", 2, 1, "arg-type", "bad", "src/b.py:2: error: bad  [arg-type]")
     text = render_findings([old, new])
     assert text.index("## ruff") < text.index("## mypy")
     assert "## ruff (syntax): 1 finding, 1 pre-existing" in text
@@ -136,7 +144,8 @@ def test_render_truncates_with_a_note_and_respects_the_limit():
     assert text.endswith(f"(ruff: {200 - shown}; 200 in all)")
     assert f"… {200 - shown} more findings not shown" in text
     two = [finding(raw="x" * 300) for _ in range(3)] + [
-        finding("pytest", "logic", raw="y" * 300) for _ in range(3)]
+        finding("pytest", "logic", raw="y" * 300) for _ in range(3)
+    ]
     text = render_findings(two, limit_chars=1100)
     assert "## pytest" not in text  # no header left without a finding under it
     assert text.endswith("(pytest: 3; 6 in all)")
@@ -153,8 +162,14 @@ def test_result_to_dict_is_json_friendly():
     data = json.loads(json.dumps(result.to_dict()))
     assert data["outcome"] == "fail-logic"
     assert data["findings"][0] == {
-        "check": "pytest", "kind": "logic", "file": "tests/t.py", "line": 3, "col": 1,
-        "code": "tests/t.py::test_x", "message": "assert 1 == 2", "preexisting": False,
+        "check": "pytest",
+        "kind": "logic",
+        "file": "tests/t.py",
+        "line": 3,
+        "col": 1,
+        "code": "tests/t.py::test_x",
+        "message": "assert 1 == 2",
+        "preexisting": False,
     }
     assert data["setup_errors"] == [SETUP.error]
     assert [c.name for c in result.setup_errors] == ["vitest_run"]

@@ -106,4 +106,9 @@ async def test_typescript_project_through_all_three_outcomes(tmp_path: Path):
     result = await validate(root)
     assert result.outcome == "pass", result.findings
     assert sorted(p.name for p in root.iterdir()) == [
-        "eslint.config.mjs", "node_modules", "package.json", "src", "tsconfig.json"]
+        "eslint.config.mjs",
+        "node_modules",
+        "package.json",
+        "src",
+        "tsconfig.json",
+    ]

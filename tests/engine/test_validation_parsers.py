@@ -40,20 +40,21 @@ def test_python_compile_jsonl():
     found = parse_python_compile(read("python_compile.jsonl"), ROOT)
     assert locs(found) == [
         ("src/shop/broken.py", 5, 11, "SyntaxError", "expected ':'"),
-        ("src/shop/dedent.py", 3, 8, "IndentationError",
-         "unindent does not match any outer indentation level"),
-        ("src/shop/tabs.py", 3, 1, "TabError",
-         "inconsistent use of tabs and spaces in indentation"),
+        (
+            "src/shop/dedent.py",
+            3,
+            8,
+            "IndentationError",
+            "unindent does not match any outer indentation level",
+        ),
+        ("src/shop/tabs.py", 3, 1, "TabError", "inconsistent use of tabs and spaces in indentation"),
         ("src/shop/unclosed.py", 2, 6, "SyntaxError", "'(' was never closed"),
     ]
     assert {f.check for f in found} == {"python_compile"}
     assert {f.kind for f in found} == {"syntax"}
     # Python's own traceback shape, with the caret under the offending column.
     assert found[0].raw == (
-        '  File "src/shop/broken.py", line 5\n'
-        "    def bad(x)\n"
-        "              ^\n"
-        "SyntaxError: expected ':'"
+        "  File \"src/shop/broken.py\", line 5\n    def bad(x)\n              ^\nSyntaxError: expected ':'"
     )
 
 
@@ -63,13 +64,11 @@ def test_ruff_json():
         ("src/shop/broken.py", 5, 11, "invalid-syntax", "Expected `:`, found newline"),
         ("src/shop/cart.py", 1, 8, "F401", "`os` imported but unused"),
         ("src/shop/cart.py", 18, 25, "F821", "Undefined name `undefined_name`"),
-        ("src/shop/tabs.py", 3, 1, "invalid-syntax",
-         "unindent does not match any outer indentation level"),
+        ("src/shop/tabs.py", 3, 1, "invalid-syntax", "unindent does not match any outer indentation level"),
         ("src/shop/tabs.py", 4, 1, "invalid-syntax", "Expected dedent, found end of file"),
     ]
     assert found[1].raw == (
-        "src/shop/cart.py:1:8: F401 `os` imported but unused\n"
-        "  help: Remove unused import: `os`"
+        "src/shop/cart.py:1:8: F401 `os` imported but unused\n  help: Remove unused import: `os`"
     )
     assert "/project" not in "".join(f.raw for f in found)
 
@@ -87,12 +86,27 @@ def test_mypy_blocking_syntax_error_keeps_python_column():
 def test_mypy_errors_hints_and_notes():
     found = parse_mypy(read("mypy_notes.jsonl"), ROOT)
     assert locs(found) == [
-        ("pkg/stats.py", 6, 16, "arg-type",
-         'Argument 1 to "mean" has incompatible type "list[int]"; expected "list[float]"'),
-        ("pkg/stats.py", 10, 16, "arg-type",
-         'Argument 1 to "len" has incompatible type "str | None"; expected "Sized"'),
-        ("pkg/cart.py", 17, 18, "assignment",
-         'Incompatible types in assignment (expression has type "str", variable has type "int")'),
+        (
+            "pkg/stats.py",
+            6,
+            16,
+            "arg-type",
+            'Argument 1 to "mean" has incompatible type "list[int]"; expected "list[float]"',
+        ),
+        (
+            "pkg/stats.py",
+            10,
+            16,
+            "arg-type",
+            'Argument 1 to "len" has incompatible type "str | None"; expected "Sized"',
+        ),
+        (
+            "pkg/cart.py",
+            17,
+            18,
+            "assignment",
+            'Incompatible types in assignment (expression has type "str", variable has type "int")',
+        ),
         ("pkg/cart.py", 18, 25, "name-defined", 'Name "undefined_name" is not defined'),
     ]
     # The standalone "Revealed type" note is not a finding; the hint is part of its error.
@@ -120,13 +134,16 @@ def test_mypy_separate_note_lines_fold_into_their_error():
 def test_pytest_junit_failures_and_setup_error():
     found = parse_pytest_junit(read("pytest_junit.xml"), ROOT)
     assert locs(found) == [
-        ("tests/test_cart.py", 8, None, "tests/test_cart.py::test_total",
-         "AssertionError: assert 4 == 10"),
-        ("tests/test_cart.py", 17, None, "tests/test_cart.py::test_uses_fixture",
-         'failed on setup with "RuntimeError: database unavailable"'),
+        ("tests/test_cart.py", 8, None, "tests/test_cart.py::test_total", "AssertionError: assert 4 == 10"),
+        (
+            "tests/test_cart.py",
+            17,
+            None,
+            "tests/test_cart.py::test_uses_fixture",
+            'failed on setup with "RuntimeError: database unavailable"',
+        ),
         # located where the KeyError was raised (in the helper), not at the test's line 29
-        ("tests/test_cart.py", 25, None, "tests/test_cart.py::test_keyerror",
-         "KeyError: 'missing'"),
+        ("tests/test_cart.py", 25, None, "tests/test_cart.py::test_keyerror", "KeyError: 'missing'"),
     ]
     assert {f.kind for f in found} == {"logic"}
     raw = found[0].raw.splitlines()
@@ -166,12 +183,21 @@ def test_pytest_xunit2_without_file_attrs_derives_ids(tmp_path: Path):
 def test_pytest_terminal_summary_for_custom_commands():
     found = parse_pytest_output(read("pytest_output.txt"), ROOT)
     assert locs(found) == [
-        ("tests/test_cart.py", None, None, "tests/test_cart.py::test_total",
-         "AssertionError: assert 4 == 10"),
-        ("tests/test_cart.py", None, None, "tests/test_cart.py::test_keyerror",
-         "KeyError: 'missing'"),
-        ("tests/test_cart.py", None, None, "tests/test_cart.py::test_uses_fixture",
-         "RuntimeError: database unavailable"),
+        (
+            "tests/test_cart.py",
+            None,
+            None,
+            "tests/test_cart.py::test_total",
+            "AssertionError: assert 4 == 10",
+        ),
+        ("tests/test_cart.py", None, None, "tests/test_cart.py::test_keyerror", "KeyError: 'missing'"),
+        (
+            "tests/test_cart.py",
+            None,
+            None,
+            "tests/test_cart.py::test_uses_fixture",
+            "RuntimeError: database unavailable",
+        ),
     ]
     # the dispatcher picks the right reader for each shape
     assert len(parse_pytest(read("pytest_output.txt"), ROOT)) == 3
@@ -188,8 +214,13 @@ def test_tsc_with_chained_diagnostic():
         ("src/cart.ts", 12, 9, "TS2322", "Type 'string' is not assignable to type 'number'."),
         ("src/cart.ts", 13, 29, "TS2339", "Property 'nmae' does not exist on type 'Item'."),
         ("src/orders.ts", 10, 24, "TS2322", "Type 'string' is not assignable to type 'number'."),
-        ("src/orders.ts", 14, 14, "TS2322",
-         "Type '(o: { id: string; }) => number' is not assignable to type 'Handler'."),
+        (
+            "src/orders.ts",
+            14,
+            14,
+            "TS2322",
+            "Type '(o: { id: string; }) => number' is not assignable to type 'Handler'.",
+        ),
     ]
     chained = found[3].raw.splitlines()
     assert len(chained) == 5
@@ -210,14 +241,22 @@ def test_eslint_errors_and_fatal_parse_error_but_not_warnings():
     found = parse_eslint(read("eslint.json"), ROOT)
     assert locs(found) == [
         ("src/broken.ts", 3, 12, "fatal", "Parsing error: Expression expected."),
-        ("src/cart.ts", 16, 37, "@typescript-eslint/no-explicit-any",
-         "Unexpected any. Specify a different type."),
-        ("src/cart.ts", 17, 7, "prefer-const",
-         "'unused' is never reassigned. Use 'const' instead."),
-        ("src/cart.ts", 17, 7, "@typescript-eslint/no-unused-vars",
-         "'unused' is assigned a value but never used."),
-        ("src/orders.ts", 14, 34, "@typescript-eslint/no-unused-vars",
-         "'o' is defined but never used."),
+        (
+            "src/cart.ts",
+            16,
+            37,
+            "@typescript-eslint/no-explicit-any",
+            "Unexpected any. Specify a different type.",
+        ),
+        ("src/cart.ts", 17, 7, "prefer-const", "'unused' is never reassigned. Use 'const' instead."),
+        (
+            "src/cart.ts",
+            17,
+            7,
+            "@typescript-eslint/no-unused-vars",
+            "'unused' is assigned a value but never used.",
+        ),
+        ("src/orders.ts", 14, 34, "@typescript-eslint/no-unused-vars", "'o' is defined but never used."),
     ]
     assert "src/log.ts" not in {f.file for f in found}  # a no-console warning only
     assert found[1].raw == (
@@ -229,12 +268,27 @@ def test_eslint_errors_and_fatal_parse_error_but_not_warnings():
 def test_vitest_failed_tests_and_failed_suite():
     found = parse_vitest(read("vitest.json"), ROOT)
     assert locs(found) == [
-        ("src/broken.test.ts", None, None, "src/broken.test.ts",
-         "Cannot find module './missing' imported from src/broken.test.ts"),
-        ("src/cart.test.ts", 6, 87, "src/cart.test.ts > total > multiplies by quantity",
-         "AssertionError: expected 4 to be 10 // Object.is equality"),
-        ("src/cart.test.ts", 16, 23, "src/cart.test.ts > throws on bad input",
-         "TypeError: Cannot read properties of undefined (reading 'toFixed')"),
+        (
+            "src/broken.test.ts",
+            None,
+            None,
+            "src/broken.test.ts",
+            "Cannot find module './missing' imported from src/broken.test.ts",
+        ),
+        (
+            "src/cart.test.ts",
+            6,
+            87,
+            "src/cart.test.ts > total > multiplies by quantity",
+            "AssertionError: expected 4 to be 10 // Object.is equality",
+        ),
+        (
+            "src/cart.test.ts",
+            16,
+            23,
+            "src/cart.test.ts > throws on bad input",
+            "TypeError: Cannot read properties of undefined (reading 'toFixed')",
+        ),
     ]
     raw = found[1].raw
     assert raw.startswith("FAIL  src/cart.test.ts > total > multiplies by quantity\n")

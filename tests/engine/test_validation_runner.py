@@ -42,8 +42,7 @@ def make_project(root: Path, calc: str = CALC, test: str = TEST) -> Path:
 
 def specs_for(root: Path, checks: list[str], **commands):
     cfg = config_from_mapping(
-        root, "test", {"validation": {"checks": checks, "python": sys.executable,
-                                      "commands": commands}}
+        root, "test", {"validation": {"checks": checks, "python": sys.executable, "commands": commands}}
     )
     return resolve_checks(cfg, root)
 
@@ -108,7 +107,9 @@ async def test_clean_project_passes_and_leaves_no_trace(tmp_path: Path):
     result, events = await run(root, specs_for(root, PY_CHECKS))
     assert result.outcome == "pass", result.checks
     assert [(c.name, c.passed, c.exit_code) for c in result.checks] == [
-        ("python_compile", True, 0), ("ruff", True, 0), ("pytest", True, 0)
+        ("python_compile", True, 0),
+        ("ruff", True, 0),
+        ("pytest", True, 0),
     ]
     assert tree(root) == before  # no __pycache__, .pytest_cache, .ruff_cache, reports
     assert isinstance(events[0], ValidationStarted)
@@ -126,7 +127,12 @@ async def test_failing_test_is_fail_logic_with_located_finding(tmp_path: Path):
     assert result.outcome == "fail-logic"
     (f,) = result.findings
     assert (f.check, f.kind, f.file, f.line, f.code) == (
-        "pytest", "logic", "tests/test_calc.py", 6, "tests/test_calc.py::test_add")
+        "pytest",
+        "logic",
+        "tests/test_calc.py",
+        6,
+        "tests/test_calc.py::test_add",
+    )
     assert f.message == "assert -1 == 5"
     assert str(root) not in f.raw
     check = next(e for e in events if isinstance(e, CheckFinished) and e.check == "pytest")
@@ -141,7 +147,10 @@ async def test_syntax_error_wins_over_tests(tmp_path: Path):
     by_check = {c.name: c for c in result.checks}
     (compile_finding,) = by_check["python_compile"].findings
     assert (compile_finding.file, compile_finding.line, compile_finding.code) == (
-        "src/pkg/calc.py", 1, "SyntaxError")
+        "src/pkg/calc.py",
+        1,
+        "SyntaxError",
+    )
     assert not by_check["ruff"].passed
     assert {f.file for f in by_check["ruff"].findings} == {"src/pkg/calc.py"}
     assert not by_check["pytest"].passed  # collection fails too, yet the outcome is syntax
@@ -175,10 +184,15 @@ async def test_changed_files_narrow_compile_and_ruff(tmp_path: Path):
 async def test_timeout_kills_the_whole_process_group(tmp_path: Path):
     root = tmp_path / "p"
     root.mkdir()
-    specs = specs_for(root, ["hang"], hang={
-        "run": "sleep 300 & echo $! > grandchild.pid; echo $$ > child.pid; echo waiting; wait",
-        "kind": "logic", "timeout_s": 1.5,
-    })
+    specs = specs_for(
+        root,
+        ["hang"],
+        hang={
+            "run": "sleep 300 & echo $! > grandchild.pid; echo $$ > child.pid; echo waiting; wait",
+            "kind": "logic",
+            "timeout_s": 1.5,
+        },
+    )
     result, events = await run(root, specs)
     (check,) = result.checks
     assert check.timed_out and not check.passed
@@ -193,10 +207,14 @@ async def test_timeout_kills_the_whole_process_group(tmp_path: Path):
 async def test_cancellation_kills_children_and_reports_cancelled(tmp_path: Path):
     root = tmp_path / "p"
     root.mkdir()
-    specs = specs_for(root, ["hang"], hang={
-        "run": "sleep 300 & echo $! > grandchild.pid; echo $$ > child.pid; wait",
-        "timeout_s": 600,
-    })
+    specs = specs_for(
+        root,
+        ["hang"],
+        hang={
+            "run": "sleep 300 & echo $! > grandchild.pid; echo $$ > child.pid; wait",
+            "timeout_s": 600,
+        },
+    )
     events: list[Event] = []
     task = asyncio.create_task(
         run_validation(specs, root, events.append, run_id="r", task_id=None, reason="watch")
@@ -217,9 +235,14 @@ async def test_cancellation_kills_children_and_reports_cancelled(tmp_path: Path)
 async def test_background_child_left_running_does_not_hang_and_is_killed(tmp_path: Path):
     root = tmp_path / "p"
     root.mkdir()
-    specs = specs_for(root, ["daemon"], daemon={
-        "run": "sleep 300 & echo $! > bg.pid; echo started", "timeout_s": 120,
-    })
+    specs = specs_for(
+        root,
+        ["daemon"],
+        daemon={
+            "run": "sleep 300 & echo $! > bg.pid; echo started",
+            "timeout_s": 120,
+        },
+    )
     result, _ = await run(root, specs)
     (check,) = result.checks
     assert (check.passed, check.timed_out, check.exit_code) == (True, False, 0)
@@ -231,9 +254,14 @@ async def test_a_process_that_left_the_group_cannot_hang_the_check(tmp_path: Pat
     must finish on its main process's exit, not wait for that pipe to close."""
     root = tmp_path / "p"
     root.mkdir()
-    specs = specs_for(root, ["escape"], escape={
-        "run": "setsid sleep 60 & echo $! > escaped.pid; echo bye", "timeout_s": 120,
-    })
+    specs = specs_for(
+        root,
+        ["escape"],
+        escape={
+            "run": "setsid sleep 60 & echo $! > escaped.pid; echo bye",
+            "timeout_s": 120,
+        },
+    )
     try:
         result, _ = await run(root, specs)
         (check,) = result.checks
@@ -248,9 +276,15 @@ async def test_a_process_that_left_the_group_cannot_hang_the_check(tmp_path: Pat
 async def test_failure_without_parsable_output_never_passes(tmp_path: Path):
     root = tmp_path / "p"
     root.mkdir()
-    specs = specs_for(root, ["lint"], lint={
-        "run": "echo 'config file is broken' >&2; exit 2", "kind": "syntax", "parser": "ruff",
-    })
+    specs = specs_for(
+        root,
+        ["lint"],
+        lint={
+            "run": "echo 'config file is broken' >&2; exit 2",
+            "kind": "syntax",
+            "parser": "ruff",
+        },
+    )
     result, _ = await run(root, specs)
     assert result.outcome == "fail-syntax"
     (f,) = result.findings
@@ -261,13 +295,17 @@ async def test_failure_without_parsable_output_never_passes(tmp_path: Path):
 async def test_custom_lines_command_findings_take_its_name_and_kind(tmp_path: Path):
     root = tmp_path / "p"
     root.mkdir()
-    specs = specs_for(root, ["docs"], docs={
-        "run": f"printf '{root}/docs/a.md:3: broken link\\n'; exit 1", "kind": "syntax",
-    })
+    specs = specs_for(
+        root,
+        ["docs"],
+        docs={
+            "run": f"printf '{root}/docs/a.md:3: broken link\\n'; exit 1",
+            "kind": "syntax",
+        },
+    )
     result, _ = await run(root, specs)
     (f,) = result.findings
-    assert (f.check, f.kind, f.file, f.line, f.message) == (
-        "docs", "syntax", "docs/a.md", 3, "broken link")
+    assert (f.check, f.kind, f.file, f.line, f.message) == ("docs", "syntax", "docs/a.md", 3, "broken link")
 
 
 async def test_pytest_with_no_tests(tmp_path: Path):
@@ -295,8 +333,11 @@ def bare_venv(tmp_path: Path) -> Path:
 async def test_missing_tool_is_a_setup_error_not_a_failure(tmp_path: Path, bare_venv: Path):
     venv = bare_venv
     root = make_project(tmp_path / "p")
-    cfg = config_from_mapping(root, "test", {"validation": {
-        "checks": ["ruff", "python_compile"], "python": str(venv / "bin" / "python")}})
+    cfg = config_from_mapping(
+        root,
+        "test",
+        {"validation": {"checks": ["ruff", "python_compile"], "python": str(venv / "bin" / "python")}},
+    )
     result, events = await run(root, resolve_checks(cfg, root))
     ruff = result.checks[0]
     assert ruff.error.startswith(f"ruff is not installed for {venv}/bin/python")
@@ -316,8 +357,6 @@ async def test_node_check_without_node_modules_is_a_setup_error(tmp_path: Path, 
     (root / "package-lock.json").write_text("{}")
     cfg = config_from_mapping(root, "test", {})  # the template's three node checks
     result, events = await run(root, resolve_checks(cfg, root))
-    assert [c.name for c in result.setup_errors] == [
-        "typescript_compile", "eslint_strict", "vitest_run"]
-    assert setup_problem(result.checks) == (
-        f"node_modules is missing in {root}: run `npm ci` in that folder")
+    assert [c.name for c in result.setup_errors] == ["typescript_compile", "eslint_strict", "vitest_run"]
+    assert setup_problem(result.checks) == (f"node_modules is missing in {root}: run `npm ci` in that folder")
     assert not any(isinstance(e, ValidationLine) for e in events)

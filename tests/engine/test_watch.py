@@ -28,9 +28,15 @@ async def until(predicate, limit_s: float = 30.0) -> None:  # type: ignore[no-un
 
 def test_ignored_paths_and_affected_checks(tmp_path: Path) -> None:
     assert is_ignored(".gearshift/stages/t-1/mod.py")
-    assert is_ignored("node_modules/x/index.js") and is_ignored(".venv/lib/a.py") and is_ignored("pkg/__pycache__/a.pyc")
+    assert (
+        is_ignored("node_modules/x/index.js")
+        and is_ignored(".venv/lib/a.py")
+        and is_ignored("pkg/__pycache__/a.pyc")
+    )
     assert not is_ignored("pkg/mod.py")
-    (tmp_path / "gearshift.toml").write_text('[validation]\nchecks = ["python_compile", "pytest", "typescript_compile"]\n')
+    (tmp_path / "gearshift.toml").write_text(
+        '[validation]\nchecks = ["python_compile", "pytest", "typescript_compile"]\n'
+    )
     specs = resolve_checks(load_config(tmp_path), tmp_path)
     assert [s.name for s in affected(specs, ["a.py"])] == ["python_compile", "pytest"]
     assert [s.name for s in affected(specs, ["src/a.ts"])] == ["typescript_compile"]

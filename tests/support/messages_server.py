@@ -59,9 +59,7 @@ class Reply:
 
     @classmethod
     def text(cls, text: str, *, usage: dict[str, Any] | None = None, **kw: Any) -> Reply:
-        return cls(
-            blocks=({"type": "text", "text": text},), usage=usage or dict(DEFAULT_USAGE), **kw
-        )
+        return cls(blocks=({"type": "text", "text": text},), usage=usage or dict(DEFAULT_USAGE), **kw)
 
     @classmethod
     def tool_use(
@@ -256,13 +254,9 @@ class _MessagesHandler(BaseHTTPRequestHandler):
         request_id = self.owner._capture(CapturedRequest("POST", self.path, headers, body))
         bearer = headers.get("authorization", "").startswith("Bearer ")
         if not headers.get("x-api-key") and not bearer:
-            return self._error(
-                401, "authentication_error", "x-api-key header is required", request_id
-            )
+            return self._error(401, "authentication_error", "x-api-key header is required", request_id)
         if not isinstance(body, dict):
-            return self._error(
-                400, "invalid_request_error", "the body must be a JSON object", request_id
-            )
+            return self._error(400, "invalid_request_error", "the body must be a JSON object", request_id)
         if self.path == "/v1/messages/count_tokens":
             sized = {k: body.get(k) for k in ("system", "messages", "tools")}
             return self._json(200, {"input_tokens": (len(json.dumps(sized)) + 3) // 4}, request_id)
@@ -270,9 +264,7 @@ class _MessagesHandler(BaseHTTPRequestHandler):
             return self._error(404, "not_found_error", f"no route {self.path}", request_id)
         missing = [k for k in ("model", "max_tokens", "messages") if k not in body]
         if missing:
-            return self._error(
-                400, "invalid_request_error", f"missing fields {missing}", request_id
-            )
+            return self._error(400, "invalid_request_error", f"missing fields {missing}", request_id)
         reply = self.owner._next_reply(body, headers)
         if reply is None:
             return self._error(
@@ -302,9 +294,7 @@ class _MessagesHandler(BaseHTTPRequestHandler):
         )
         return self._json(200, message, request_id)
 
-    def _json(
-        self, status: int, payload: Any, request_id: str, extra: dict[str, str] | None = None
-    ) -> None:
+    def _json(self, status: int, payload: Any, request_id: str, extra: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")

@@ -63,7 +63,9 @@ def _gateway(root: Path, record: str | None, replay: str | None, speed: float):
 
 def _add_model_source(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--record", metavar="DIR", help="save every model stream to DIR (needs ANTHROPIC_API_KEY)")
+    group.add_argument(
+        "--record", metavar="DIR", help="save every model stream to DIR (needs ANTHROPIC_API_KEY)"
+    )
     group.add_argument("--replay", metavar="DIR", help="answer calls from recorded streams in DIR")
     p.add_argument("--speed", type=float, default=1.0, help="replay pace factor (default 1.0 = as recorded)")
     p.add_argument("--instant", action="store_true", help="replay at full speed")
@@ -74,9 +76,18 @@ def cmd_run(argv: list[str]) -> int:
     p.add_argument("project")
     p.add_argument("--tasks", metavar="FILE", help="tasks file (default: PROJECT/tasks.toml)")
     p.add_argument("--headless", action="store_true", help="no UI: print events")
-    p.add_argument("--json", action="store_true", help="with --headless: one JSON object per event, then a summary line")
-    p.add_argument("--auto-approve", action="store_true", help="apply validated changes to the project's files")
-    p.add_argument("--escalate", choices=("auto", "never"), default="auto", help="what to do when escalation is proposed (headless)")
+    p.add_argument(
+        "--json", action="store_true", help="with --headless: one JSON object per event, then a summary line"
+    )
+    p.add_argument(
+        "--auto-approve", action="store_true", help="apply validated changes to the project's files"
+    )
+    p.add_argument(
+        "--escalate",
+        choices=("auto", "never"),
+        default="auto",
+        help="what to do when escalation is proposed (headless)",
+    )
     _add_model_source(p)
     args = p.parse_args(argv)
     if args.json and not args.headless:
@@ -88,12 +99,16 @@ def cmd_run(argv: list[str]) -> int:
     if not args.headless:
         from gearshift.ui.launch import launch
 
-        return launch(root, tasks_file=args.tasks, record=args.record, replay=args.replay, speed=speed, run_all=True)
+        return launch(
+            root, tasks_file=args.tasks, record=args.record, replay=args.replay, speed=speed, run_all=True
+        )
     from gearshift.headless import run_headless
 
     gateway = _gateway(root, args.record, args.replay, speed)
     return asyncio.run(
-        run_headless(config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=args.escalate)
+        run_headless(
+            config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=args.escalate
+        )
     )
 
 
@@ -145,7 +160,9 @@ def cmd_context(argv: list[str]) -> int:
 def cmd_demo(argv: list[str]) -> int:
     from gearshift.demo import open_demo
 
-    p = _Parser(prog="gearshift demo", description="Open the app on a scratch copy of a sample project, offline.")
+    p = _Parser(
+        prog="gearshift demo", description="Open the app on a scratch copy of a sample project, offline."
+    )
     p.add_argument("sample", nargs="?", default="python", help="python or typescript (default: python)")
     p.add_argument("--instant", action="store_true", help="replay the recordings at full speed")
     args = p.parse_args(argv)
@@ -156,7 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in COMMANDS:
-            command = {"run": cmd_run, "report": cmd_report, "init": cmd_init, "context": cmd_context, "demo": cmd_demo}[argv[0]]
+            command = {
+                "run": cmd_run,
+                "report": cmd_report,
+                "init": cmd_init,
+                "context": cmd_context,
+                "demo": cmd_demo,
+            }[argv[0]]
             return command(argv[1:])
         if argv and argv[0] in ("-h", "--help"):
             print(__doc__)
@@ -170,7 +193,13 @@ def main(argv: list[str] | None = None) -> int:
         load_config(root)
         from gearshift.ui.launch import launch
 
-        return launch(root, tasks_file=args.tasks, record=args.record, replay=args.replay, speed=0.0 if args.instant else args.speed)
+        return launch(
+            root,
+            tasks_file=args.tasks,
+            record=args.record,
+            replay=args.replay,
+            speed=0.0 if args.instant else args.speed,
+        )
     except (ConfigError, UsageError) as exc:
         print(f"gearshift: {exc}", file=sys.stderr)
         return 2

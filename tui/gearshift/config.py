@@ -122,9 +122,7 @@ DEFAULT_MODELS: dict[str, dict[str, Any]] = {
 class RoutingConfig:
     default_model: str = "claude-sonnet-4-6"
     escalation_model: str = "claude-opus-4-7"
-    complexity_threshold: float = field(
-        default=0.75, metadata=_check("a number between 0 and 1", _fraction)
-    )
+    complexity_threshold: float = field(default=0.75, metadata=_check("a number between 0 and 1", _fraction))
     max_latency_ms: int = field(default=3000, metadata=_check("a positive integer", _positive))
     interactive_fallback: bool = True
     always_escalate_scopes: tuple[str, ...] = ("security", "architecture")
@@ -136,7 +134,9 @@ class CommandSpec:
     """A custom validator: a shell command run in the staged copy."""
 
     run: str
-    kind: str = field(default="logic", metadata=_check('"syntax" or "logic"', lambda v: v in ("syntax", "logic")))
+    kind: str = field(
+        default="logic", metadata=_check('"syntax" or "logic"', lambda v: v in ("syntax", "logic"))
+    )
     # Which built-in parser reads its output; "lines" keeps every non-empty line as a finding
     # when the command fails.
     parser: str = "lines"
@@ -152,9 +152,7 @@ class ValidationConfig:
         default="fail-logic",
         metadata=_check('"fail-logic" or "never"', lambda v: v in ("fail-logic", "never")),
     )
-    max_correction_attempts: int = field(
-        default=2, metadata=_check("an integer ≥ 0", _non_negative)
-    )
+    max_correction_attempts: int = field(default=2, metadata=_check("an integer ≥ 0", _non_negative))
     timeout_s: float = field(default=300.0, metadata=_check("a positive number", _positive))
     # The interpreter that runs python checks; empty means the project's .venv if it has one,
     # else the interpreter running gearshift.
@@ -167,9 +165,7 @@ class ContextConfig:
     max_files: int = field(default=15, metadata=_check("a positive integer", _positive))
     pruning_strategy: str = field(
         default="dependency_graph",
-        metadata=_check(
-            '"dependency_graph" or "none"', lambda v: v in ("dependency_graph", "none")
-        ),
+        metadata=_check('"dependency_graph" or "none"', lambda v: v in ("dependency_graph", "none")),
     )
     include_types: bool = True
     strip_documentation: bool = True
@@ -181,12 +177,8 @@ class ContextConfig:
 class CostTrackingConfig:
     enabled: bool = True
     tags: tuple[str, ...] = ("task_type", "team", "feature_branch")
-    alert_threshold_per_task: float = field(
-        default=0.50, metadata=_check("a number ≥ 0", _non_negative)
-    )
-    session_budget_usd: float | None = field(
-        default=None, metadata=_check("a positive number", _positive)
-    )
+    alert_threshold_per_task: float = field(default=0.50, metadata=_check("a number ≥ 0", _non_negative))
+    session_budget_usd: float | None = field(default=None, metadata=_check("a positive number", _positive))
 
 
 @dataclass(frozen=True)
@@ -194,9 +186,7 @@ class SessionConfig:
     """Limits of one model conversation."""
 
     max_tokens: int = field(default=8192, metadata=_check("a positive integer", _positive))
-    max_turns_per_attempt: int = field(
-        default=12, metadata=_check("a positive integer", _positive)
-    )
+    max_turns_per_attempt: int = field(default=12, metadata=_check("a positive integer", _positive))
     cache_ttl: str = field(default="5m", metadata=_check('"5m" or "1h"', lambda v: v in ("5m", "1h")))
 
 
@@ -395,8 +385,7 @@ def config_from_mapping(root: Path, source: str, raw: dict[str, Any]) -> Config:
         base = merged.get(name, {})
         merged[name] = {**base, **table}
     models = {
-        name: _build(ModelSpec, table, source, f"models.{name}", name=name)
-        for name, table in merged.items()
+        name: _build(ModelSpec, table, source, f"models.{name}", name=name) for name, table in merged.items()
     }
     for name, spec in models.items():
         for price in (
@@ -407,7 +396,9 @@ def config_from_mapping(root: Path, source: str, raw: dict[str, Any]) -> Config:
             "cache_read_per_mtok",
         ):
             if getattr(spec, price) < 0:
-                raise ConfigError(source, f"models.{name}.{price}", "a price ≥ 0", float(getattr(spec, price)))
+                raise ConfigError(
+                    source, f"models.{name}.{price}", "a price ≥ 0", float(getattr(spec, price))
+                )
 
     routing: RoutingConfig = sections["routing"]
     for key in ("default_model", "escalation_model"):

@@ -13,7 +13,9 @@ import tempfile
 from pathlib import Path
 
 SAMPLES = {"python": "python-shop", "typescript": "typescript-bookings"}
-_SKIP = shutil.ignore_patterns(".gearshift", "node_modules", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
+_SKIP = shutil.ignore_patterns(
+    ".gearshift", "node_modules", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"
+)
 
 
 def samples_dir() -> Path:
@@ -23,7 +25,9 @@ def samples_dir() -> Path:
         candidate = parent / "sample-projects"
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError("sample-projects/ not found: run the demo from a clone of the gearshift repository")
+    raise FileNotFoundError(
+        "sample-projects/ not found: run the demo from a clone of the gearshift repository"
+    )
 
 
 def sample_path(name: str) -> Path:

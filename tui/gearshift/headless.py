@@ -60,7 +60,9 @@ class HumanPrinter:
                 return f"  call {e.attempt}.{e.turn} FAILED ({e.fault}): {e.message}"
             case ev.CheckFinished():
                 state = "pass" if e.passed else ("TIMEOUT" if e.timed_out else "FAIL")
-                return f"  check {e.check}: {state} ({len(e.findings)} findings, {e.duration_ms:.0f} ms)" + (f" — {e.error}" if e.error else "")
+                return f"  check {e.check}: {state} ({len(e.findings)} findings, {e.duration_ms:.0f} ms)" + (
+                    f" — {e.error}" if e.error else ""
+                )
             case ev.ValidationFinished():
                 return f"  validation ({e.reason}): {e.outcome}"
             case ev.EscalationProposed():
@@ -111,7 +113,14 @@ async def run_headless(
         approver=approve_always if escalate == "auto" else approve_never,
         ledger=ledger,
     )
-    emit(ev.SessionStarted(project=str(config.root), mode=gateway.mode, scripted=gateway.scripted, config_source=config.source))
+    emit(
+        ev.SessionStarted(
+            project=str(config.root),
+            mode=gateway.mode,
+            scripted=gateway.scripted,
+            config_source=config.source,
+        )
+    )
     try:
         for task in tasks:
             session.add(task)
@@ -126,7 +135,12 @@ async def run_headless(
                 else:
                     session.accept(task.id)
         summary = session.summary()
-        emit(ev.SessionFinished(total_cost_usd=summary["total_cost_usd"], all_escalation_cost_usd=summary["all_escalation_cost_usd"]))  # type: ignore[arg-type]
+        emit(
+            ev.SessionFinished(
+                total_cost_usd=summary["total_cost_usd"],
+                all_escalation_cost_usd=summary["all_escalation_cost_usd"],
+            )
+        )  # type: ignore[arg-type]
         if as_json:
             out.write(json.dumps(summary, default=str) + "\n")
         else:

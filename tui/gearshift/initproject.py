@@ -56,12 +56,24 @@ def detect_checks(root: Path) -> list[str]:
         + [d for group in py.get("project", {}).get("optional-dependencies", {}).values() for d in group]
         + [d for group in py.get("dependency-groups", {}).values() for d in group if isinstance(d, str)]
     )
-    has_python = bool(py) or (root / "setup.py").is_file() or any(root.glob("*.py")) or any(root.glob("*/__init__.py"))
+    has_python = (
+        bool(py) or (root / "setup.py").is_file() or any(root.glob("*.py")) or any(root.glob("*/__init__.py"))
+    )
     if has_python:
         checks.append("python_compile")
-        if "ruff" in tool or (root / "ruff.toml").is_file() or (root / ".ruff.toml").is_file() or "ruff" in deps:
+        if (
+            "ruff" in tool
+            or (root / "ruff.toml").is_file()
+            or (root / ".ruff.toml").is_file()
+            or "ruff" in deps
+        ):
             checks.append("ruff")
-        if "mypy" in tool or (root / "mypy.ini").is_file() or (root / ".mypy.ini").is_file() or "mypy" in deps:
+        if (
+            "mypy" in tool
+            or (root / "mypy.ini").is_file()
+            or (root / ".mypy.ini").is_file()
+            or "mypy" in deps
+        ):
             checks.append("mypy")
         if (
             "pytest" in tool
@@ -76,7 +88,15 @@ def detect_checks(root: Path) -> list[str]:
         node_deps = {**pkg.get("dependencies", {}), **pkg.get("devDependencies", {})}
         if "typescript" in node_deps or (root / "tsconfig.json").is_file():
             checks.append("typescript_compile")
-        eslint_configs = ("eslint.config.js", "eslint.config.mjs", "eslint.config.cjs", "eslint.config.ts", ".eslintrc.json", ".eslintrc.js", ".eslintrc.cjs")
+        eslint_configs = (
+            "eslint.config.js",
+            "eslint.config.mjs",
+            "eslint.config.cjs",
+            "eslint.config.ts",
+            ".eslintrc.json",
+            ".eslintrc.js",
+            ".eslintrc.cjs",
+        )
         if "eslint" in node_deps or any((root / c).is_file() for c in eslint_configs):
             checks.append("eslint_strict")
         if "vitest" in node_deps:
@@ -87,7 +107,11 @@ def detect_checks(root: Path) -> list[str]:
 def _section(cls: Any, **override: Any) -> dict[str, Any]:
     values = {f.name: getattr(cls(), f.name) for f in fields(cls)}
     values.update(override)
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items() if v is not None and v != {} and v != ""}
+    return {
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in values.items()
+        if v is not None and v != {} and v != ""
+    }
 
 
 def starting_config(root: Path) -> dict[str, Any]:
@@ -132,4 +156,3 @@ def init_project(root: Path, *, force: bool = False) -> list[Path]:
         tasks.write_text(tomli_w.dumps(EXAMPLE_TASKS))
         written.append(tasks)
     return written
-

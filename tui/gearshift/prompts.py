@@ -60,9 +60,9 @@ def context_block(files: list[dict[str, Any]]) -> str:
     """The context files as tagged sections (`path` and `text` keys; `reason` optional)."""
     parts = ["Project files for this task:"]
     for f in files:
-        reason = f" reason=\"{f['reason']}\"" if f.get("reason") else ""
-        mode = f" mode=\"{f['mode']}\"" if f.get("mode") and f["mode"] != "full" else ""
-        parts.append(f"<file path=\"{f['path']}\"{reason}{mode}>\n{f['text']}\n</file>")
+        reason = f' reason="{f["reason"]}"' if f.get("reason") else ""
+        mode = f' mode="{f["mode"]}"' if f.get("mode") and f["mode"] != "full" else ""
+        parts.append(f'<file path="{f["path"]}"{reason}{mode}>\n{f["text"]}\n</file>')
     return "\n\n".join(parts)
 
 
@@ -123,9 +123,10 @@ def escalation_payload(
         else "You start from a clean copy of the project: the other model's edits are NOT applied."
     )
     system = [{"type": "text", "text": ESCALATION_INSTRUCTIONS.format(project=project, start=start)}]
-    code = "\n\n".join(
-        f"{path} lines {a}-{b}:\n```\n{text}\n```" for path, a, b, text in snippets
-    ) or "(no code locations in the findings)"
+    code = (
+        "\n\n".join(f"{path} lines {a}-{b}:\n```\n{text}\n```" for path, a, b, text in snippets)
+        or "(no code locations in the findings)"
+    )
     user = (
         f"## Request\n{request}\n\n"
         f"## Change made by {from_label}\n```diff\n{diff or '(no edits)'}\n```\n\n"
@@ -137,9 +138,9 @@ def escalation_payload(
     return EscalationPayload(system, user, tokens, naive, starts_from)
 
 
-def signoff_request(project: str, request: str, diff: str, validation: str) -> tuple[list[dict[str, Any]], str]:
+def signoff_request(
+    project: str, request: str, diff: str, validation: str
+) -> tuple[list[dict[str, Any]], str]:
     system = [{"type": "text", "text": SIGNOFF_INSTRUCTIONS.format(project=project)}]
-    user = (
-        f"## Request\n{request}\n\n## Change\n```diff\n{diff}\n```\n\n## Validation\n{validation}\n"
-    )
+    user = f"## Request\n{request}\n\n## Change\n```diff\n{diff}\n```\n\n## Validation\n{validation}\n"
     return system, user

@@ -139,7 +139,10 @@ def format_report(report: dict[str, Any], fmt: str = "table") -> str:
         writer = csv.writer(out)
         writer.writerow([k for k, _ in COLUMNS] + ["input", "output", "cache_write", "cache_read"])
         for r in rows:
-            writer.writerow([r[k] for k, _ in COLUMNS] + [r["tokens"][t] for t in ("input", "output", "cache_write", "cache_read")])
+            writer.writerow(
+                [r[k] for k, _ in COLUMNS]
+                + [r["tokens"][t] for t in ("input", "output", "cache_write", "cache_read")]
+            )
         return out.getvalue()
     if fmt != "table":
         raise ValueError("--format must be table, json or csv")
@@ -147,7 +150,11 @@ def format_report(report: dict[str, Any], fmt: str = "table") -> str:
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
     lines = []
     for n, row in enumerate(table):
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
         if n == 0 or n == len(table) - 2:
             lines.append("  ".join("-" * w for w in widths))
     if not report["groups"]:

@@ -53,7 +53,9 @@ def task_from_mapping(raw: dict[str, Any], source: str, where: str) -> Task:
         if key not in _KEYS:
             raise ConfigError(source, f"{where}.{key}", f"one of the task keys ({', '.join(_KEYS)})")
     for key, tp in _KEYS.items():
-        if key in raw and not (isinstance(raw[key], tp) and not (tp is not bool and isinstance(raw[key], bool))):
+        if key in raw and not (
+            isinstance(raw[key], tp) and not (tp is not bool and isinstance(raw[key], bool))
+        ):
             raise ConfigError(source, f"{where}.{key}", f"a {tp.__name__}", raw[key])
     for key in ("id", "prompt"):
         if key not in raw:

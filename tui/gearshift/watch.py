@@ -22,9 +22,28 @@ from gearshift.validation.checks import CheckSpec, resolve_checks
 from gearshift.validation.runner import run_validation
 
 IGNORED_DIRS = {
-    ".git", ".hg", ".svn", ".gearshift", ".venv", "venv", "env", "node_modules", "__pycache__",
-    ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", ".nox", "build", "dist", ".idea",
-    ".vscode", ".hypothesis", "coverage", ".next", ".cache",
+    ".git",
+    ".hg",
+    ".svn",
+    ".gearshift",
+    ".venv",
+    "venv",
+    "env",
+    "node_modules",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".tox",
+    ".nox",
+    "build",
+    "dist",
+    ".idea",
+    ".vscode",
+    ".hypothesis",
+    "coverage",
+    ".next",
+    ".cache",
 }
 PYTHON_FILES = (".py", ".pyi", "pyproject.toml", "setup.cfg", "mypy.ini", "pytest.ini", "conftest.py")
 NODE_FILES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts", "package.json", "tsconfig.json")
@@ -141,7 +160,16 @@ class ProjectWatcher:
         self._run = asyncio.create_task(self._validate(specs, changed))
 
     async def _validate(self, specs: list[CheckSpec], changed: list[str]) -> None:
-        await run_validation(specs, self.root, self.emit, run_id=f"w{next(self._ids)}", task_id=None, reason="watch", changed=changed, project=self.root)
+        await run_validation(
+            specs,
+            self.root,
+            self.emit,
+            run_id=f"w{next(self._ids)}",
+            task_id=None,
+            reason="watch",
+            changed=changed,
+            project=self.root,
+        )
         self.runs_finished += 1
 
     async def cancel_run(self) -> None:

@@ -108,9 +108,7 @@ def _remove_dirs(project: Path, dirs: Iterable[str]) -> None:
             (project / rel).rmdir()
 
 
-def apply_changes(
-    project: Path, changes: list[FileChange], journal_dir: Path, task_id: str
-) -> AppliedChange:
+def apply_changes(project: Path, changes: list[FileChange], journal_dir: Path, task_id: str) -> AppliedChange:
     """Write `changes` into the project, all or nothing, journaled for `undo`.
 
     Raises ApplyConflict (nothing written) when a file no longer holds the change's `before`,
@@ -129,9 +127,7 @@ def apply_changes(
         mode = stat.S_IMODE(target.stat().st_mode) if change.before is not None else None
         created = _missing_dirs(project, target.parent) if change.after is not None else []
         entries.append(
-            dict(
-                path=rel, before=change.before, after=change.after, mode=mode, created_dirs=created
-            )
+            dict(path=rel, before=change.before, after=change.after, mode=mode, created_dirs=created)
         )
     superseded = None
     if journal.exists():

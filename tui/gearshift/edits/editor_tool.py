@@ -136,9 +136,7 @@ class EditorTool:
                 )
             handler = self._handlers.get(command)
             if handler is None:
-                raise _Refusal(
-                    f"unknown command {raw_command!r}; use one of: {', '.join(COMMANDS)}"
-                )
+                raise _Refusal(f"unknown command {raw_command!r}; use one of: {', '.join(COMMANDS)}")
             path = _require_str(tool_input, "path")
             target = self.stage.resolve(path)
             shown = self.stage.rel(path)
@@ -171,9 +169,7 @@ class EditorTool:
             + f"\n[truncated: showing {self.max_characters} of {len(content)} characters; {hint}]"
         )
 
-    def _write(
-        self, command: str, rel: str, old: str | None, new: str, message: str
-    ) -> ToolOutcome:
+    def _write(self, command: str, rel: str, old: str | None, new: str, message: str) -> ToolOutcome:
         self.stage.write_text(rel, new)
         return ToolOutcome(command, rel, message, False, old != new, unified_diff(rel, old, new))
 
@@ -197,10 +193,7 @@ class EditorTool:
         first, last, note = 1, len(lines), ""
         if view_range is not None:
             first, last, note = self._range(view_range, len(lines), rel)
-        if not lines:
-            content = f"{rel} is empty."
-        else:
-            content = _numbered(lines[first - 1 : last], first) + note
+        content = _numbered(lines[first - 1 : last], first) + note if lines else f"{rel} is empty."
         content = self._cap(content, "use view_range to read the rest")
         return ToolOutcome("view", rel, content, False, False, "")
 
@@ -279,9 +272,8 @@ class EditorTool:
             return ToolOutcome("str_replace", rel, message, False, False, "")
         first = text.work.count("\n", 0, at) + 1
         last = first + new.count("\n") - (1 if new.endswith("\n") else 0)
-        message = (
-            f"Edited {rel}: replaced the text at line {first}. The region now reads:\n"
-            + self._snippet(work, first, last)
+        message = f"Edited {rel}: replaced the text at line {first}. The region now reads:\n" + self._snippet(
+            work, first, last
         )
         return self._write("str_replace", rel, text.raw, text.restore(work), message)
 

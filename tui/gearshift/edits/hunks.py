@@ -92,9 +92,7 @@ def split_hunks(path: str, before: str | None, after: str | None, context: int =
                 _emit(lines, "-", a[i1:i2])
                 _emit(lines, "+", b[j1:j2])
         header = f"@@ -{_fmt(before_start, before_len)} +{_fmt(after_start, after_len)} @@"
-        hunks.append(
-            Hunk(index, path, header, lines, before_start, before_len, after_start, after_len)
-        )
+        hunks.append(Hunk(index, path, header, lines, before_start, before_len, after_start, after_len))
     return hunks
 
 
@@ -114,9 +112,7 @@ def unified_diff(path: str, before: str | None, after: str | None, context: int 
     return "".join(out)
 
 
-def apply_hunks(
-    before: str | None, after: str | None, accepted: set[int], context: int = 3
-) -> str | None:
+def apply_hunks(before: str | None, after: str | None, accepted: set[int], context: int = 3) -> str | None:
     """`before` with only the accepted hunks (indices from `split_hunks`) applied.
 
     All accepted gives `after`, none gives `before`. A created or deleted file is one hunk, so a

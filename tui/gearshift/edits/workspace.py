@@ -99,14 +99,10 @@ def resolve_inside(root: Path, rel: str, *, shown: str | None = None) -> Path:
 def _refuse_ignored(parts: Iterable[str], shown: str) -> None:
     for part in parts:
         if part in IGNORED_DIRS:
-            raise PathRefused(
-                shown, f"it is inside {part}/, which gearshift neither stages nor edits"
-            )
+            raise PathRefused(shown, f"it is inside {part}/, which gearshift neither stages nor edits")
 
 
-def atomic_write_text(
-    path: Path, text: str, *, mode: int | None = None, durable: bool = False
-) -> None:
+def atomic_write_text(path: Path, text: str, *, mode: int | None = None, durable: bool = False) -> None:
     """Write `text` (UTF-8, newlines as given) via a temp file in the same folder and `os.replace`.
 
     Keeps the existing file's permission bits unless `mode` is given; a new file gets 0o666 less
@@ -225,9 +221,7 @@ class Stage:
         return f"Stage(project={str(self.project)!r}, root={str(self.root)!r})"
 
     @classmethod
-    def create(
-        cls, project: Path, stages_dir: Path, name: str, overlay: Iterable[FileChange] = ()
-    ) -> Stage:
+    def create(cls, project: Path, stages_dir: Path, name: str, overlay: Iterable[FileChange] = ()) -> Stage:
         """Stage `project` at `stages_dir/name` (replacing a stale stage of that name).
 
         `overlay` is laid on top: approved changes not yet written to the project, so the stage

@@ -290,9 +290,7 @@ class ModelGateway:
         )
         return self._sdk
 
-    async def stream(
-        self, req: CallRequest, on_text: Callable[[str], None] | None = None
-    ) -> CallResult:
+    async def stream(self, req: CallRequest, on_text: Callable[[str], None] | None = None) -> CallResult:
         """Make one streamed call; `on_text` gets each text delta as it arrives.
 
         Returns only a finished answer (a `message_stop` and a stop_reason); raises `CallFault`

@@ -235,9 +235,7 @@ async def paced(
         raise httpx2.RemoteProtocolError("the recorded connection was cut here")
 
 
-def replay_transport(
-    root: Path, *, speed: float = 1.0, sleep: Sleep = asyncio.sleep
-) -> httpx2.MockTransport:
+def replay_transport(root: Path, *, speed: float = 1.0, sleep: Sleep = asyncio.sleep) -> httpx2.MockTransport:
     """A transport that answers `POST /v1/messages` from recordings in `root`.
 
     A missing or mismatched recording raises `CallFault` inside the transport; the SDK wraps it

@@ -210,9 +210,7 @@ def sse_reply(
     if text_chunk_chars < 1:
         raise ValueError("text_chunk_chars must be at least 1")
     u, message_id, resolved = _prepare(model, blocks, usage, stop_reason, message_id)
-    opening = _message(
-        message_id, model, [], None, _usage_json(u, output=min(1, u["output_tokens"]))
-    )
+    opening = _message(message_id, model, [], None, _usage_json(u, output=min(1, u["output_tokens"])))
     frames = [frame("message_start", message=opening)]
     for i, block in enumerate(resolved):
         frames += _block_frames(i, block, text_chunk_chars)
@@ -236,9 +234,7 @@ def message_json(
 ) -> dict[str, Any]:
     """The non-streaming `Message` that `sse_reply` with the same arguments streams."""
     u, message_id, resolved = _prepare(model, blocks, usage, stop_reason, message_id)
-    return _message(
-        message_id, model, resolved, stop_reason, _usage_json(u, output=u["output_tokens"])
-    )
+    return _message(message_id, model, resolved, stop_reason, _usage_json(u, output=u["output_tokens"]))
 
 
 def write_recording(
@@ -271,6 +267,4 @@ def write_recording(
     for gap, data in zip(gaps, frames, strict=True):
         clock += gap
         chunks.append((clock, data))
-    return save_recording(
-        Path(dir), task_id, attempt, turn, model=model, chunks=chunks, scripted=scripted
-    )
+    return save_recording(Path(dir), task_id, attempt, turn, model=model, chunks=chunks, scripted=scripted)

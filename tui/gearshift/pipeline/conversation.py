@@ -116,7 +116,11 @@ def _book(
 
 
 def _tool_results(
-    ctx: CallContext, attempt: int, tool_uses: list[dict[str, Any]], editor: EditorTool | None, read_only: bool
+    ctx: CallContext,
+    attempt: int,
+    tool_uses: list[dict[str, Any]],
+    editor: EditorTool | None,
+    read_only: bool,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     results: list[dict[str, Any]] = []
     captured: dict[str, Any] | None = None
@@ -125,20 +129,43 @@ def _tool_results(
         if name == TOOL_DEFINITION["name"] and editor is not None:
             command = str(tool_input.get("command", ""))
             if read_only and command not in READ_ONLY_COMMANDS:
-                content, is_error, path = "This is a read-only question: files cannot be edited.", True, str(tool_input.get("path", ""))
+                content, is_error, path = (
+                    "This is a read-only question: files cannot be edited.",
+                    True,
+                    str(tool_input.get("path", "")),
+                )
             else:
                 outcome = editor.execute(tool_input)
                 content, is_error, path = outcome.content, outcome.is_error, outcome.path
                 if outcome.edited:
-                    ctx.emit(ev.EditStaged(task_id=ctx.task.id, attempt=attempt, path=outcome.path, command=command, diff=outcome.diff))
+                    ctx.emit(
+                        ev.EditStaged(
+                            task_id=ctx.task.id,
+                            attempt=attempt,
+                            path=outcome.path,
+                            command=command,
+                            diff=outcome.diff,
+                        )
+                    )
             first_line = content.splitlines()[0] if content else ""
-            ctx.emit(ev.ToolCall(task_id=ctx.task.id, attempt=attempt, command=command, path=path, ok=not is_error, summary=first_line[:200]))
+            ctx.emit(
+                ev.ToolCall(
+                    task_id=ctx.task.id,
+                    attempt=attempt,
+                    command=command,
+                    path=path,
+                    ok=not is_error,
+                    summary=first_line[:200],
+                )
+            )
         elif name == "signoff":
             captured = dict(tool_input)
             content, is_error = "Recorded.", False
         else:
             content, is_error = f"Unknown tool {name!r}.", True
-        results.append({"type": "tool_result", "tool_use_id": use["id"], "content": content, "is_error": is_error})
+        results.append(
+            {"type": "tool_result", "tool_use_id": use["id"], "content": content, "is_error": is_error}
+        )
     return results, captured
 
 
@@ -161,9 +188,25 @@ async def run_turns(
         try:
             worst = ctx.meter.check(model, estimated, session.max_tokens)
         except BudgetExceeded as exc:
-            ctx.emit(ev.BudgetBlocked(task_id=ctx.task.id, spent_usd=usd(exc.spent), worst_case_usd=usd(exc.worst), cap_usd=usd(exc.cap)))
+            ctx.emit(
+                ev.BudgetBlocked(
+                    task_id=ctx.task.id,
+                    spent_usd=usd(exc.spent),
+                    worst_case_usd=usd(exc.worst),
+                    cap_usd=usd(exc.cap),
+                )
+            )
             raise
-        ctx.emit(ev.CallStarted(task_id=ctx.task.id, attempt=attempt, turn=turn, model=model.id, estimated_input_tokens=estimated, worst_case_usd=usd(worst)))
+        ctx.emit(
+            ev.CallStarted(
+                task_id=ctx.task.id,
+                attempt=attempt,
+                turn=turn,
+                model=model.id,
+                estimated_input_tokens=estimated,
+                worst_case_usd=usd(worst),
+            )
+        )
         request = CallRequest(
             task_id=ctx.task.id,
             attempt=attempt,
@@ -183,18 +226,61 @@ async def run_turns(
         try:
             result = await ctx.gateway.stream(request, on_text)
         except CallFault as fault:
-            spent = _book(ctx, model, attempt, turn, kind, fault.usage, ttft_ms=None, latency_ms=fault.latency_ms, stop_reason=None, fault=fault.kind, request_id=fault.request_id)
-            ctx.emit(ev.CallFailed(task_id=ctx.task.id, attempt=attempt, turn=turn, model=model.id, fault=fault.kind, message=fault.message, cost_usd=spent))
+            spent = _book(
+                ctx,
+                model,
+                attempt,
+                turn,
+                kind,
+                fault.usage,
+                ttft_ms=None,
+                latency_ms=fault.latency_ms,
+                stop_reason=None,
+                fault=fault.kind,
+                request_id=fault.request_id,
+            )
+            ctx.emit(
+                ev.CallFailed(
+                    task_id=ctx.task.id,
+                    attempt=attempt,
+                    turn=turn,
+                    model=model.id,
+                    fault=fault.kind,
+                    message=fault.message,
+                    cost_usd=spent,
+                )
+            )
             outcome.fault, outcome.message = fault.kind, fault.message
             return outcome
-        spent = _book(ctx, model, attempt, turn, kind, result.usage, ttft_ms=result.ttft_ms, latency_ms=result.latency_ms, stop_reason=result.stop_reason, fault=None, request_id=result.request_id)
+        spent = _book(
+            ctx,
+            model,
+            attempt,
+            turn,
+            kind,
+            result.usage,
+            ttft_ms=result.ttft_ms,
+            latency_ms=result.latency_ms,
+            stop_reason=result.stop_reason,
+            fault=None,
+            request_id=result.request_id,
+        )
         ctx.emit(
             ev.CallFinished(
-                task_id=ctx.task.id, attempt=attempt, turn=turn, model=model.id, stop_reason=result.stop_reason,
-                input_tokens=result.usage.input, output_tokens=result.usage.output,
-                cache_write_5m_tokens=result.usage.cache_write_5m, cache_write_1h_tokens=result.usage.cache_write_1h,
-                cache_read_tokens=result.usage.cache_read, cost_usd=spent, ttft_ms=result.ttft_ms,
-                latency_ms=result.latency_ms, request_id=result.request_id,
+                task_id=ctx.task.id,
+                attempt=attempt,
+                turn=turn,
+                model=model.id,
+                stop_reason=result.stop_reason,
+                input_tokens=result.usage.input,
+                output_tokens=result.usage.output,
+                cache_write_5m_tokens=result.usage.cache_write_5m,
+                cache_write_1h_tokens=result.usage.cache_write_1h,
+                cache_read_tokens=result.usage.cache_read,
+                cost_usd=spent,
+                ttft_ms=result.ttft_ms,
+                latency_ms=result.latency_ms,
+                request_id=result.request_id,
             )
         )
         outcome.output_tokens += result.usage.output
@@ -219,5 +305,7 @@ async def run_turns(
         }.get(outcome.fault, f"the model stopped with {outcome.fault!r}")
         return outcome
     outcome.fault = "turn_cap"
-    outcome.message = f"no finished answer after {session.max_turns_per_attempt} turns (session.max_turns_per_attempt)"
+    outcome.message = (
+        f"no finished answer after {session.max_turns_per_attempt} turns (session.max_turns_per_attempt)"
+    )
     return outcome

@@ -49,7 +49,9 @@ class TaskFailed(Exception):
         super().__init__(message)
 
 
-def _snippets(stage: Stage, result: ValidationResult, diff_paths: list[str]) -> list[tuple[str, int, int, str]]:
+def _snippets(
+    stage: Stage, result: ValidationResult, diff_paths: list[str]
+) -> list[tuple[str, int, int, str]]:
     """Excerpts (with line numbers) around each finding and each changed hunk in the staged copy."""
     wanted: dict[str, list[tuple[int, int]]] = {}
     for f in result.findings:
@@ -58,7 +60,9 @@ def _snippets(stage: Stage, result: ValidationResult, diff_paths: list[str]) -> 
     for change in stage.changes():
         if change.path in diff_paths:
             for h in split_hunks(change.path, change.before, change.after):
-                wanted.setdefault(change.path, []).append((h.after_start - 4, h.after_start + h.after_len + 4))
+                wanted.setdefault(change.path, []).append(
+                    (h.after_start - 4, h.after_start + h.after_len + 4)
+                )
     out: list[tuple[str, int, int, str]] = []
     used = 0
     for path, ranges in wanted.items():
@@ -124,7 +128,10 @@ class Journey:
             self.emit(
                 ev.ContextSelected(
                     task_id=self.task.id,
-                    files=[{"path": f.path, "reason": f.reason, "tokens": f.tokens, "mode": f.mode} for f in selection.files],
+                    files=[
+                        {"path": f.path, "reason": f.reason, "tokens": f.tokens, "mode": f.mode}
+                        for f in selection.files
+                    ],
                     pruned=list(selection.pruned),
                     tokens_sent=selection.tokens_sent,
                     tokens_naive=selection.tokens_naive,
@@ -132,26 +139,46 @@ class Journey:
                 )
             )
             lines = sum(f.text.count("\n") + 1 for f in selection.files if f.reason == "named")
-            complexity = score_task(self.task, paths=list(self.task.context_files), fanout=selection.fanout, lines=lines)
+            complexity = score_task(
+                self.task, paths=list(self.task.context_files), fanout=selection.fanout, lines=lines
+            )
             decision = decide(self.task, complexity, config, expected_latency_ms=self.s.expected_latency_ms)
             self.r.complexity, self.r.decision = complexity, decision
             self.emit(
                 ev.TaskRouted(
-                    task_id=self.task.id, model=decision.model.id, score=complexity.score,
-                    threshold=decision.threshold, rule=decision.rule, explanation=decision.explanation,
+                    task_id=self.task.id,
+                    model=decision.model.id,
+                    score=complexity.score,
+                    threshold=decision.threshold,
+                    rule=decision.rule,
+                    explanation=decision.explanation,
                     signals=[s.to_dict() for s in complexity.signals],
-                    estimated_cost_usd=usd(self._estimate(decision.model, selection.tokens_sent + 1500, 3, 1200)),
+                    estimated_cost_usd=usd(
+                        self._estimate(decision.model, selection.tokens_sent + 1500, 3, 1200)
+                    ),
                 )
             )
             self.stage = self.s.new_stage(self.task.id)
-            self.specs = resolve_checks(config, self.stage.root) if config.validation.enabled and self.task.requires_validation else []
+            self.specs = (
+                resolve_checks(config, self.stage.root)
+                if config.validation.enabled and self.task.requires_validation
+                else []
+            )
             problems = preflight(self.specs, self.stage.root) if self.specs else []
             if problems:
                 raise TaskFailed("failed", problems[0].error)
             answer_only = self.task.interactive and not self.task.requires_validation
-            files = [{"path": f.path, "reason": f.reason, "mode": f.mode, "text": f.text} for f in selection.files]
+            files = [
+                {"path": f.path, "reason": f.reason, "mode": f.mode, "text": f.text} for f in selection.files
+            ]
             conv = Conversation(
-                system=prompts.stable_prefix(config.root.name, self.task.scope, [s.name for s in self.specs], files, answer_only=answer_only),
+                system=prompts.stable_prefix(
+                    config.root.name,
+                    self.task.scope,
+                    [s.name for s in self.specs],
+                    files,
+                    answer_only=answer_only,
+                ),
                 messages=[{"role": "user", "content": self.task.prompt}],
             )
             await self._attempts(decision.model, conv, answer_only)
@@ -177,7 +204,12 @@ class Journey:
 
     def _estimate(self, model: ModelSpec, input_tokens: int, turns: int, output_per_turn: int) -> Decimal:
         """A rough cost forecast: the prefix written once, then read back on each further turn."""
-        usage = Usage(input=400 * turns, output=output_per_turn * turns, cache_write_5m=input_tokens, cache_read=input_tokens * (turns - 1))
+        usage = Usage(
+            input=400 * turns,
+            output=output_per_turn * turns,
+            cache_write_5m=input_tokens,
+            cache_read=input_tokens * (turns - 1),
+        )
         return cost(model, usage)
 
     async def _attempts(self, model: ModelSpec, conv: Conversation, answer_only: bool) -> None:
@@ -191,11 +223,24 @@ class Journey:
             self.r.attempts += 1
             attempt = self.r.attempts
             self.r.route.append(model.id)
-            self.emit(ev.AttemptStarted(task_id=self.task.id, attempt=attempt, model=model.id, kind=kind, starts_from="project" if kind == "initial" else "staged"))
+            self.emit(
+                ev.AttemptStarted(
+                    task_id=self.task.id,
+                    attempt=attempt,
+                    model=model.id,
+                    kind=kind,
+                    starts_from="project" if kind == "initial" else "staged",
+                )
+            )
             self._status("running", f"attempt {attempt} on {model.label}")
-            outcome = await run_turns(self.ctx, conv, model, attempt=attempt, kind=kind, editor=editor, read_only=answer_only)
+            outcome = await run_turns(
+                self.ctx, conv, model, attempt=attempt, kind=kind, editor=editor, read_only=answer_only
+            )
             if not outcome.ok:
-                raise TaskFailed("failed", f"attempt {attempt} on {model.label} failed ({outcome.fault}): {outcome.message}")
+                raise TaskFailed(
+                    "failed",
+                    f"attempt {attempt} on {model.label} failed ({outcome.fault}): {outcome.message}",
+                )
             self.r.answer = outcome.text
             if not self.specs:
                 self.r.validation = "skipped"
@@ -215,7 +260,11 @@ class Journey:
             if result.outcome == "fail-syntax" and corrections_left > 0:
                 corrections_left -= 1
                 kind = "correction"
-                conv.add_user(prompts.correction_message(render_findings(fresh or result.findings), result.outcome, attempt + 1))
+                conv.add_user(
+                    prompts.correction_message(
+                        render_findings(fresh or result.findings), result.outcome, attempt + 1
+                    )
+                )
                 continue
             can_escalate = (
                 result.outcome == "fail-logic"
@@ -223,7 +272,10 @@ class Journey:
                 and model.id != config.escalation_model.id
             )
             if not can_escalate:
-                raise TaskFailed("failed", f"validation {result.outcome} after {attempt} attempt(s): {failure_signature(result)}")
+                raise TaskFailed(
+                    "failed",
+                    f"validation {result.outcome} after {attempt} attempt(s): {failure_signature(result)}",
+                )
             model, conv = await self._escalate(model, conv, result)
             kind = "escalation"
             corrections_left = config.validation.max_correction_attempts
@@ -235,12 +287,22 @@ class Journey:
             return
         diff = self.stage.diff()
         self._status("awaiting_review")
-        self.emit(ev.ChangeReady(task_id=self.task.id, files=sorted(c.path for c in self.r.changes), diff=diff))
+        self.emit(
+            ev.ChangeReady(task_id=self.task.id, files=sorted(c.path for c in self.r.changes), diff=diff)
+        )
 
     async def _validate(self, stage: Stage | None = None, reason: str = "attempt") -> ValidationResult:
         stage = stage or self.stage
         assert stage is not None
-        return await run_validation(self.specs, stage.root, self.emit, run_id=f"v{next(self.s.run_ids)}", task_id=self.task.id, reason=reason, project=self.s.root)
+        return await run_validation(
+            self.specs,
+            stage.root,
+            self.emit,
+            run_id=f"v{next(self.s.run_ids)}",
+            task_id=self.task.id,
+            reason=reason,
+            project=self.s.root,
+        )
 
     async def _mark_preexisting(self, result: ValidationResult) -> ValidationResult:
         """Compare with the project as the task found it, so old failures are labelled as such."""
@@ -254,7 +316,9 @@ class Journey:
             self.s.baseline_cache[self.s.base_key()] = baseline
         return mark_preexisting(result, baseline)
 
-    async def _escalate(self, model: ModelSpec, conv: Conversation, result: ValidationResult) -> tuple[ModelSpec, Conversation]:
+    async def _escalate(
+        self, model: ModelSpec, conv: Conversation, result: ValidationResult
+    ) -> tuple[ModelSpec, Conversation]:
         assert self.stage is not None
         config = self.s.config
         target = config.escalation_model
@@ -268,7 +332,12 @@ class Journey:
             findings_text=render_findings(result.findings),
             snippets=_snippets(self.stage, result, [c.path for c in self.stage.changes()]),
             starts_from="staged",
-            naive_parts=[conv.system, self.task.prompt, conv.messages, [c.output_tail for c in result.checks]],
+            naive_parts=[
+                conv.system,
+                self.task.prompt,
+                conv.messages,
+                [c.output_tail for c in result.checks],
+            ],
         )
         # Forecast: as many turns as the failed attempt needed (at least two), each re-reading the payload.
         turns = max(2, sum(1 for m in conv.messages if m["role"] == "assistant"))
@@ -283,10 +352,15 @@ class Journey:
             "signature": failure_signature(result),
         }
         proposal = ev.EscalationProposed(
-            task_id=self.task.id, from_model=model.id, to_model=target.id,
-            reason=f"validation {result.outcome}", failure_signature=failure_signature(result),
-            payload_tokens=payload.tokens, naive_tokens=payload.naive_tokens,
-            estimated_cost_usd=usd(estimate), starts_from=payload.starts_from,
+            task_id=self.task.id,
+            from_model=model.id,
+            to_model=target.id,
+            reason=f"validation {result.outcome}",
+            failure_signature=failure_signature(result),
+            payload_tokens=payload.tokens,
+            naive_tokens=payload.naive_tokens,
+            estimated_cost_usd=usd(estimate),
+            starts_from=payload.starts_from,
         )
         self.emit(proposal)
         self._status("awaiting_escalation", f"{model.label} → {target.label}: ~${usd(estimate):.4f}")
@@ -294,8 +368,12 @@ class Journey:
         self.emit(ev.EscalationDecided(task_id=self.task.id, approved=approved, by=by))
         self.r.escalation["approved"] = approved
         if not approved:
-            raise TaskFailed("rejected", f"escalation to {target.label} declined ({by}); {failure_signature(result)}")
-        return target, Conversation(system=payload.system, messages=[{"role": "user", "content": payload.user}])
+            raise TaskFailed(
+                "rejected", f"escalation to {target.label} declined ({by}); {failure_signature(result)}"
+            )
+        return target, Conversation(
+            system=payload.system, messages=[{"role": "user", "content": payload.user}]
+        )
 
     async def _signoff(self, model: ModelSpec) -> None:
         """For `signoff_scopes`: the escalation model must approve what the default model made."""
@@ -309,16 +387,31 @@ class Journey:
             return
         self.r.attempts += 1
         attempt = self.r.attempts
-        self.emit(ev.AttemptStarted(task_id=self.task.id, attempt=attempt, model=reviewer.id, kind="signoff", starts_from="staged"))
+        self.emit(
+            ev.AttemptStarted(
+                task_id=self.task.id, attempt=attempt, model=reviewer.id, kind="signoff", starts_from="staged"
+            )
+        )
         self._status("running", f"sign-off by {reviewer.label}")
-        system, user = prompts.signoff_request(config.root.name, self.task.prompt, diff, f"validation: {self.r.validation}")
-        conv = Conversation(system=system, messages=[{"role": "user", "content": user}], tools=[prompts.SIGNOFF_TOOL], tool_choice={"type": "tool", "name": "signoff"})
+        system, user = prompts.signoff_request(
+            config.root.name, self.task.prompt, diff, f"validation: {self.r.validation}"
+        )
+        conv = Conversation(
+            system=system,
+            messages=[{"role": "user", "content": user}],
+            tools=[prompts.SIGNOFF_TOOL],
+            tool_choice={"type": "tool", "name": "signoff"},
+        )
         outcome = await run_turns(self.ctx, conv, reviewer, attempt=attempt, kind="signoff", editor=None)
         if not outcome.ok or outcome.captured is None:
-            raise TaskFailed("failed", f"sign-off by {reviewer.label} did not complete: {outcome.message or 'no decision'}")
+            raise TaskFailed(
+                "failed", f"sign-off by {reviewer.label} did not complete: {outcome.message or 'no decision'}"
+            )
         approved = bool(outcome.captured.get("approved"))
         reason = str(outcome.captured.get("reason", ""))
         self.r.signoff = {"model": reviewer.id, "approved": approved, "reason": reason}
-        self.emit(ev.SignoffFinished(task_id=self.task.id, model=reviewer.id, approved=approved, reason=reason))
+        self.emit(
+            ev.SignoffFinished(task_id=self.task.id, model=reviewer.id, approved=approved, reason=reason)
+        )
         if not approved:
             raise TaskFailed("rejected", f"{reviewer.label} declined to sign off: {reason}")

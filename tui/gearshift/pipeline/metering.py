@@ -56,7 +56,9 @@ class CostMeter:
             raise BudgetExceeded(self.session, worst, cap)
         return worst
 
-    def add(self, task_id: str, model: ModelSpec, usage: Usage, latency_ms: float = 0.0) -> tuple[Decimal, Decimal]:
+    def add(
+        self, task_id: str, model: ModelSpec, usage: Usage, latency_ms: float = 0.0
+    ) -> tuple[Decimal, Decimal]:
         """Book a finished (or failed but billed) call; returns (its cost, its escalation-price equivalent)."""
         spent = cost(model, usage)
         equiv = cost(self.config.escalation_model, usage)

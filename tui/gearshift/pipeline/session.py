@@ -77,7 +77,15 @@ class Session:
             raise ValueError(f"task {task.id!r} is already in the queue")
         record = TaskRecord(task)
         self.records[task.id] = record
-        self.emit(ev.TaskQueued(task_id=task.id, prompt=task.prompt, scope=task.scope, interactive=task.interactive, tags=dict(task.tags)))
+        self.emit(
+            ev.TaskQueued(
+                task_id=task.id,
+                prompt=task.prompt,
+                scope=task.scope,
+                interactive=task.interactive,
+                tags=dict(task.tags),
+            )
+        )
         return record
 
     def force(self, task_id: str, which: str | None) -> None:
@@ -226,12 +234,16 @@ class Session:
         self.baseline_cache.clear()
 
     def select_context(self, task: Task) -> Selection:
-        selection = select_context(self.root, self.config.context, list(task.context_files), task.prompt, graph=self.graph)
+        selection = select_context(
+            self.root, self.config.context, list(task.context_files), task.prompt, graph=self.graph
+        )
         pending = {c.path: c.after for c in self.overlay()}
         if not pending:
             return selection
         files = [
-            replace(f, text=pending[f.path]) if f.path in pending and pending[f.path] is not None and f.mode == "full" else f
+            replace(f, text=pending[f.path])
+            if f.path in pending and pending[f.path] is not None and f.mode == "full"
+            else f
             for f in selection.files
         ]
         return replace(selection, files=files)
@@ -251,7 +263,6 @@ class Session:
             "mode": self.gateway.mode,
             "scripted": self.gateway.scripted,
         }
-
 
 
 def _diff_of(changes: list[FileChange]) -> str:

@@ -67,17 +67,27 @@ def score_task(task: Task, *, paths: list[str], fanout: int = 0, lines: int = 0)
     """Score `task`; `paths` are the files it involves, `fanout` and `lines` come from the context."""
     signals: list[Signal] = []
     if task.scope in SCOPE_WEIGHTS:
-        signals.append(Signal(f"scope:{task.scope}", SCOPE_WEIGHTS[task.scope], f"declared scope {task.scope}"))
+        signals.append(
+            Signal(f"scope:{task.scope}", SCOPE_WEIGHTS[task.scope], f"declared scope {task.scope}")
+        )
     if len(task.context_files) > MANY_FILES:
         signals.append(
-            Signal("many_context_files", MANY_FILES_WEIGHT, f"{len(task.context_files)} context files (> {MANY_FILES})")
+            Signal(
+                "many_context_files",
+                MANY_FILES_WEIGHT,
+                f"{len(task.context_files)} context files (> {MANY_FILES})",
+            )
         )
     if fanout >= FANOUT_STEP:
         weight = min(FANOUT_CAP, (fanout // FANOUT_STEP) * FANOUT_STEP_WEIGHT)
-        signals.append(Signal("dependency_fanout", round(weight, 4), f"{fanout} files import or are imported by them"))
+        signals.append(
+            Signal("dependency_fanout", round(weight, 4), f"{fanout} files import or are imported by them")
+        )
     for limit, weight in LINES_TIERS:
         if lines > limit:
-            signals.append(Signal("lines_involved", weight, f"{lines} lines in the files involved (> {limit})"))
+            signals.append(
+                Signal("lines_involved", weight, f"{lines} lines in the files involved (> {limit})")
+            )
             break
     if task.scope != "security":
         terms = sensitive_terms(task, paths)

@@ -23,9 +23,7 @@ from gearshift.config import Config
 from gearshift.validation.findings import CheckResult
 
 # Folders no check should look into: environments, dependencies, tool state, build output.
-SKIP_DIRS = frozenset(
-    {".venv", "venv", "node_modules", ".git", ".gearshift", "__pycache__", "build", "dist"}
-)
+SKIP_DIRS = frozenset({".venv", "venv", "node_modules", ".git", ".gearshift", "__pycache__", "build", "dist"})
 
 # Run by the project's own interpreter, because what is valid syntax depends on its version.
 # Prints one JSON object per file that does not compile; exits 1 if any did. compile() writes
@@ -182,47 +180,122 @@ def _ini_has(path: Path, section: str, option: str) -> bool:
 def _python_check(
     name: str, kind: str, parser: str, config: Config, workdir: Path, python: str, **kw: Any
 ) -> CheckSpec:
-    return CheckSpec(name, kind, parser, config.validation.timeout_s, python=python,
-                     env=_python_env(workdir), **kw)
+    return CheckSpec(
+        name, kind, parser, config.validation.timeout_s, python=python, env=_python_env(workdir), **kw
+    )
 
 
 def _builtin(name: str, config: Config, workdir: Path, python: str) -> CheckSpec:
     timeout = config.validation.timeout_s
     if name == "python_compile":
-        return _python_check(name, "syntax", "python_compile", config, workdir, python,
-                             argv=(python, "-c", COMPILE_SCRIPT, "{targets}"), targets=(),
-                             narrow=PY_SUFFIXES)
+        return _python_check(
+            name,
+            "syntax",
+            "python_compile",
+            config,
+            workdir,
+            python,
+            argv=(python, "-c", COMPILE_SCRIPT, "{targets}"),
+            targets=(),
+            narrow=PY_SUFFIXES,
+        )
     if name == "ruff":
-        return _python_check(name, "syntax", "ruff", config, workdir, python,
-                             argv=(python, "-m", "ruff", "check", "--output-format", "json",
-                                   "--no-cache", "--force-exclude", "{targets}"),
-                             narrow=PY_SUFFIXES, module="ruff")
+        return _python_check(
+            name,
+            "syntax",
+            "ruff",
+            config,
+            workdir,
+            python,
+            argv=(
+                python,
+                "-m",
+                "ruff",
+                "check",
+                "--output-format",
+                "json",
+                "--no-cache",
+                "--force-exclude",
+                "{targets}",
+            ),
+            narrow=PY_SUFFIXES,
+            module="ruff",
+        )
     if name == "mypy":
         targets = () if _mypy_config_has_files(workdir) else (".",)
-        return _python_check(name, "syntax", "mypy", config, workdir, python,
-                             argv=(python, "-m", "mypy", "-O", "json",
-                                   "--cache-dir", "{tmp}/mypy_cache", "{targets}"),
-                             targets=targets, module="mypy")
+        return _python_check(
+            name,
+            "syntax",
+            "mypy",
+            config,
+            workdir,
+            python,
+            argv=(python, "-m", "mypy", "-O", "json", "--cache-dir", "{tmp}/mypy_cache", "{targets}"),
+            targets=targets,
+            module="mypy",
+        )
     if name == "pytest":
-        return _python_check(name, "logic", "pytest", config, workdir, python,
-                             argv=(python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                   "-o", "junit_family=xunit1", "--junitxml={report}"),
-                             report="junit.xml", targets=(), module="pytest")
+        return _python_check(
+            name,
+            "logic",
+            "pytest",
+            config,
+            workdir,
+            python,
+            argv=(
+                python,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-o",
+                "junit_family=xunit1",
+                "--junitxml={report}",
+            ),
+            report="junit.xml",
+            targets=(),
+            module="pytest",
+        )
     if name == "typescript_compile":
-        return CheckSpec(name, "syntax", "tsc", timeout,
-                         argv=("node_modules/.bin/tsc", "--noEmit", "--pretty", "false"),
-                         targets=(), node_bins=("tsc",))
+        return CheckSpec(
+            name,
+            "syntax",
+            "tsc",
+            timeout,
+            argv=("node_modules/.bin/tsc", "--noEmit", "--pretty", "false"),
+            targets=(),
+            node_bins=("tsc",),
+        )
     if name == "eslint_strict":
-        return CheckSpec(name, "syntax", "eslint", timeout,
-                         argv=("node_modules/.bin/eslint", "--format", "json",
-                               "--output-file", "{report}", "{targets}"),
-                         report="eslint.json", narrow=JS_SUFFIXES, node_bins=("eslint",))
+        return CheckSpec(
+            name,
+            "syntax",
+            "eslint",
+            timeout,
+            argv=("node_modules/.bin/eslint", "--format", "json", "--output-file", "{report}", "{targets}"),
+            report="eslint.json",
+            narrow=JS_SUFFIXES,
+            node_bins=("eslint",),
+        )
     if name == "vitest_run":
-        return CheckSpec(name, "logic", "vitest", timeout,
-                         argv=("node_modules/.bin/vitest", "run", "--reporter=default",
-                               "--reporter=json", "--outputFile.json={report}",
-                               "--includeTaskLocation"),
-                         report="vitest.json", targets=(), node_bins=("vitest",))
+        return CheckSpec(
+            name,
+            "logic",
+            "vitest",
+            timeout,
+            argv=(
+                "node_modules/.bin/vitest",
+                "run",
+                "--reporter=default",
+                "--reporter=json",
+                "--outputFile.json={report}",
+                "--includeTaskLocation",
+            ),
+            report="vitest.json",
+            targets=(),
+            node_bins=("vitest",),
+        )
     raise KeyError(name)
 
 
@@ -237,9 +310,16 @@ def resolve_checks(config: Config, workdir: Path) -> list[CheckSpec]:
     for name in config.validation.checks:
         custom = config.validation.commands.get(name)
         if custom is not None:
-            specs.append(CheckSpec(name, custom.kind, custom.parser,
-                                   custom.timeout_s or config.validation.timeout_s,
-                                   shell=custom.run, targets=()))
+            specs.append(
+                CheckSpec(
+                    name,
+                    custom.kind,
+                    custom.parser,
+                    custom.timeout_s or config.validation.timeout_s,
+                    shell=custom.run,
+                    targets=(),
+                )
+            )
         else:
             specs.append(_builtin(name, config, Path(workdir), python))
     return specs
@@ -269,36 +349,48 @@ def setup_error(spec: CheckSpec, workdir: Path, project: Path | None = None) -> 
     """
     where = project or workdir
     if spec.python and not _interpreter_found(spec.python):
-        return (f"the Python interpreter {spec.python} does not exist: create the project's "
-                f".venv or set validation.python")
+        return (
+            f"the Python interpreter {spec.python} does not exist: create the project's "
+            f".venv or set validation.python"
+        )
     if not spec.node_bins:
         return ""
     if shutil.which("node") is None:
         return "node is not on PATH: install Node.js to run the JavaScript checks"
     if not (workdir / "node_modules").is_dir():
         if project is not None and (project / "node_modules").is_dir():
-            return (f"node_modules is missing in the staged copy {workdir} although {project} "
-                    "has one: the staged copy must link it")
-        return (f"node_modules is missing in {where}: run `{_install_command(where)}` in that "
-                f"folder")
+            return (
+                f"node_modules is missing in the staged copy {workdir} although {project} "
+                "has one: the staged copy must link it"
+            )
+        return f"node_modules is missing in {where}: run `{_install_command(where)}` in that folder"
     for binary in spec.node_bins:
         if not (workdir / "node_modules" / ".bin" / binary).exists():
             package = NODE_PACKAGES.get(binary, binary)
-            return (f"node_modules/.bin/{binary} is missing in {where}: run "
-                    f"`npm install --save-dev {package}` in that folder")
+            return (
+                f"node_modules/.bin/{binary} is missing in {where}: run "
+                f"`npm install --save-dev {package}` in that folder"
+            )
     return ""
 
 
-def preflight(
-    specs: list[CheckSpec], workdir: Path, *, project: Path | None = None
-) -> list[CheckResult]:
+def preflight(specs: list[CheckSpec], workdir: Path, *, project: Path | None = None) -> list[CheckResult]:
     """A failed CheckResult (with `error` set) for each check that cannot run at all."""
     out = []
     for spec in specs:
         error = setup_error(spec, Path(workdir), project)
         if error:
-            out.append(CheckResult(spec.name, spec.kind, passed=False, findings=[],
-                                   exit_code=None, duration_ms=0.0, error=error))
+            out.append(
+                CheckResult(
+                    spec.name,
+                    spec.kind,
+                    passed=False,
+                    findings=[],
+                    exit_code=None,
+                    duration_ms=0.0,
+                    error=error,
+                )
+            )
     return out
 
 

@@ -20,7 +20,7 @@ _SIGNATURE_MESSAGE_MAX = 140
 
 
 def judge(checks: list[CheckResult]) -> str:
-    """"fail-syntax" if any syntax-kind check failed, else "fail-logic" if any logic-kind check
+    """ "fail-syntax" if any syntax-kind check failed, else "fail-logic" if any logic-kind check
     failed, else "pass". Checks that could not run (`error` set) are left out."""
     ran = [c for c in checks if not c.error]
     if any(not c.passed and c.kind == "syntax" for c in ran):
@@ -68,12 +68,7 @@ def new_findings(current: ValidationResult, previous: ValidationResult | None) -
 
 
 def _failing(result: ValidationResult, kind: str) -> list[Finding]:
-    return [
-        f
-        for c in result.checks
-        if not c.passed and not c.error and c.kind == kind
-        for f in c.findings
-    ]
+    return [f for c in result.checks if not c.passed and not c.error and c.kind == kind for f in c.findings]
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -106,14 +101,18 @@ def failure_signature(result: ValidationResult) -> str:
 
 
 def _block(finding: Finding) -> str:
-    body = finding.raw.strip("\n").rstrip() if finding.raw.strip() else " ".join(
-        p
-        for p in (
-            f"{finding.file}:{finding.line}" if finding.line else finding.file or "",
-            finding.code,
-            finding.message,
+    body = (
+        finding.raw.strip("\n").rstrip()
+        if finding.raw.strip()
+        else " ".join(
+            p
+            for p in (
+                f"{finding.file}:{finding.line}" if finding.line else finding.file or "",
+                finding.code,
+                finding.message,
+            )
+            if p
         )
-        if p
     )
     if finding.preexisting:
         return "(pre-existing: this was already failing before the task)\n" + body
@@ -159,6 +158,8 @@ def _close(parts: list[str], findings: list[Finding], shown: int, limit_chars: i
     rest = [f for group in _groups(findings).values() for f in group][shown:]
     if rest:
         per_check = ", ".join(f"{c}: {n}" for c, n in Counter(f.check for f in rest).items())
-        parts.append(f"… {len(rest)} more finding{'s' if len(rest) != 1 else ''} not shown "
-                     f"({per_check}; {len(findings)} in all)")
+        parts.append(
+            f"… {len(rest)} more finding{'s' if len(rest) != 1 else ''} not shown "
+            f"({per_check}; {len(findings)} in all)"
+        )
     return "\n\n".join(parts)[:limit_chars]

@@ -69,10 +69,7 @@ def scrub(text: str, root: Path | str | None) -> str:
 def _inside(path: str) -> bool:
     """A relative path that stays in the project and is not a dependency."""
     return not (
-        os.path.isabs(path)
-        or path.startswith("..")
-        or "node_modules/" in path
-        or "site-packages/" in path
+        os.path.isabs(path) or path.startswith("..") or "node_modules/" in path or "site-packages/" in path
     )
 
 
@@ -146,8 +143,11 @@ def parse_python_compile(text: str, root: Path | str | None = None) -> list[Find
                 caret = max(col - 1 - (len(src) - len(stripped)), 0)
                 raw.append("    " + " " * caret + "^")
         raw.append(f"{kind_name}: {message}")
-        out.append(Finding("python_compile", "syntax", file, line, col, kind_name, message,
-                           scrub("\n".join(raw), root)))
+        out.append(
+            Finding(
+                "python_compile", "syntax", file, line, col, kind_name, message, scrub("\n".join(raw), root)
+            )
+        )
     return out
 
 
@@ -199,16 +199,23 @@ def parse_mypy(text: str, root: Path | str | None = None) -> list[Finding]:
         if severity == "note":
             prev = out[-1] if out else None
             if prev is not None and prev.file == file and prev.line == line:
-                out[-1] = Finding(prev.check, prev.kind, prev.file, prev.line, prev.col, prev.code,
-                                  prev.message, prev.raw + f"\n{file}:{line}: note: {message}")
+                out[-1] = Finding(
+                    prev.check,
+                    prev.kind,
+                    prev.file,
+                    prev.line,
+                    prev.col,
+                    prev.code,
+                    prev.message,
+                    prev.raw + f"\n{file}:{line}: note: {message}",
+                )
             continue
         if severity != "error":
             continue
         raw = [f"{file}:{line}: error: {message}  [{code}]"]
         for hint in str(obj.get("hint") or "").splitlines():
             raw.append(f"{file}:{line}: note: {hint}")
-        out.append(Finding("mypy", "syntax", file, line, col, code, message,
-                           scrub("\n".join(raw), root)))
+        out.append(Finding("mypy", "syntax", file, line, col, code, message, scrub("\n".join(raw), root)))
     return out
 
 
@@ -218,9 +225,7 @@ _TB_LOCATION = re.compile(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+): ?(?P<rest>.*)$
 _SUMMARY = re.compile(r"^(?P<what>FAILED|ERROR) (?P<nodeid>\S+)(?: - (?P<msg>.*))?$")
 
 
-def _nodeid(
-    classname: str, name: str, file: str | None, root: Path | str | None
-) -> tuple[str, str]:
+def _nodeid(classname: str, name: str, file: str | None, root: Path | str | None) -> tuple[str, str]:
     """(test id, test file) from JUnit's dotted classname; xunit1 reports also give the file."""
     parts = [p for p in classname.split(".") if p]
     if not parts:  # a collection error names the module in `name`
@@ -239,7 +244,7 @@ def _nodeid(
         classes = parts[cut:]
     else:
         module = file[:-3].replace("/", ".") if file.endswith(".py") else file
-        rest = classname[len(module):].lstrip(".") if classname.startswith(module) else ""
+        rest = classname[len(module) :].lstrip(".") if classname.startswith(module) else ""
         classes = [p for p in rest.split(".") if p]
     return "::".join([file, *classes, name]), file
 
@@ -261,8 +266,12 @@ def parse_pytest_junit(text: str, root: Path | str | None = None) -> list[Findin
             if problem.tag not in ("failure", "error"):
                 continue
             file_attr = case.get("file")
-            nodeid, test_file = _nodeid(case.get("classname", ""), case.get("name", ""),
-                                        relpath(file_attr, root) if file_attr else None, root)
+            nodeid, test_file = _nodeid(
+                case.get("classname", ""),
+                case.get("name", ""),
+                relpath(file_attr, root) if file_attr else None,
+                root,
+            )
             body = scrub((problem.text or "").strip("\n"), root)
             message = _first_line(problem.get("message", ""))
             e_lines = [ln[1:].strip() for ln in body.splitlines() if ln.startswith("E ")]
@@ -278,8 +287,9 @@ def parse_pytest_junit(text: str, root: Path | str | None = None) -> list[Findin
                     break
             label = "FAILED" if problem.tag == "failure" else "ERROR"
             raw = f"{label} {nodeid}\n" + _clip(body.splitlines())
-            out.append(Finding("pytest", "logic", file, line, None, nodeid, scrub(message, root),
-                               raw.rstrip()))
+            out.append(
+                Finding("pytest", "logic", file, line, None, nodeid, scrub(message, root), raw.rstrip())
+            )
     return out
 
 
@@ -325,8 +335,18 @@ def parse_tsc(text: str, root: Path | str | None = None) -> list[Finding]:
         file = relpath(head["file"], root) if head["file"] else None
         line = int(head["line"]) if head["line"] else None
         col = int(head["col"]) if head["col"] else None
-        out.append(Finding("tsc", "syntax", file, line, col, head["code"],
-                           scrub(head["msg"], root), scrub("\n".join(current), root)))
+        out.append(
+            Finding(
+                "tsc",
+                "syntax",
+                file,
+                line,
+                col,
+                head["code"],
+                scrub(head["msg"], root),
+                scrub("\n".join(current), root),
+            )
+        )
 
     for ln in strip_ansi(text).splitlines():
         m = _TSC.match(ln)
@@ -365,8 +385,9 @@ def parse_eslint(text: str, root: Path | str | None = None) -> list[Finding]:
             message = str(msg.get("message", ""))
             tag = f"[Error/{rule}]" if rule else "[Error]"
             raw = f"{file}:{line}:{col}: {message} {tag}"
-            out.append(Finding("eslint", "syntax", file, line, col, code, scrub(message, root),
-                               scrub(raw, root)))
+            out.append(
+                Finding("eslint", "syntax", file, line, col, code, scrub(message, root), scrub(raw, root))
+            )
     return out
 
 
@@ -388,8 +409,11 @@ def parse_vitest(text: str, root: Path | str | None = None) -> list[Finding]:
         if not isinstance(suite, dict):
             continue
         test_file = relpath(str(suite.get("name", "")), root)
-        failed = [a for a in suite.get("assertionResults") or []
-                  if isinstance(a, dict) and a.get("status") == "failed"]
+        failed = [
+            a
+            for a in suite.get("assertionResults") or []
+            if isinstance(a, dict) and a.get("status") == "failed"
+        ]
         for a in failed:
             title = " > ".join([test_file, *a.get("ancestorTitles", []), str(a.get("title", ""))])
             text_ = "\n".join(str(m) for m in a.get("failureMessages") or [])
@@ -414,16 +438,13 @@ def parse_vitest(text: str, root: Path | str | None = None) -> list[Finding]:
         if not failed and suite.get("status") == "failed":
             message = scrub(_first_line(str(suite.get("message", ""))), root) or "test file failed"
             raw = f"FAIL  {test_file}\n" + scrub(str(suite.get("message", "")), root)
-            out.append(Finding("vitest", "logic", test_file, None, None, test_file, message,
-                               raw.rstrip()))
+            out.append(Finding("vitest", "logic", test_file, None, None, test_file, message, raw.rstrip()))
     return out
 
 
 # --- lines ---------------------------------------------------------------------------------------
 
-_LINE_LOC = re.compile(
-    r"^(?P<file>[^\s:]+\.[A-Za-z0-9]+):(?P<line>\d+)(?::(?P<col>\d+))?:?\s*(?P<msg>.*)$"
-)
+_LINE_LOC = re.compile(r"^(?P<file>[^\s:]+\.[A-Za-z0-9]+):(?P<line>\d+)(?::(?P<col>\d+))?:?\s*(?P<msg>.*)$")
 _LINES_MAX = 200
 
 
@@ -437,8 +458,18 @@ def parse_lines(text: str, root: Path | str | None = None) -> list[Finding]:
         ln = scrub(ln.rstrip(), root)
         m = _LINE_LOC.match(ln.strip())
         if m:
-            out.append(Finding("lines", "logic", relpath(m["file"], root), int(m["line"]),
-                               int(m["col"]) if m["col"] else None, "", m["msg"] or ln.strip(), ln))
+            out.append(
+                Finding(
+                    "lines",
+                    "logic",
+                    relpath(m["file"], root),
+                    int(m["line"]),
+                    int(m["col"]) if m["col"] else None,
+                    "",
+                    m["msg"] or ln.strip(),
+                    ln,
+                )
+            )
         else:
             out.append(Finding("lines", "logic", None, None, None, "", ln.strip(), ln))
         if len(out) >= _LINES_MAX:

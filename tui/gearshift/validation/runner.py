@@ -64,7 +64,11 @@ class _Output:
 
 
 async def _pump(
-    stream: asyncio.StreamReader, out: _Output, keep: bool, emit: EventSink, run_id: str,
+    stream: asyncio.StreamReader,
+    out: _Output,
+    keep: bool,
+    emit: EventSink,
+    run_id: str,
     check: str,
 ) -> None:
     """Forward each line as it arrives. Reads chunks, not readline(), so a line longer than
@@ -102,13 +106,23 @@ async def _exited(proc: asyncio.subprocess.Process) -> int:
 
 
 def _interpret(
-    spec: CheckSpec, workdir: Path, exit_code: int | None, timed_out: bool, text: str,
+    spec: CheckSpec,
+    workdir: Path,
+    exit_code: int | None,
+    timed_out: bool,
+    text: str,
     tail: str,
 ) -> tuple[bool, list[Finding], str]:
     """(passed, findings, setup error) for a finished check."""
     if spec.module and exit_code not in (0, None) and f"No module named {spec.module}" in tail:
-        return False, [], (f"{spec.module} is not installed for {spec.python}: run "
-                           f"`{spec.python} -m pip install {spec.module}`")
+        return (
+            False,
+            [],
+            (
+                f"{spec.module} is not installed for {spec.python}: run "
+                f"`{spec.python} -m pip install {spec.module}`"
+            ),
+        )
     passed = exit_code == 0 and not timed_out
     if spec.parser == "pytest" and exit_code == 5 and not timed_out:
         # "No tests collected" passes only in a project that has no test files at all:
@@ -117,8 +131,22 @@ def _interpret(
         if found is None:
             return True, [], ""
         message = f"pytest collected no tests although the project has test files ({found}, …)"
-        return False, [Finding(spec.name, spec.kind, None, None, None, "no-tests-collected",
-                               message, scrub(tail, workdir))], ""
+        return (
+            False,
+            [
+                Finding(
+                    spec.name,
+                    spec.kind,
+                    None,
+                    None,
+                    None,
+                    "no-tests-collected",
+                    message,
+                    scrub(tail, workdir),
+                )
+            ],
+            "",
+        )
     if passed:
         return True, [], ""
     try:
@@ -128,38 +156,65 @@ def _interpret(
         parsed = []
     findings = [dataclasses.replace(f, check=spec.name, kind=spec.kind) for f in parsed]
     if timed_out:
-        findings.append(Finding(spec.name, spec.kind, None, None, None, "timeout",
-                                f"{spec.name} did not finish within {spec.timeout_s:g} s and was "
-                                "stopped", scrub(tail, workdir)))
+        findings.append(
+            Finding(
+                spec.name,
+                spec.kind,
+                None,
+                None,
+                None,
+                "timeout",
+                f"{spec.name} did not finish within {spec.timeout_s:g} s and was stopped",
+                scrub(tail, workdir),
+            )
+        )
     elif not findings:
         last = next((ln.strip() for ln in reversed(tail.splitlines()) if ln.strip()), "")
         message = f"{spec.name} exited with status {exit_code}" + (f": {last}" if last else "")
-        findings.append(Finding(spec.name, spec.kind, None, None, None, f"exit-{exit_code}",
-                                scrub(message, workdir), scrub(tail, workdir)))
+        findings.append(
+            Finding(
+                spec.name,
+                spec.kind,
+                None,
+                None,
+                None,
+                f"exit-{exit_code}",
+                scrub(message, workdir),
+                scrub(tail, workdir),
+            )
+        )
     return False, findings, ""
 
 
-async def _start(
-    cmd: list[str] | str, workdir: Path, env: dict[str, str]
-) -> asyncio.subprocess.Process:
-    common = dict(cwd=workdir, env=env, stdin=asyncio.subprocess.DEVNULL,
-                  stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                  start_new_session=True)
+async def _start(cmd: list[str] | str, workdir: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    common = dict(
+        cwd=workdir,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
     if isinstance(cmd, str):
         return await asyncio.create_subprocess_shell(cmd, **common)  # type: ignore[arg-type]
     return await asyncio.create_subprocess_exec(*cmd, **common)  # type: ignore[arg-type]
 
 
 async def _execute(
-    spec: CheckSpec, cmd: list[str] | str, workdir: Path, tmp_dir: Path, emit: EventSink,
+    spec: CheckSpec,
+    cmd: list[str] | str,
+    workdir: Path,
+    tmp_dir: Path,
+    emit: EventSink,
     run_id: str,
 ) -> CheckResult:
     started = time.perf_counter()
     try:
         proc = await _start(cmd, workdir, _env(spec))
     except OSError as exc:
-        return CheckResult(spec.name, spec.kind, False, [], None, 0.0,
-                           error=f"{spec.name} could not be started: {exc}")
+        return CheckResult(
+            spec.name, spec.kind, False, [], None, 0.0, error=f"{spec.name} could not be started: {exc}"
+        )
     out = _Output()
     assert proc.stdout is not None and proc.stderr is not None
     pumps = [
@@ -195,13 +250,29 @@ async def _execute(
         text = report.read_text("utf-8", "replace") if report.is_file() else ""
     tail = "\n".join(out.tail)
     passed, findings, error = _interpret(spec, workdir, exit_code, timed_out, text, tail)
-    return CheckResult(spec.name, spec.kind, passed, findings, exit_code, duration_ms,
-                       timed_out=timed_out, error=error, output_tail=tail)
+    return CheckResult(
+        spec.name,
+        spec.kind,
+        passed,
+        findings,
+        exit_code,
+        duration_ms,
+        timed_out=timed_out,
+        error=error,
+        output_tail=tail,
+    )
 
 
 async def _run_check(
-    spec: CheckSpec, index: int, workdir: Path, tmp_root: Path, emit: EventSink, run_id: str,
-    changed: list[str] | None, limit: asyncio.Semaphore, project: Path | None,
+    spec: CheckSpec,
+    index: int,
+    workdir: Path,
+    tmp_root: Path,
+    emit: EventSink,
+    run_id: str,
+    changed: list[str] | None,
+    limit: asyncio.Semaphore,
+    project: Path | None,
 ) -> CheckResult:
     error = setup_error(spec, workdir, project)
     if error:
@@ -212,14 +283,30 @@ async def _run_check(
             tmp_dir.mkdir()
             cmd = spec.command(workdir, tmp_dir, changed)
             if cmd is None:
-                result = CheckResult(spec.name, spec.kind, True, [], None, 0.0,
-                                     output_tail="skipped: no changed file is one it checks")
+                result = CheckResult(
+                    spec.name,
+                    spec.kind,
+                    True,
+                    [],
+                    None,
+                    0.0,
+                    output_tail="skipped: no changed file is one it checks",
+                )
             else:
                 result = await _execute(spec, cmd, workdir, tmp_dir, emit, run_id)
-    emit(CheckFinished(run_id=run_id, check=result.name, kind=result.kind, passed=result.passed,
-                       findings=[f.to_dict() for f in result.findings],
-                       duration_ms=result.duration_ms, exit_code=result.exit_code,
-                       timed_out=result.timed_out, error=result.error))
+    emit(
+        CheckFinished(
+            run_id=run_id,
+            check=result.name,
+            kind=result.kind,
+            passed=result.passed,
+            findings=[f.to_dict() for f in result.findings],
+            duration_ms=result.duration_ms,
+            exit_code=result.exit_code,
+            timed_out=result.timed_out,
+            error=result.error,
+        )
+    )
     return result
 
 
@@ -240,14 +327,11 @@ async def run_validation(
     every check's process group, emits ValidationFinished(outcome="cancelled"), and re-raises.
     """
     workdir = Path(workdir)
-    emit(ValidationStarted(run_id=run_id, task_id=task_id, checks=[s.name for s in specs],
-                           reason=reason))
+    emit(ValidationStarted(run_id=run_id, task_id=task_id, checks=[s.name for s in specs], reason=reason))
     limit = asyncio.Semaphore(max(1, os.cpu_count() or 1))
     tmp_root = Path(tempfile.mkdtemp(prefix="gearshift-validate-"))
     tasks = [
-        asyncio.create_task(
-            _run_check(spec, i, workdir, tmp_root, emit, run_id, changed, limit, project)
-        )
+        asyncio.create_task(_run_check(spec, i, workdir, tmp_root, emit, run_id, changed, limit, project))
         for i, spec in enumerate(specs)
     ]
     try:
@@ -258,12 +342,22 @@ async def run_validation(
         if tasks:
             await asyncio.wait(tasks)  # each has killed and reaped its process group
         if isinstance(exc, asyncio.CancelledError):
-            emit(ValidationFinished(run_id=run_id, task_id=task_id, outcome="cancelled",
-                                    findings=[], reason=reason))
+            emit(
+                ValidationFinished(
+                    run_id=run_id, task_id=task_id, outcome="cancelled", findings=[], reason=reason
+                )
+            )
         raise
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
     result = ValidationResult(run_id, judge(checks), checks)
-    emit(ValidationFinished(run_id=run_id, task_id=task_id, outcome=result.outcome,
-                            findings=[f.to_dict() for f in result.findings], reason=reason))
+    emit(
+        ValidationFinished(
+            run_id=run_id,
+            task_id=task_id,
+            outcome=result.outcome,
+            findings=[f.to_dict() for f in result.findings],
+            reason=reason,
+        )
+    )
     return result
