@@ -17,142 +17,25 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-from gearshift.config import ModelSpec
+from gearshift.models.call import (  # noqa: F401  (re-exported: the gateway's vocabulary)
+    FAULT_KINDS,
+    HEADER_ATTEMPT,
+    HEADER_TASK,
+    HEADER_TURN,
+    MODES,
+    NO_KEY_MESSAGE,
+    REPLAY_BASE_URL,
+    CallFault,
+    CallRequest,
+    CallResult,
+)
 from gearshift.models.pricing import Usage, cost
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
-
-HEADER_TASK = "x-gearshift-task"
-HEADER_ATTEMPT = "x-gearshift-attempt"
-HEADER_TURN = "x-gearshift-turn"
-MODES = ("live", "replay", "record")
-FAULT_KINDS = (
-    "api_error",
-    "stream_error",
-    "connection_cut",
-    "truncated",
-    "connection",
-    "auth",
-    "replay_missing",
-    "replay_mismatch",
-)
-REPLAY_BASE_URL = "http://replay.gearshift.invalid"
-NO_KEY_MESSAGE = (
-    "no API key: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) to call the model, "
-    "or answer from recorded calls with --replay DIR"
-)
-
-
-class CallFault(Exception):
-    """A model call that did not produce a finished answer.
-
-    `usage` holds what was billed before the fault when the stream got as far as `message_start`
-    (the input, cache and first output tokens), else zero; `cost` prices it.
-    """
-
-    def __init__(
-        self,
-        kind: str,
-        message: str,
-        usage: Usage | None = None,
-        *,
-        cost: Decimal = Decimal(0),
-        status: int | None = None,
-        error_type: str | None = None,
-        request_id: str | None = None,
-        latency_ms: float | None = None,
-    ) -> None:
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}")
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.usage = usage or Usage()
-        self.cost = cost
-        self.status = status
-        self.error_type = error_type
-        self.request_id = request_id
-        self.latency_ms = latency_ms
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.message}"
-
-
-@dataclass(frozen=True)
-class CallRequest:
-    """One call. `system` is the stable prefix (system prompt, then context files) as text blocks;
-    the cache breakpoint goes on its last block so later turns of the task read it from cache."""
-
-    task_id: str
-    attempt: int
-    turn: int
-    model: ModelSpec
-    system: list[dict[str, Any]]
-    messages: list[dict[str, Any]]
-    tools: list[dict[str, Any]]
-    max_tokens: int
-    cache_ttl: str = "5m"
-    tool_choice: dict[str, Any] | None = None
-
-    def __post_init__(self) -> None:
-        if self.cache_ttl not in ("5m", "1h"):
-            raise ValueError(f'cache_ttl must be "5m" or "1h", got {self.cache_ttl!r}')
-        if not self.task_id:
-            raise ValueError("task_id must not be empty")
-        if self.max_tokens < 1:
-            raise ValueError(f"max_tokens must be positive, got {self.max_tokens}")
-
-    def headers(self) -> dict[str, str]:
-        """Identify the call for recordings independently of the prompt's wording."""
-        return {
-            HEADER_TASK: quote(self.task_id, safe=""),
-            HEADER_ATTEMPT: str(self.attempt),
-            HEADER_TURN: str(self.turn),
-        }
-
-    def params(self) -> dict[str, Any]:
-        """Keyword arguments for `messages.stream`."""
-        system = [dict(block) for block in self.system]
-        if system:
-            system[-1]["cache_control"] = {"type": "ephemeral", "ttl": self.cache_ttl}
-        params: dict[str, Any] = {
-            "model": self.model.id,
-            "max_tokens": self.max_tokens,
-            "messages": self.messages,
-            "extra_headers": self.headers(),
-        }
-        if system:
-            params["system"] = system
-        if self.tools:
-            params["tools"] = self.tools
-        if self.tool_choice is not None:
-            params["tool_choice"] = self.tool_choice
-        if self.model.effort:
-            params["output_config"] = {"effort": self.model.effort}
-        return params
-
-
-@dataclass(frozen=True)
-class CallResult:
-    """A finished answer: `content` is ready to append as the assistant turn."""
-
-    model_id: str
-    content: list[dict[str, Any]]
-    text: str
-    tool_uses: list[dict[str, Any]]
-    stop_reason: str
-    usage: Usage
-    cost: Decimal
-    ttft_ms: float | None
-    latency_ms: float
-    request_id: str | None
 
 
 class ModelGateway:

@@ -34,7 +34,7 @@ from urllib.parse import quote, unquote
 
 import httpx2
 
-from gearshift.models.client import HEADER_ATTEMPT, HEADER_TASK, HEADER_TURN, CallFault
+from gearshift.models.call import HEADER_ATTEMPT, HEADER_TASK, HEADER_TURN, CallFault
 
 MANIFEST = "manifest.json"
 # How a recorded body ended: read to its end; cut by the network (replayed as a cut, so the

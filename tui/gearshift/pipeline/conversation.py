@@ -17,7 +17,8 @@ from gearshift import events as ev
 from gearshift.config import Config, ModelSpec
 from gearshift.edits.editor_tool import TOOL_DEFINITION, EditorTool
 from gearshift.ledger import CallRow, Ledger
-from gearshift.models.client import CallFault, CallRequest, ModelGateway
+from gearshift.models.call import CallFault, CallRequest
+from gearshift.models.client import ModelGateway
 from gearshift.models.pricing import Usage, estimate_tokens, usd
 from gearshift.pipeline.metering import BudgetExceeded, CostMeter
 from gearshift.tasks import Task
