@@ -68,3 +68,21 @@ def test_round_trip() -> None:
         "tags": {"team": "t"},
     }
     assert task_to_mapping(task_from_mapping(raw, "f", "task[0]")) == raw
+
+
+def test_append_task_keeps_comments_and_refuses_duplicates(tmp_path: Path) -> None:
+    from gearshift.tasks import Task, append_task
+
+    path = tmp_path / "tasks.toml"
+    path.write_text('# my queue\n[[task]]\nid = "a"\nprompt = "x"\n')
+    append_task(path, Task(id="b", prompt="y", scope="security", tags={"team": "t"}))
+    assert path.read_text().startswith("# my queue\n")
+    assert [t.id for t in load_tasks(path)] == ["a", "b"]
+    assert load_tasks(path)[1].tags == {"team": "t"}
+    before = path.read_text()
+    with pytest.raises(ConfigError, match="unique"):
+        append_task(path, Task(id="a", prompt="again"))
+    assert path.read_text() == before
+    fresh = tmp_path / "new.toml"
+    append_task(fresh, Task(id="c", prompt="z"))
+    assert [t.id for t in load_tasks(fresh)] == ["c"]

@@ -126,3 +126,22 @@ def task_to_mapping(task: Task) -> dict[str, Any]:
     if task.tags:
         out["tags"] = dict(task.tags)
     return out
+
+
+def append_task(path: str | Path, task: Task) -> None:
+    """Add `task` to the end of a tasks file without rewriting it (its comments stay).
+
+    Appending a `[[task]]` table is always valid TOML; the file is re-read afterwards so a
+    clash (a duplicate id) is caught and the file restored.
+    """
+    import tomli_w
+
+    path = Path(path)
+    before = path.read_text() if path.exists() else ""
+    block = tomli_w.dumps({"task": [task_to_mapping(task)]})
+    path.write_text(before + ("\n" if before and not before.endswith("\n\n") else "") + block)
+    try:
+        load_tasks(path)
+    except ConfigError:
+        path.write_text(before)
+        raise
