@@ -138,7 +138,11 @@ def append_task(path: str | Path, task: Task) -> None:
 
     path = Path(path)
     before = path.read_text() if path.exists() else ""
-    block = tomli_w.dumps({"task": [task_to_mapping(task)]})
+    mapping = task_to_mapping(task)
+    tags = mapping.pop("tags", None)
+    block = "[[task]]\n" + tomli_w.dumps(mapping)
+    if tags:
+        block += "[task.tags]\n" + tomli_w.dumps(tags)
     path.write_text(before + ("\n" if before and not before.endswith("\n\n") else "") + block)
     try:
         load_tasks(path)
