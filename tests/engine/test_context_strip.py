@@ -18,7 +18,7 @@ SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokeni
 
 
 def record_of(path: Path) -> Record:
-    return Record._make(scan_file(str(path), path.name))
+    return Record._make(scan_file(str(path), path.name, details=True))
 
 
 def read(path: Path) -> str:

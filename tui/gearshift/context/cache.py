@@ -18,7 +18,7 @@ from typing import Any
 
 CACHE_NAME = "context-graph.marshal"
 JOURNAL_SUFFIX = ".journal"
-VERSION = 4  # bump whenever a record's shape or meaning changes
+VERSION = 5  # bump whenever a record's shape or meaning changes
 
 
 def journal_path(cache_path: Path) -> Path:

@@ -1,12 +1,13 @@
 """The project's import graph: built once, cached in `.gearshift/`, kept current file by file.
 
-The cache holds one record per file (its raw imports, top-level names, docstring positions and
-outline) keyed by mtime and size, so a warm load stats the tree and re-parses only what changed;
-`update` re-parses exactly the files the watcher reports. Rewriting the whole cache costs tens of
-milliseconds on a large tree, more than an update may take, so an update appends its records to
-a journal next to the cache instead; loading replays the journal and folds it in. Edges are
-*resolved* on every load because resolution depends on the whole file set (see `resolve`),
-which is cheap: dictionary lookups over a few thousand imports.
+The cache holds one record per file (its raw imports, top-level names and — once a selection
+has viewed the file — its docstring positions and outline) keyed by mtime and size, so a warm
+load stats the tree and re-parses only what changed; `update` re-parses exactly the files the
+watcher reports. Rewriting the whole cache costs tens of milliseconds on a large tree, more
+than an update may take, so an update appends its records to a journal next to the cache
+instead; loading replays the journal and folds it in. Edges are *resolved* on every load
+because resolution depends on the whole file set (see `resolve`), which is cheap: dictionary
+lookups over a few thousand imports.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class ImportGraph:
         self._rdeps: dict[str, set[str]] = {}
         self._files: frozenset[str] | None = None
         self._journal_entries = 0
+        self._unsaved: set[str] = set()  # files whose records gained details since the last write
         self._memo: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._relink_all()
 
@@ -111,11 +113,13 @@ class ImportGraph:
         try:
             cache.write(self.cache_path, self.root, {rel: tuple(rec) for rel, rec in self._records.items()})
             self._journal_entries = 0
+            self._unsaved.clear()
         except OSError as exc:  # a read-only project still gets a graph, just not a cache
             self.stats["cache_error"] = str(exc)
 
     def _append(self, rels: Iterable[str]) -> None:
         """Persist these files' records (None for a deleted file) without rewriting the cache."""
+        rels = list(rels)
         if self.cache_path is None:
             return
         if self._journal_entries >= JOURNAL_LIMIT or not self.cache_path.exists():
@@ -124,8 +128,36 @@ class ImportGraph:
         try:
             cache.append(self.cache_path, {r: tuple(rec) if (rec := self._records.get(r)) else None for r in rels})
             self._journal_entries += 1
+            self._unsaved.difference_update(rels)
         except OSError as exc:
             self.stats["cache_error"] = str(exc)
+
+    def detailed(self, path: str) -> Record | None:
+        """The file's record with docstrings and outline, parsing it whole the first time.
+
+        Only a selection's views need them, so a build leaves them out (see pyscan) and they are
+        made here per file version, kept, and written out by `save_details`.
+        """
+        rec = self._records.get(path)
+        if rec is None or rec.outline is not None:
+            return rec
+        full = Record._make(scan_file(str(self.root / path), path, details=True))
+        if full[:2] != rec[:2]:  # the file changed since it was scanned: rescan it first
+            self.update([path])
+            rec = self._records.get(path)
+            if rec is None or rec[:2] != full[:2]:
+                return rec._replace(docstrings=(), outline=()) if rec else None
+        # imports and defs stay as scanned: equal for any file `ast` accepts (see pyfast)
+        rec = self._records[path] = rec._replace(
+            docstrings=full.docstrings, outline=full.outline, error=full.error
+        )
+        self._unsaved.add(path)
+        return rec
+
+    def save_details(self) -> None:
+        """Journal the records that gained details, so the next session does not parse them."""
+        if self._unsaved:
+            self._append(sorted(self._unsaved))
 
     # -- incremental update -----------------------------------------------------------------
 

@@ -1,10 +1,14 @@
 """What the graph keeps of a Python file: its imports, top-level names, docstrings and outline.
 
-The file is parsed with `ast` once, the statements (never the expressions) are walked, and only
-small tuples of builtins survive — never the tree: keeping ASTs alive costs hundreds of MB and
-slows the pass (see perf-floors). The outline and docstring positions are kept so that selection
-can strip documentation and cut a file down to signatures without parsing it again: a selection
-must take milliseconds, and parsing a large module alone takes 20–30 ms.
+A cold build needs only the imports and top-level names of every file, and gets them from a
+parse of the file cut down by `pyfast` (a fraction of the text: parsing whole files costs more
+than a cold build may take). Docstring positions and the outline are what selection needs to
+strip documentation and cut a file to signatures; they come from a full parse, made only for
+the files a selection views (`scan_python`; the graph keeps them once made). A file the cut
+cannot be trusted on is parsed whole at once and gets everything.
+
+Either parse walks statements (never expressions) and keeps only small tuples of builtins —
+never the tree: keeping ASTs alive costs hundreds of MB and slows the pass (see perf-floors).
 
 Everything returned is marshal-able: it is the cache format. This module is also the second
 process of a cold build (`python -S -m gearshift.context.pyscan`), which is why it imports
@@ -21,6 +25,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from gearshift.context.pyfast import reduced_source
 
 MAX_PARSE_BYTES = 1_000_000  # bigger files (bundles, generated tables) are indexed, not parsed
 
@@ -81,6 +87,22 @@ def scan_python(source: bytes) -> tuple[Any, ...]:
     docstrings: list[tuple[int, int, int, int, bool]] = []
     _walk(tree.body, 0, imports, docstrings)
     return tuple(imports), _defs(tree.body), tuple(docstrings), _outline(tree.body), ""
+
+
+def scan_python_imports(source: bytes) -> tuple[Any, ...]:
+    """Like `scan_python`, but docstrings and outline are None (not made) when the cut parse
+    could be used; equal imports and defs either way (see `pyfast`)."""
+    reduced = reduced_source(source)
+    if reduced is not None:
+        try:
+            tree = ast.parse(reduced)
+        except (SyntaxError, ValueError):
+            pass
+        else:
+            imports: list[tuple[str, int, tuple[str, ...], int]] = []
+            _walk(tree.body, 0, imports, [])
+            return tuple(imports), _defs(tree.body), None, None, ""
+    return scan_python(source)
 
 
 def _walk(
@@ -260,16 +282,20 @@ def read_source(path: str) -> tuple[bytes, tuple[int, int, int], bool] | str:
     return data, (st.st_mtime_ns, st.st_size, chars), utf8
 
 
-def scan_python_file(path: str) -> tuple[Any, ...]:
-    """The whole graph record of a Python file: (mtime_ns, size, chars, *scan_python)."""
+def scan_python_file(path: str, details: bool = False) -> tuple[Any, ...]:
+    """The graph record of a Python file: (mtime_ns, size, chars, *scan_python).
+
+    Without `details`, docstrings and outline may be None: not made yet (see the module doc).
+    """
     got = read_source(path)
     if isinstance(got, str):
         return (0, 0, 0, (), {}, (), (), got)
     data, head, utf8 = got
     if len(data) > MAX_PARSE_BYTES:
         return (*head, (), {}, (), (), "not parsed: too large")
-    imports, defs, docstrings, outline, error = scan_python(data)
-    if not utf8:
+    scan = scan_python if details else scan_python_imports
+    imports, defs, docstrings, outline, error = scan(data)
+    if not utf8 and outline is not None:
         # `ast` decoded another encoding; its columns do not match the UTF-8 text views use.
         docstrings, outline = (), ()
     return (*head, imports, defs, docstrings, outline, error)

@@ -2,9 +2,9 @@
 
 A record is a plain tuple so the cache can be marshalled (the fastest stdlib serialiser for
 builtins) and a worker can hand records back through a pipe. Parsing dominates a cold build —
-`ast.parse` over the textual tree takes about a second on one core — so a large cold build
-sends half the files (by bytes) to `python -m gearshift.context.pyscan` and parses the
-other half here; with two cores that nearly halves the wall time. Any failure of the worker
+even cut down (see pyfast), the textual tree takes about half a second on one core — so a
+large cold build sends half the files (by bytes) to `python -m gearshift.context.pyscan` and
+parses the other half here; with two cores that nearly halves the wall time. Any failure of the worker
 only costs time: its half is parsed here instead.
 """
 
@@ -30,14 +30,15 @@ class Record(NamedTuple):
     chars: int  # length of the decoded text: what token estimates are made from
     imports: tuple[tuple[str, int, tuple[str, ...], int], ...]
     defs: dict[str, str]
-    docstrings: tuple[tuple[int, int, int, int, bool], ...]
-    outline: tuple[Any, ...]
+    # None until a view needs them (Python only; see pyscan): `ImportGraph.detailed` makes them
+    docstrings: tuple[tuple[int, int, int, int, bool], ...] | None
+    outline: tuple[Any, ...] | None
     error: str
 
 
-def scan_file(path: str, rel: str) -> tuple[Any, ...]:
+def scan_file(path: str, rel: str, details: bool = False) -> tuple[Any, ...]:
     """The record of one file as a plain tuple (see `Record`)."""
-    return scan_python_file(path) if is_python(rel) else scan_js_file(path)
+    return scan_python_file(path, details) if is_python(rel) else scan_js_file(path)
 
 
 def scan_many(root: str, rels: list[str]) -> dict[str, tuple[Any, ...]]:

@@ -120,6 +120,7 @@ def select_context(
         pruned.extend(skipped)
         _fill(root, graph, cfg, ranked, files, pruned, clock)
 
+    graph.save_details()
     sent = {f.path: f.tokens for f in files if f.reason == NAMED}
     imported = {t for p in in_graph for t in graph.imports(p)}.difference(paths)
     naive = sum(sent.get(p) or _full_tokens(root, graph, p) for p in paths)
@@ -217,7 +218,7 @@ class _Views:
     def of(
         cls, root: Path, graph: ImportGraph, cfg: ContextConfig, cand: Candidate
     ) -> _Views | None:
-        record = graph.record(cand.path)
+        record = graph.detailed(cand.path)
         if record is None:
             return None
         cuttable = views.can_strip(cand.path) and not record.error
@@ -308,7 +309,7 @@ def _used_definitions(view: views.PythonView, uses: set[str]) -> set[str]:
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(uses))) + r")\b")
     text, starts = view.text, view.starts
     out: set[str] = set()
-    for kind, name, start, _body, _col, end, _members in view.record.outline:
+    for kind, name, start, _body, _col, end, _members in view.outline:
         hi = starts[end] if end < len(starts) else len(text)
         if kind in ("d", "c") and name and pattern.search(text, starts[start - 1], hi):
             out.add(name)

@@ -106,15 +106,17 @@ class PythonView:
     """
 
     def __init__(self, text: str, record: Record, strip: bool) -> None:
-        if record.chars != len(text):  # the record describes another version of this file
-            record = record._replace(docstrings=(), outline=())
+        docstrings, outline = record.docstrings, record.outline
+        if record.chars != len(text) or outline is None or docstrings is None:
+            # another version of this file, or no details made (see ImportGraph.detailed)
+            docstrings, outline = (), ()
         self.text = text
-        self.record = record
+        self.outline: tuple[Any, ...] = outline
         self.strip = strip
         self.starts = line_starts(text)
         self.n_lines = len(self.starts) - 1
         self.ascii = text.isascii()
-        self.docs = {d[0]: d for d in record.docstrings if d[2] <= self.n_lines}
+        self.docs = {d[0]: d for d in docstrings if d[2] <= self.n_lines}
         self._doc_lines = sorted(self.docs)
         self._doc_spans: dict[int, Span] = {}  # by first line, made when a region needs them
         self._rendered: dict[tuple[Any, ...], str] = {}
@@ -172,7 +174,7 @@ class PythonView:
 
     def _signatures(self, keep: set[str], members: bool) -> str:
         parts: list[str] = []
-        for item in self.record.outline:
+        for item in self.outline:
             part = self._item(item, keep, members, "")
             if part:
                 parts.append(("\n" if item[0] in ("c", "d") and parts else "") + part)
