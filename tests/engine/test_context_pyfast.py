@@ -7,9 +7,12 @@ cases the cut must get right or hand to the full parse, one by one.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
 import shutil
 import site
+import subprocess
 import sysconfig
 import textwrap
 import warnings
@@ -348,3 +351,52 @@ def test_details_are_made_once_per_version_and_persisted(tmp_path: Path) -> None
     fresh = warm.detailed("pkg/types.py")
     assert fresh is not None and fresh.imports == (("pkg.mod", 0, (), 0),)
     assert fresh.docstrings == ((5, 4, 5, 14, True),) and warm.imports("pkg/types.py") == {"pkg/mod.py"}
+
+
+NESTED_FSTRINGS = [  # valid only from Python 3.12 (PEP 701): quotes and comments inside fields
+    'd = {}\nx = f"{d["k"]}"\nimport a\n',
+    'x = f"{", ".join(y)}"\nimport a\ndef f():\n    import b\n',
+    'x = f"""{\n  y  # a comment with """ in it\n}"""\nimport a\n',
+    "x = f'{'#'}'\ndef g():\n    import b\n",
+    'x = f"{x}" + f"{{import c}}"\ndef h():\n    import d\n',
+]
+OTHER_PYTHON = """
+import json, sys
+from pathlib import Path
+from gearshift.context.pyscan import scan_python, scan_python_imports
+out = []
+for src in json.loads(sys.argv[1]) + [p.read_text() for p in map(Path, sys.argv[2:])]:
+    fast, full = scan_python_imports(src.encode()), scan_python(src.encode())
+    out.append([fast[:2] == full[:2], fast[3] is None, full[4]])
+print(json.dumps(out))
+"""
+
+
+def _interpreter(version: str) -> str | None:
+    """A working python<version>: on PATH, or among pyenv's versions (its shims may refuse)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", "~/.pyenv")).expanduser() / "versions"
+    found = [shutil.which(f"python{version}"), *map(str, sorted(pyenv.glob(f"{version}.*/bin/python{version}")))]
+    for python in filter(None, found):
+        if subprocess.run([python, "-c", "pass"], capture_output=True).returncode == 0:
+            return python
+    return None
+
+
+@pytest.mark.parametrize("version", ["3.12", "3.13"])
+def test_newer_pythons_with_nested_fstrings(version: str) -> None:
+    python = _interpreter(version)
+    if python is None:
+        pytest.skip(f"python{version} is not installed")
+    fixtures = [str(p) for p in _sources(REPO / "tests" / "fixtures" / "context")]
+    done = subprocess.run(
+        [python, "-c", OTHER_PYTHON, json.dumps(NESTED_FSTRINGS), *fixtures],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO / "tui")},
+    )
+    if done.returncode != 0 and "No module named" in done.stderr:
+        pytest.skip(done.stderr.strip().splitlines()[-1])
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert all(equal for equal, _cut, _error in results)
+    nested = results[: len(NESTED_FSTRINGS)]
+    assert not any(error for _eq, _cut, error in nested)  # all valid there
+    assert [cut for _eq, cut, _err in nested] == [False, False, False, False, True]
