@@ -41,7 +41,7 @@ def settled(app: Any, task_id: str) -> Any:
         if app._buffer or app.selected != task_id:
             return False
         pane = app.query_one(OutputPane)
-        if not pane.caught_up(t):
+        if not pane.caught_up(t) or not pane.settled:  # settled: no flood's plain text left
             return False
         live = pane.query(Markdown)  # a streaming segment: its appends land asynchronously
         last = t.output.segments[-1]

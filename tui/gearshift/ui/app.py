@@ -7,6 +7,11 @@ events into the pure `UIState`, and repaints only the panes the batch touched. S
 therefore costs one Markdown append per task per tick, whatever the token rate, and input is
 never starved.
 
+Garbage collection sets the floor of the loop's stalls (perf-floors.md): once the first frame is
+out, everything alive (Textual, the engine, the CSS) is frozen out of the collector's sight and
+the young generation's threshold raised, so a collection walks only what the session made since;
+both are undone when the app unmounts, so tests and embedders get their process back.
+
 Escalation approvals are asyncio Futures kept per task in `self.approvals`: the engine's
 approver awaits one, the y / n keys resolve it, and looking at another task in the meantime
 changes nothing.
@@ -15,6 +20,7 @@ changes nothing.
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +48,7 @@ from gearshift.ui.panes.validation import ValidationPane
 from gearshift.ui.state import Changes, UIState, coalesce
 
 TICK_S = 1 / 30
+GC_GEN0 = 20_000  # allocations between young collections while the app runs (Python's default: 700)
 MAIN_SCREEN_ACTIONS = {a.action for a in ACTIONS} - {"request_quit", "switch_theme"}
 
 
@@ -64,6 +71,7 @@ class GearshiftApp(ActionsMixin, App[int]):
         theme: str | None = None,
         show_timings: bool = True,
         cursor_blink: bool = True,
+        tune_gc: bool = True,
     ) -> None:
         super().__init__()
         self.config = config
@@ -73,6 +81,8 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.user_themes_dir = user_themes_dir if user_themes_dir is not None else themes.user_themes_dir()
         self.initial_theme = theme
         self.cursor_blink_enabled = cursor_blink
+        self.tune_gc = tune_gc
+        self._gc_saved: tuple[int, int, int] | None = None
         self.state = UIState(show_timings=show_timings, label=lambda model_id: model_label(config, model_id))
         self.approvals: dict[str, asyncio.Future[tuple[bool, str]]] = {}
         self.review_choices: dict[str, dict[tuple[str, int], bool]] = {}
@@ -81,6 +91,7 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.theme_failures: list[tuple[Path, str]] = []
         self._buffer: list[ev.Event] = []
         self._paint_lock = asyncio.Lock()
+        self._output_pane: OutputPane | None = None
         self.ledger = Ledger.for_project(config.root) if ledger else None
         self.session = Session(config, gateway, emit=self.emit_event, approver=self.approve_escalation, ledger=self.ledger)
         self.emit_event(
@@ -138,13 +149,23 @@ class GearshiftApp(ActionsMixin, App[int]):
         if self.theme_failures:
             self.notify(themes.failure_message(self.theme_failures), title="Themes", severity="error", timeout=10)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._output_pane = self.query_one(OutputPane)
         await self.drain()
         self.set_interval(TICK_S, self.drain, name="drain")
         self.query_one(TaskQueue).focus()
-        if self.watch_files:
-            self.run_worker(self._watch(), name="watcher", group="watcher", exit_on_error=False)
+        self.call_after_refresh(self._after_first_frame)
         if self.run_all_on_start:
             self.action_run_all()
+
+    def _after_first_frame(self) -> None:
+        """What the first frame need not wait for: the file watcher (watchfiles, a tree walk)
+        and the collector's tuning."""
+        if self.watch_files:
+            self.run_worker(self._watch(), name="watcher", group="watcher", exit_on_error=False)
+        if self.tune_gc and self._gc_saved is None:
+            self._gc_saved = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(GC_GEN0, *self._gc_saved[1:])
 
     async def on_unmount(self) -> None:
         stop = getattr(self.watcher, "stop", None)
@@ -155,6 +176,10 @@ class GearshiftApp(ActionsMixin, App[int]):
         await self.gateway.aclose()
         if self.ledger is not None:
             self.ledger.close()
+        if self._gc_saved is not None:
+            gc.set_threshold(*self._gc_saved)
+            gc.unfreeze()
+            self._gc_saved = None
 
     async def _watch(self) -> None:
         from gearshift.watch import ProjectWatcher
@@ -167,6 +192,10 @@ class GearshiftApp(ActionsMixin, App[int]):
     async def drain(self) -> None:
         """Fold buffered events into the state and repaint what they touched."""
         if not self._buffer:
+            output = self._output_pane
+            if output is not None and output.settle_due():  # after a flood: one piece to Markdown a tick
+                async with self._paint_lock:
+                    await output.settle_step()
             return
         events, self._buffer = self._buffer, []
         self.state.apply_all(coalesce(events))
@@ -186,8 +215,9 @@ class GearshiftApp(ActionsMixin, App[int]):
             await self._show_selected()
             return
         selected = self.state.tasks.get(self.selected) if self.selected else None
-        if selected is not None and self.selected in changes.tasks:
+        if selected is not None and (self.selected in changes.tasks or self.selected in changes.text):
             await self.query_one(OutputPane).sync(selected)
+        if selected is not None and self.selected in changes.tasks:
             self.query_one(RoutingPane).show(selected)
         validation = self.query_one(ValidationPane)
         if changes.log_lines:
@@ -287,7 +317,7 @@ def make_app(
 ) -> GearshiftApp:
     """The one way to build the app, shared by `launch()` and the tests.
 
-    `options` go to GearshiftApp: `user_themes_dir`, `theme`, and for deterministic pictures
-    `show_timings=False` and `cursor_blink=False`.
+    `options` go to GearshiftApp: `user_themes_dir`, `theme`, `tune_gc` (default on), and for
+    deterministic pictures `show_timings=False` and `cursor_blink=False`.
     """
     return GearshiftApp(config, tasks, gateway, watch=watch, ledger=ledger, run_all=run_all, **options)

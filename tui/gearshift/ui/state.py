@@ -133,11 +133,12 @@ class Changes:
     cost: bool = False
     header: bool = False
     tasks: set[str] = field(default_factory=set)
+    text: set[str] = field(default_factory=set)  # tasks whose only news is streamed text
     runs: set[str] = field(default_factory=set)
     log_lines: list[tuple[str, str]] = field(default_factory=list)  # (run_id, line) in order
 
     def any(self) -> bool:
-        return bool(self.queue or self.cost or self.header or self.tasks or self.runs or self.log_lines)
+        return bool(self.queue or self.cost or self.header or self.tasks or self.text or self.runs or self.log_lines)
 
 
 class UIState:
@@ -215,7 +216,8 @@ class UIState:
             self.apply(event)
 
     def apply(self, e: ev.Event) -> None:  # noqa: C901 — one flat dispatch reads best here
-        self.events.append(e)
+        if not isinstance(e, ev.TextDelta):  # text is kept once, bounded, in the task's Output
+            self.events.append(e)
         match e:
             case ev.SessionStarted():
                 self.project, self.mode, self.scripted = e.project, e.mode, e.scripted
@@ -242,8 +244,9 @@ class UIState:
                 t.model = e.model
                 t.route.append(e.model)
                 t.output.add("attempt", f"attempt {e.attempt} · {e.kind} · {e.model} · from {e.starts_from}", title=e.model)
-            case ev.TextDelta():
-                self._touch(e.task_id).output.add_text(e.text)
+            case ev.TextDelta():  # only the output pane repaints for text, not the queue or meters
+                self._changes.text.add(e.task_id)
+                self.task(e.task_id).output.add_text(e.text)
             case ev.ToolCall():
                 mark = "✓" if e.ok else "✗"
                 tail = "" if e.ok or not e.summary else f" — {e.summary}"

@@ -77,10 +77,12 @@ class Output:
         self.segments: deque[Segment] = deque()
         self.chars = 0
         self.dropped = 0
+        self.received = 0  # text characters ever added, trimmed or not: how fast text comes in
 
     def add_text(self, text: str) -> None:
         if not text:
             return
+        self.received += len(text)
         last = self.segments[-1] if self.segments else None
         if last is not None and last.kind == "text" and len(last.text) + len(text) <= MAX_SEGMENT_CHARS:
             last.text += text
