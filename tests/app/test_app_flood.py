@@ -9,6 +9,7 @@ from gearshift import events as ev
 from gearshift.ui.panes.output import FLOOD_CHARS, OutputPane
 from gearshift.ui.panes.tail import TailText
 from gearshift.ui.state import UIState
+from gearshift.ui.stream import MAX_SEGMENT_CHARS
 from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.widgets import Markdown
@@ -95,3 +96,17 @@ def test_text_only_news_leaves_the_queue_and_meters_alone() -> None:
     assert not [e for e in s.events if isinstance(e, ev.TextDelta)]  # text lives in the Output only
     s.apply(ev.ToolCall(task_id="t", attempt=1, command="view", path="a.py", ok=True, summary=""))
     assert s.take_changes().tasks == {"t"}
+
+
+def test_one_huge_delta_is_cut_into_bounded_segments() -> None:
+    """A tick of an instant replay can bring more than a segment holds: it fills the last text
+    segment, then continues in new ones, none longer than MAX_SEGMENT_CHARS."""
+    s = UIState()
+    s.apply(ev.TaskQueued(task_id="t", prompt="p", scope="single-file"))
+    s.apply(ev.TextDelta(task_id="t", attempt=1, text="x" * 100))
+    big = "".join(chr(ord("a") + i % 26) for i in range(MAX_SEGMENT_CHARS * 2 + 500))
+    s.apply(ev.TextDelta(task_id="t", attempt=1, text=big))
+    out = s.tasks["t"].output
+    assert [len(seg.text) for seg in out.segments] == [MAX_SEGMENT_CHARS, MAX_SEGMENT_CHARS, 600]
+    assert out.plain() == "x" * 100 + big
+    assert out.received == 100 + len(big) == out.chars

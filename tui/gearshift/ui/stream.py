@@ -68,8 +68,9 @@ class Segment:
 class Output:
     """A task's output, in order, bounded by characters and by number of segments.
 
-    Text is appended to the last text segment until it reaches MAX_SEGMENT_CHARS, so trimming
-    always drops whole segments from the front and a pane can reconcile by sequence number.
+    Text is appended to the last text segment until it reaches MAX_SEGMENT_CHARS, and no text
+    segment is longer, so trimming always drops whole, bounded segments from the front and a pane
+    can reconcile by sequence number.
     """
 
     def __init__(self, seqs: itertools.count[int]) -> None:
@@ -80,15 +81,19 @@ class Output:
         self.received = 0  # text characters ever added, trimmed or not: how fast text comes in
 
     def add_text(self, text: str) -> None:
+        """Append streamed text: to the last text segment up to MAX_SEGMENT_CHARS, then in new
+        segments of at most that size (one tick of an instant replay can bring far more)."""
         if not text:
             return
         self.received += len(text)
         last = self.segments[-1] if self.segments else None
-        if last is not None and last.kind == "text" and len(last.text) + len(text) <= MAX_SEGMENT_CHARS:
-            last.text += text
-            self.chars += len(text)
-        else:
-            self.add("text", text)
+        if last is not None and last.kind == "text" and len(last.text) < MAX_SEGMENT_CHARS:
+            room = MAX_SEGMENT_CHARS - len(last.text)
+            last.text += text[:room]
+            self.chars += len(text[:room])
+            text = text[room:]
+        for start in range(0, len(text), MAX_SEGMENT_CHARS):
+            self.add("text", text[start : start + MAX_SEGMENT_CHARS])
         self._trim()
 
     def add(self, kind: str, text: str, *, ok: bool = True, title: str = "", tier: str = "") -> Segment:

@@ -15,6 +15,40 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 
+class _Wrapped:
+    """The text wrapped at one width: finished lines kept, the open (last) line wrapped again."""
+
+    __slots__ = ("width", "finished", "upto", "pending", "seen")
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.finished: list[Content] = []  # wrapped lines of the text up to its last newline
+        self.upto = 0  # characters of the text those lines cover
+        self.pending: list[Content] = []  # wrapped lines of the text after the last newline
+        self.seen = -1  # length of the text this was last brought up to date with
+
+    def __len__(self) -> int:
+        return len(self.finished) + len(self.pending)
+
+    def update(self, text: str) -> int:
+        """Catch up with `text` (which only ever grows); returns the first line that changed."""
+        first = len(self.finished)
+        cut = text.rfind("\n") + 1
+        if cut > self.upto:
+            for line in text[self.upto : cut - 1].split("\n"):
+                self.finished.extend(Content(line).wrap(self.width))
+            self.upto = cut
+        self.pending = Content(text[cut:]).wrap(self.width)  # [""] after a newline, as a Static shows it
+        self.seen = len(text)
+        return first
+
+    def line(self, y: int) -> Content | None:
+        finished = len(self.finished)
+        if y < finished:
+            return self.finished[y]
+        return self.pending[y - finished] if y - finished < len(self.pending) else None
+
+
 class TailText(Widget):
     DEFAULT_CSS = "TailText { height: auto; }"
 
@@ -22,12 +56,12 @@ class TailText(Widget):
         super().__init__(classes=classes)
         # (Names chosen not to shadow Widget / MessagePump internals such as `_closed`.)
         self._whole = text
-        self._wrap_width = 0  # the width the lines below were wrapped at (0: not yet)
-        self._finished: list[Content] = []  # wrapped lines of the text up to its last newline
-        self._finished_upto = 0  # characters of the text those lines cover
-        self._pending_lines: list[Content] = []  # wrapped lines of the text after the last newline
+        # One wrapping per width a layout pass asked about (a pass may ask with and without the
+        # scrollbar), each kept up to date incrementally; `_shown` is the one last laid out.
+        self._wrapped: dict[int, _Wrapped] = {}
+        self._shown: _Wrapped | None = None
         self._line_strips: dict[int, Strip] = {}
-        self._strip_key: object = None  # the visual style the cached strips were made with
+        self._strip_key: object = None  # the (visual style, width) the cached strips were made with
 
     @property
     def text(self) -> str:
@@ -35,63 +69,55 @@ class TailText(Widget):
 
     @property
     def line_count(self) -> int:
-        return len(self._finished) + len(self._pending_lines)
+        return 0 if self._shown is None else len(self._shown)
 
     def append(self, text: str) -> None:
         if not text:
             return
         self._whole += text
-        if not self._wrap_width:
+        shown = self._shown
+        if shown is None:
             self.refresh(layout=True)
             return
-        before = self.line_count
-        first_changed = len(self._finished)
-        self._wrap_new()
-        after = self.line_count
+        before = len(shown)
+        first_changed = shown.update(self._whole)
+        after = len(shown)
         for y in range(first_changed, max(before, after)):
             self._line_strips.pop(y, None)
-        changed = Region(0, first_changed, self._wrap_width, max(before, after) - first_changed)
+        changed = Region(0, first_changed, shown.width, max(before, after) - first_changed)
         self.refresh(changed, layout=after != before)
 
-    def _wrap_new(self) -> None:
-        """Wrap finished lines once, and the open line again."""
-        text, width = self._whole, self._wrap_width
-        cut = text.rfind("\n") + 1
-        if cut > self._finished_upto:
-            for line in text[self._finished_upto : cut - 1].split("\n"):
-                self._finished.extend(Content(line).wrap(width))
-            self._finished_upto = cut
-        self._pending_lines = Content(text[cut:]).wrap(width)  # [""] after a newline, as a Static shows it
-
-    def _rewrap(self, width: int) -> None:
-        self._wrap_width = width
-        self._finished, self._finished_upto, self._pending_lines = [], 0, []
-        self._line_strips.clear()
-        self._wrap_new()
+    def _wrapping(self, width: int) -> _Wrapped:
+        wrapped = self._wrapped.get(width)
+        if wrapped is None:
+            if len(self._wrapped) >= 3:
+                del self._wrapped[next(iter(self._wrapped))]
+            wrapped = self._wrapped[width] = _Wrapped(width)
+        if wrapped.seen != len(self._whole):
+            wrapped.update(self._whole)
+        return wrapped
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        if width != self._wrap_width and width > 0:
-            self._rewrap(width)
-        return self.line_count
+        if width <= 0:
+            return self.line_count
+        self._shown = self._wrapping(width)
+        return len(self._shown)
 
     def render_line(self, y: int) -> Strip:
         style = self.visual_style
-        if style != self._strip_key:  # the theme changed: every cached strip is stale
+        shown = self._shown
+        width = shown.width if shown is not None else self.content_region.width
+        if (style, width) != self._strip_key:  # the theme or the width changed: cached strips are stale
             self._line_strips.clear()
-            self._strip_key = style
+            self._strip_key = (style, width)
         strip = self._line_strips.get(y)
         if strip is not None:
             return strip
-        width = self._wrap_width or self.content_region.width
-        finished = len(self._finished)
-        if y < finished:
-            line = self._finished[y]
-        elif y - finished < len(self._pending_lines):
-            line = self._pending_lines[y - finished]
-        else:
+        line = None if shown is None else shown.line(y)
+        if line is None:
             return Strip.blank(width, style.rich_style)
         strip = Strip(line.render_segments(style), line.cell_length).adjust_cell_length(width, style.rich_style)
         self._line_strips[y] = strip
