@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -307,3 +308,47 @@ def test_importing_the_client_does_not_import_the_sdk() -> None:
         [sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout) == [False, False]
+
+
+async def test_client_is_built_off_the_event_loop_once(
+    server: MessagesServer, gateway: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Importing the SDK takes over a second here: on the loop it would freeze an app's screen."""
+    import threading
+
+    built_on: list[int] = []
+    original = ModelGateway._client
+
+    def spy(self: ModelGateway) -> Any:
+        if self._sdk is None:
+            built_on.append(threading.get_ident())
+        return original(self)
+
+    monkeypatch.setattr(ModelGateway, "_client", spy)
+    await asyncio.gather(gateway.prepare(), gateway.prepare())
+    server.add(Reply.text("ok"))
+    assert (await gateway.stream(request())).text == "ok"
+    assert len(built_on) == 1 and built_on[0] != threading.get_ident()
+
+
+async def test_a_failed_client_build_is_tried_again(gateway: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = ModelGateway._client
+
+    def flaky(self: ModelGateway) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("first build fails")
+        return original(self)
+
+    monkeypatch.setattr(ModelGateway, "_client", flaky)
+    with pytest.raises(RuntimeError, match="first build fails"):
+        await gateway.prepare()
+    await gateway.prepare()
+    assert gateway._sdk is not None and len(calls) == 2
+
+
+async def test_prepare_without_credentials_builds_nothing() -> None:
+    gw = ModelGateway()
+    await gw.prepare()
+    assert gw._sdk is None

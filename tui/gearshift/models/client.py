@@ -13,6 +13,7 @@ is to make sure a broken stream (an `error` event, a cut connection, an end with
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -74,6 +75,7 @@ class ModelGateway:
         self._timeout_s = timeout_s
         self._replay_speed = replay_speed
         self._sdk: AsyncAnthropic | None = None
+        self._building: asyncio.Future[AsyncAnthropic] | None = None
         if mode == "replay":
             from gearshift.models.replay import folder_is_scripted
 
@@ -134,6 +136,23 @@ class ModelGateway:
     def has_credentials(self) -> bool:
         return self.mode == "replay" or self._api_key is not None or self._auth_token is not None
 
+    async def prepare(self) -> None:
+        """Build the client ahead of the first call (an app calls this once it is on screen)."""
+        if self.has_credentials and self._sdk is None:
+            await self._build_client()
+
+    async def _build_client(self) -> AsyncAnthropic:
+        """Import the SDK and build its client on a thread: on a 2-core machine that is over a
+        second of work, and on the event loop it would freeze the app's screen and keys."""
+        if self._building is None:
+            self._building = asyncio.ensure_future(asyncio.to_thread(self._client))
+        try:
+            return await asyncio.shield(self._building)
+        except BaseException:
+            if self._building.done():  # a failed build is tried again by the next call
+                self._building = None
+            raise
+
     def _client(self) -> AsyncAnthropic:
         if self._sdk is not None:
             return self._sdk
@@ -181,7 +200,7 @@ class ModelGateway:
         """
         if not self.has_credentials:
             raise CallFault("auth", NO_KEY_MESSAGE)
-        client = self._client()
+        client = self._sdk or await self._build_client()
         import anthropic
         import httpx2
 
@@ -221,6 +240,7 @@ class ModelGateway:
         if self._sdk is not None:
             await self._sdk.close()
             self._sdk = None
+        self._building = None
 
 
 class _CallState:

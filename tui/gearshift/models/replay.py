@@ -227,7 +227,7 @@ async def paced(
     for n, (ms, data) in enumerate(chunks):
         if not instant and ms > clock:
             await sleep((ms - clock) / 1000.0 / speed)
-        elif instant and n % 64 == 63:
+        elif instant and n % 16 == 15:
             await asyncio.sleep(0)  # an instant replay still lets the UI and other tasks run
         clock = max(clock, ms)
         yield data

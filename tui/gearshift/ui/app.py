@@ -158,8 +158,10 @@ class GearshiftApp(ActionsMixin, App[int]):
             self.action_run_all()
 
     def _after_first_frame(self) -> None:
-        """What the first frame need not wait for: the file watcher (watchfiles, a tree walk)
-        and the collector's tuning."""
+        """What the first frame need not wait for: the file watcher (watchfiles, a tree walk),
+        the SDK's client (built on a thread, so the first run starts at once) and the
+        collector's tuning."""
+        self.run_worker(self.gateway.prepare(), name="sdk", group="sdk", exit_on_error=False)
         if self.watch_files:
             self.run_worker(self._watch(), name="watcher", group="watcher", exit_on_error=False)
         if self.tune_gc and self._gc_saved is None:
