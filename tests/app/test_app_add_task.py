@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from gearshift import events as ev
+from gearshift.tasks import load_tasks
 from gearshift.ui.screens.add_task import AddTaskScreen, FormError, build_task, parse_tags
 from textual.widgets import Input, Select, Static, TextArea
 
@@ -81,3 +82,53 @@ async def test_escape_cancels_the_form(build) -> None:  # type: ignore[no-untype
         await pilot.pause()
         assert not isinstance(app.screen, AddTaskScreen)
         assert list(app.session.records) == ["story"]
+
+
+async def _fill_and_save(pilot, app, task_id: str, prompt: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("a")
+    await pilot.pause()
+    form = app.screen
+    assert isinstance(form, AddTaskScreen)
+    form.query_one("#task-id", Input).value = task_id
+    form.query_one("#task-prompt", TextArea).text = prompt
+    form.query_one("#task-tags", Input).value = "team=core"
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    assert app.screen is not form
+
+
+async def test_an_added_task_is_saved_to_the_tasks_file_keeping_its_comments(build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tasks_file = tmp_path / "tasks.toml"
+    tasks_file.write_text('# our tasks\n[[task]]\nid = "story"\nprompt = "Tell a story"\n')
+    app = build("story", tasks_path=tasks_file)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await _fill_and_save(pilot, app, "task-2", "Add a div function")
+        assert "task-2" in app.session.records
+    assert tasks_file.read_text().startswith('# our tasks\n[[task]]\nid = "story"')
+    saved = {task.id: task for task in load_tasks(tasks_file)}
+    assert list(saved) == ["story", "task-2"]
+    assert (saved["task-2"].prompt, saved["task-2"].tags) == ("Add a div function", {"team": "core"})
+
+
+async def test_a_task_the_file_cannot_take_stays_in_the_session_and_the_file_is_untouched(build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tasks_file = tmp_path / "tasks.toml"
+    before = '[[task]]\nid = "task-2"\nprompt = "Already here"\n'
+    tasks_file.write_text(before)
+    app = build("story", tasks_path=tasks_file)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await _fill_and_save(pilot, app, "task-2", "Add a div function")
+        assert app.session.records["task-2"].task.prompt == "Add a div function"
+        warnings = [n.message for n in app._notifications if n.severity == "warning"]
+        assert any("task-2 added for this session only, not saved" in m for m in warnings)
+    assert tasks_file.read_text() == before
+
+
+async def test_without_a_tasks_file_the_form_adds_to_the_session_only(build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = build("story")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await _fill_and_save(pilot, app, "task-2", "Add a div function")
+        assert "task-2" in app.session.records
+    assert not list(tmp_path.rglob("tasks.toml"))

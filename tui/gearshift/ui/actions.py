@@ -15,7 +15,8 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from gearshift.edits.apply import ApplyConflict, applied_tasks
 from gearshift.pipeline.record import FINAL
-from gearshift.tasks import Task
+from gearshift.config import ConfigError
+from gearshift.tasks import Task, append_task
 
 if TYPE_CHECKING:
     from gearshift.ui.app import GearshiftApp
@@ -55,7 +56,15 @@ class ActionsMixin(_Base):
         except ValueError as exc:  # raced with another add of the same id
             self.notify(str(exc), severity="error")
             return
-        self.notify(f"{task.id} added — press r to run it")
+        if self.tasks_path is None:
+            self.notify(f"{task.id} added — press r to run it")
+        else:
+            try:
+                append_task(self.tasks_path, task)
+            except (ConfigError, OSError) as exc:  # e.g. the file already has this id, or is read-only
+                self.notify(f"{task.id} added for this session only, not saved: {exc}", severity="warning", timeout=10)
+            else:
+                self.notify(f"{task.id} added and saved to {self.tasks_path.name} — press r to run it")
         self.call_after_refresh(self.query_one("#queue").select, task.id)  # type: ignore[attr-defined]
 
     def action_run(self) -> None:

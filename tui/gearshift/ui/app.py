@@ -72,8 +72,10 @@ class GearshiftApp(ActionsMixin, App[int]):
         show_timings: bool = True,
         cursor_blink: bool = True,
         tune_gc: bool = True,
+        tasks_path: Path | None = None,
     ) -> None:
         super().__init__()
+        self.tasks_path = tasks_path  # where the add-task form saves new tasks (None: session only)
         self.config = config
         self.gateway = gateway
         self.watch_files = watch

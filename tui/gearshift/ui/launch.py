@@ -21,6 +21,7 @@ def launch(
 ) -> int:
     from gearshift.cli import UsageError, _gateway, _tasks_for
     from gearshift.config import load_config
+    from gearshift.tasks import TASKS_FILE
     from gearshift.ui.app import make_app
 
     config = load_config(root)
@@ -29,6 +30,7 @@ def launch(
         gateway = _gateway(root, record, replay, speed)
     except ValueError as exc:  # --record without a key, a missing replay folder, ...
         raise UsageError(str(exc)) from None
-    app = make_app(config, tasks, gateway, run_all=run_all)
+    tasks_path = Path(tasks_file) if tasks_file else root / TASKS_FILE
+    app = make_app(config, tasks, gateway, run_all=run_all, tasks_path=tasks_path)
     result = app.run()
     return app.return_code if app.return_code is not None else (result or 0)
