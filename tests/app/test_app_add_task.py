@@ -131,4 +131,8 @@ async def test_without_a_tasks_file_the_form_adds_to_the_session_only(build, tmp
         await pilot.pause()
         await _fill_and_save(pilot, app, "task-2", "Add a div function")
         assert "task-2" in app.session.records
-    assert not list(tmp_path.rglob("tasks.toml"))
+    assert not _tasks_files(tmp_path)
+
+
+def _tasks_files(root: Path) -> list[Path]:
+    return list(root.rglob("tasks.toml"))

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from gearshift.config import ConfigError
 from gearshift.edits.apply import ApplyConflict, applied_tasks
 from gearshift.pipeline.record import FINAL
-from gearshift.config import ConfigError
 from gearshift.tasks import Task, append_task
 
 if TYPE_CHECKING:
