@@ -13,6 +13,7 @@ import os
 import shutil
 import site
 import subprocess
+import sys
 import sysconfig
 import textwrap
 import warnings
@@ -400,3 +401,50 @@ def test_newer_pythons_with_nested_fstrings(version: str) -> None:
     nested = results[: len(NESTED_FSTRINGS)]
     assert not any(error for _eq, _cut, error in nested)  # all valid there
     assert [cut for _eq, cut, _err in nested] == [False, False, False, False, True]
+
+
+SAME_CUT = """
+import json, sys
+from pathlib import Path
+from gearshift.context.pyfast import reduced_source
+print(json.dumps([reduced_source(Path(p).read_bytes()) for p in sys.argv[1:]]))
+"""
+
+
+def _other_pythons_3_11() -> list[str]:
+    """Installed Python 3.11 interpreters other than this one (the system's, pyenv's)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", "~/.pyenv")).expanduser() / "versions"
+    found = [shutil.which("python3.11"), "/usr/bin/python3.11", *map(str, pyenv.glob("3.11.*/bin/python3.11"))]
+    mine = subprocess.run([sys.executable, "-c", "import sys; print(sys.version)"], capture_output=True, text=True).stdout
+    out: dict[str, str] = {}
+    for python in filter(None, found):
+        if not Path(python).is_file():
+            continue
+        done = subprocess.run([python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True)
+        if done.returncode == 0 and done.stdout != mine:
+            out.setdefault(done.stdout, python)
+    return sorted(out.values())
+
+
+def test_every_installed_python_3_11_cuts_the_same_way() -> None:
+    """The cut is written with regular expressions, and `re` itself changed within 3.11 (before
+    3.11.5 a possessive repeat could mis-match, gh-106052): each interpreter must cut alike."""
+    others = _other_pythons_3_11()
+    if not others:
+        pytest.skip("no other Python 3.11 is installed")
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    files = [str(p) for p in [
+        *_sources(REPO / "tests" / "fixtures" / "context", REPO / "tui" / "gearshift"),
+        *_sources(stdlib / "asyncio", stdlib / "email", stdlib / "json"),
+    ]]
+    mine = [reduced_source(Path(p).read_bytes()) for p in files]
+    assert sum(cut is not None for cut in mine) > len(files) // 2  # the comparison covers real cuts
+    for python in others:
+        done = subprocess.run(
+            [python, "-c", SAME_CUT, *files], capture_output=True, text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO / "tui")},
+        )
+        assert done.returncode == 0, done.stderr
+        theirs = json.loads(done.stdout)
+        differ = [f for f, a, b in zip(files, mine, theirs, strict=True) if a != b]
+        assert not differ, f"{python} cuts {len(differ)} files differently, e.g. {differ[:3]}"

@@ -53,19 +53,22 @@ _HEADER = (
     r"(?P<h>[^\n]*:[ ]*"
     r"|[^\n]*[(\[][ ]*(?:\n(?P=i)[ ]+[^ \n][^\n]*|\n[ ]*(?=\n))*?\n(?P=i)[)\]][^\n]*:[ ]*)(?=\n)"
 )
-# The rest of a line holding no `import` keyword (possessive: linear, never backtracks).
-_NO_IMPORT = r"(?:[^i\n]++|\Bi|i(?!mport\b))*+(?=\n)"
+# Possessive quantifiers are spelled as atomic groups, `(?>X*)` for `X*+`: CPython before
+# 3.11.5 mis-matches a possessive repeat of a subpattern that can backtrack (gh-106052), and
+# later versions implement `X*+` as exactly this atomic group.
+# The rest of a line holding no `import` keyword (atomic: linear, never backtracks).
+_NO_IMPORT = r"(?>(?:(?>[^i\n]+)|\Bi|i(?!mport\b))*)(?=\n)"
 # A def or class with a non-empty body free of imports, ended by a line no deeper than it.
 # Blank lines and non-blank lines are told apart so no line can match two ways.
 _STUB = re.compile(
-    r"\n(?P<i>[ ]*+)(?:(?:async[ \t]+)?def[ \t]+(?P<n>\w+)|(?P<c>class\b))" + _HEADER
-    + r"(?:\n[ ]*(?=\n))*+\n(?P=i)[ ]++(?=[^\n])" + _NO_IMPORT
-    + r"(?:\n(?P=i)[ ]" + _NO_IMPORT + r"|\n[ ]*(?=\n))*+(?!\n(?P=i)[ ])"
+    r"\n(?P<i>(?>[ ]*))(?:(?:async[ \t]+)?def[ \t]+(?P<n>\w+)|(?P<c>class\b))" + _HEADER
+    + r"(?>(?:\n[ ]*(?=\n))*)\n(?P=i)(?>[ ]+)(?=[^\n])" + _NO_IMPORT
+    + r"(?>(?:\n(?P=i)[ ]" + _NO_IMPORT + r"|\n[ ]*(?=\n))*)(?!\n(?P=i)[ ])"
 )
 # Any remaining def with its whole body.
 _DEF = re.compile(
-    r"\n(?P<i>[ ]*+)(?:async[ \t]+)?def[ \t]+(?P<n>\w+)" + _HEADER
-    + r"(?P<b>(?:\n(?P=i)[ ][^\n]*|\n[ ]*(?=\n))*+)(?!\n(?P=i)[ ])"
+    r"\n(?P<i>(?>[ ]*))(?:async[ \t]+)?def[ \t]+(?P<n>\w+)" + _HEADER
+    + r"(?P<b>(?>(?:\n(?P=i)[ ][^\n]*|\n[ ]*(?=\n))*))(?!\n(?P=i)[ ])"
 )
 _IMPORT = re.compile(r"\bimport\b")
 _STATEMENT = re.compile(r"[ ]*(?:import|from)\b")
