@@ -39,6 +39,8 @@ class TaskRecord:
     decision: RouteDecision | None = None
     changes: list[FileChange] = field(default_factory=list)
     applied: bool = False
+    # Applied and then taken back by the user: its change is in neither the project nor the overlay.
+    undone: bool = False
     applied_files: list[str] = field(default_factory=list)
     error: str = ""
     answer: str = ""
@@ -75,6 +77,7 @@ class TaskRecord:
             "cost_alert": cost.alerted,
             "files": sorted(c.path for c in self.changes),
             "applied": self.applied,
+            "undone": self.undone,
             "escalation": self.escalation,
             "signoff": self.signoff,
             "context": self.context,

@@ -182,7 +182,7 @@ class Session:
         files = undo(self.root, self.journal_dir, task_id)
         record = self.records.get(task_id)
         if record is not None:
-            record.applied = False
+            record.applied, record.undone = False, True
         self._applied_generation += 1
         self.emit(ev.ChangeUndone(task_id=task_id, files=files))
         return files
@@ -208,14 +208,16 @@ class Session:
     def overlay(self) -> list[FileChange]:
         """Approved changes not yet written to the project, in the order they were approved."""
         out: list[FileChange] = []
-        for record in self.records.values():
-            if record.status == "approved" and not record.applied:
-                out.extend(record.changes)
+        for record in self._pending():
+            out.extend(record.changes)
         return out
 
+    def _pending(self) -> list[TaskRecord]:
+        """Approved, not written (headless without --auto-approve), and not undone by the user."""
+        return [r for r in self.records.values() if r.status == "approved" and not r.applied and not r.undone]
+
     def base_key(self) -> tuple[str, ...]:
-        pending = [r.task.id for r in self.records.values() if r.status == "approved" and not r.applied]
-        return (str(self._applied_generation), *pending)
+        return (str(self._applied_generation), *(r.task.id for r in self._pending()))
 
     def new_stage(self, name: str) -> Stage:
         unique = f"{name}-{os.getpid()}-{next(self._stage_names)}"

@@ -1,0 +1,110 @@
+"""The session's review verbs and sign-off, driven through the real SDK against the loopback server.
+
+Apply → undo must leave no trace in what later tasks are staged from, and a sign-off scope must
+send the validated change to the escalation model for approval before it is offered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gearshift import events as ev
+from gearshift.config import load_config
+from gearshift.models.client import ModelGateway
+from gearshift.pipeline.record import TaskRecord
+from gearshift.pipeline.session import Session
+from gearshift.tasks import Task
+
+from tests.engine.pipeline_project import CALC, GOOD, insert_after_total, make_project
+from tests.support.messages_server import MessagesServer, Reply
+
+SONNET, OPUS = "claude-sonnet-4-6", "claude-opus-4-7"
+EDITOR = "str_replace_based_edit_tool"
+TASK = Task(
+    id="discount", prompt="Add discounted_total(prices, percent) to calc.py", context_files=("calc.py",)
+)
+
+
+def session_for(project: Path, server: MessagesServer, sink: list[ev.Event]) -> Session:
+    gateway = ModelGateway(api_key="test-key", base_url=server.url, max_retries=0)
+    return Session(load_config(project), gateway, emit=sink.append)
+
+
+async def test_an_undone_change_is_not_laid_under_later_tasks(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    server = MessagesServer(
+        [Reply.tool_use(EDITOR, insert_after_total(GOOD)), Reply.text("Added discounted_total.")]
+    )
+    sink: list[ev.Event] = []
+    with server:
+        session = session_for(project, server, sink)
+        try:
+            session.add(TASK)
+            record = await session.run(TASK.id)
+            assert record.status == "awaiting_review"
+            session.apply(TASK.id)
+            assert "discounted_total" in (project / "calc.py").read_text()
+            assert session.undo(TASK.id) == ["calc.py"]
+            assert (project / "calc.py").read_text() == CALC
+            # The user took the change back: the next task starts from the project as it is now.
+            assert session.overlay() == []
+            stage = session.new_stage("next")
+            try:
+                assert stage.read_text("calc.py") == CALC
+            finally:
+                stage.discard()
+            assert session.select_context(TASK).files[0].text == CALC
+        finally:
+            await session.gateway.aclose()
+
+
+SIGNOFF_CONFIG = '[routing]\nalways_escalate_scopes = []\nsignoff_scopes = ["security"]\n'
+AUDIT = Task(id="audit", prompt="Add discounted_total safely", scope="security", context_files=("calc.py",))
+
+
+async def run_signoff(
+    tmp_path: Path, verdict: dict
+) -> tuple[Path, MessagesServer, TaskRecord, list[ev.Event]]:
+    """Sonnet adds the function (its tests pass), then Opus answers the sign-off with `verdict`."""
+    project = make_project(tmp_path / "p", SIGNOFF_CONFIG)
+    server = MessagesServer(
+        [
+            Reply.tool_use(EDITOR, insert_after_total(GOOD)),
+            Reply.text("Added."),
+            Reply.tool_use("signoff", verdict),
+        ]
+    )
+    sink: list[ev.Event] = []
+    with server:
+        session = session_for(project, server, sink)
+        try:
+            session.add(AUDIT)
+            record = await session.run(AUDIT.id)
+        finally:
+            await session.gateway.aclose()
+    return project, server, record, sink
+
+
+async def test_signoff_scope_sends_the_validated_change_to_opus_for_approval(tmp_path: Path) -> None:
+    _, server, record, sink = await run_signoff(tmp_path, {"approved": True, "reason": "correct and safe"})
+    assert [r.json["model"] for r in server.message_requests] == [SONNET, SONNET, OPUS]
+    review = server.message_requests[2].json
+    assert review["tool_choice"] == {"type": "tool", "name": "signoff"}
+    assert "discounted_total" in review["messages"][0]["content"]
+    assert record.status == "awaiting_review"
+    assert record.signoff == {"model": OPUS, "approved": True, "reason": "correct and safe"}
+    # The sign-off is an attempt of its own; the route lists only the attempts that wrote code.
+    started = [(e.model, e.kind) for e in sink if isinstance(e, ev.AttemptStarted)]
+    assert started == [(SONNET, "initial"), (OPUS, "signoff")] and record.attempts == 2
+    assert record.route == [SONNET]
+    finished = [e for e in sink if isinstance(e, ev.SignoffFinished)]
+    assert len(finished) == 1 and finished[0].approved
+
+
+async def test_a_declined_signoff_rejects_the_change(tmp_path: Path) -> None:
+    project, _, record, sink = await run_signoff(
+        tmp_path, {"approved": False, "reason": "rounds the wrong way"}
+    )
+    assert record.status == "rejected" and "rounds the wrong way" in record.error
+    assert not any(isinstance(e, ev.ChangeReady) for e in sink)
+    assert (project / "calc.py").read_text() == CALC
