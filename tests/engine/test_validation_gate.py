@@ -122,7 +122,9 @@ def test_failure_signature_names_new_failures_first_and_counts_the_rest():
     new = finding("pytest", "logic", "tests/t.py", 9, "tests/t.py::test_new", "assert 9 == 10")
     result = ValidationResult("r", "fail-logic", [check("pytest", "logic", False, [old, new])])
     assert failure_signature(result) == ("pytest: tests/t.py::test_new — assert 9 == 10 (+1 more)")
-    assert failure_signature(result) == failure_signature(result)
+    # Stable across runs that fail the same way: another run id, the findings in another order.
+    again = ValidationResult("r2", "fail-logic", [check("pytest", "logic", False, [new, old])])
+    assert failure_signature(again) == failure_signature(result)
 
 
 def test_render_groups_by_check_in_the_tools_words_and_labels_preexisting():
