@@ -181,7 +181,7 @@ class Session:
     def undo(self, task_id: str) -> list[str]:
         files = undo(self.root, self.journal_dir, task_id)
         record = self.records.get(task_id)
-        if record is not None:
+        if record is not None and record.applied:  # not a retry's fresh record of the same id
             record.applied, record.undone = False, True
         self._applied_generation += 1
         self.emit(ev.ChangeUndone(task_id=task_id, files=files))
