@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,31 @@ def test_append_task_keeps_comments_and_refuses_duplicates(tmp_path: Path) -> No
     fresh = tmp_path / "new.toml"
     append_task(fresh, Task(id="c", prompt="z"))
     assert [t.id for t in load_tasks(fresh)] == ["c"]
+
+
+def test_append_task_checks_before_writing_and_replaces_the_file_whole(tmp_path: Path) -> None:
+    from gearshift.tasks import Task, append_task
+
+    path = tmp_path / "tasks.toml"
+    path.write_text('[[task]]\nid = "a"\nprompt = "x"\n')
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    with pytest.raises(ConfigError, match="unique"):
+        append_task(path, Task(id="a", prompt="again"))
+    assert path.stat().st_mtime_ns == 1_000_000_000  # refused without a write (nor a restore)
+    inode = path.stat().st_ino
+    append_task(path, Task(id="b", prompt="y"))
+    # A new file renamed over the old one: an interrupted append cannot leave it half-written.
+    assert path.stat().st_ino != inode
+    assert [t.id for t in load_tasks(path)] == ["a", "b"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_append_task_leaves_a_read_only_tasks_file_alone(tmp_path: Path) -> None:
+    from gearshift.tasks import Task, append_task
+
+    path = tmp_path / "tasks.toml"
+    path.write_text('[[task]]\nid = "a"\nprompt = "x"\n')
+    path.chmod(0o444)
+    with pytest.raises(PermissionError):
+        append_task(path, Task(id="b", prompt="y"))
+    assert [t.id for t in load_tasks(path)] == ["a"]

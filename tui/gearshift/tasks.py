@@ -7,6 +7,8 @@ author meant.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -99,6 +101,10 @@ def load_tasks(path: str | Path) -> list[Task]:
         raise ConfigError(path, "(file)", "a tasks file with [[task]] tables", "no such file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "(file)", "valid TOML", str(exc)) from None
+    return _tasks_from(data, path)
+
+
+def _tasks_from(data: dict[str, Any], path: Path) -> list[Task]:
     for key in data:
         if key != "task":
             raise ConfigError(path, key, "only [[task]] tables")
@@ -131,21 +137,27 @@ def task_to_mapping(task: Task) -> dict[str, Any]:
 def append_task(path: str | Path, task: Task) -> None:
     """Add `task` to the end of a tasks file without rewriting it (its comments stay).
 
-    Appending a `[[task]]` table is always valid TOML; the file is re-read afterwards so a
-    clash (a duplicate id) is caught and the file restored.
+    The new text is checked in memory first (a clash such as a duplicate id raises ConfigError
+    and the file is not touched), then replaces the file atomically: the user's queue is never
+    left half-written.
     """
     import tomli_w
 
+    from gearshift.edits.workspace import atomic_write_text
+
     path = Path(path)
-    before = path.read_text() if path.exists() else ""
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
     mapping = task_to_mapping(task)
     tags = mapping.pop("tags", None)
     block = "[[task]]\n" + tomli_w.dumps(mapping)
     if tags:
         block += "[task.tags]\n" + tomli_w.dumps(tags)
-    path.write_text(before + ("\n" if before and not before.endswith("\n\n") else "") + block)
+    after = before + ("\n" if before and not before.endswith("\n\n") else "") + block
     try:
-        load_tasks(path)
-    except ConfigError:
-        path.write_text(before)
-        raise
+        data = tomllib.loads(after)
+    except tomllib.TOMLDecodeError as exc:  # the file was not valid TOML before either
+        raise ConfigError(path, "(file)", "valid TOML", str(exc)) from None
+    _tasks_from(data, path)
+    if path.exists() and not os.access(path, os.W_OK):  # a rename would bypass the file's own mode
+        raise PermissionError(errno.EACCES, "the tasks file is read-only", str(path))
+    atomic_write_text(path, after, durable=True)
