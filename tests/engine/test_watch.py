@@ -41,6 +41,13 @@ def test_ignored_paths_and_affected_checks(tmp_path: Path) -> None:
     assert [s.name for s in affected(specs, ["a.py"])] == ["python_compile", "pytest"]
     assert [s.name for s in affected(specs, ["src/a.ts"])] == ["typescript_compile"]
     assert affected(specs, ["README.md"]) == []
+    assert [s.name for s in affected(specs, ["ruff.toml"])] == ["pytest"]  # lint config: python checks
+    (tmp_path / "gearshift.toml").write_text(
+        '[validation]\nchecks = ["pytest", "lint"]\n[validation.commands.lint]\nrun = "true"\nkind = "syntax"\n'
+    )
+    specs = resolve_checks(load_config(tmp_path), tmp_path)
+    assert [s.name for s in affected(specs, ["notes.txt"])] == ["lint"]  # a custom command runs on any change
+    assert affected(specs, ["tasks.toml", "gearshift.toml"]) == []  # but not on gearshift's own files
 
 
 async def test_a_save_reruns_and_a_burst_is_one_run(tmp_path: Path) -> None:

@@ -45,7 +45,19 @@ IGNORED_DIRS = {
     ".next",
     ".cache",
 }
-PYTHON_FILES = (".py", ".pyi", "pyproject.toml", "setup.cfg", "mypy.ini", "pytest.ini", "conftest.py")
+PYTHON_FILES = (
+    ".py",
+    ".pyi",
+    "pyproject.toml",
+    "setup.cfg",
+    "mypy.ini",
+    "pytest.ini",
+    "conftest.py",
+    "ruff.toml",
+    "tox.ini",
+)
+# gearshift's own files: adding a task (the app appends to tasks.toml) is no reason to validate.
+OWN_FILES = ("gearshift.toml", "tasks.toml")
 NODE_FILES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts", "package.json", "tsconfig.json")
 CHECK_FILES: dict[str, tuple[str, ...]] = {
     "python_compile": (".py",),
@@ -64,7 +76,10 @@ def is_ignored(rel: str) -> bool:
 
 
 def affected(specs: list[CheckSpec], changed: list[str]) -> list[CheckSpec]:
-    """The checks a change can affect; custom commands run on any change."""
+    """The checks a change can affect; custom commands run on any change but gearshift's own files."""
+    changed = [path for path in changed if Path(path).name not in OWN_FILES]
+    if not changed:
+        return []
     out = []
     for spec in specs:
         suffixes = CHECK_FILES.get(spec.name)
