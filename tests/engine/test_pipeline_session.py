@@ -108,3 +108,20 @@ async def test_a_declined_signoff_rejects_the_change(tmp_path: Path) -> None:
     assert record.status == "rejected" and "rounds the wrong way" in record.error
     assert not any(isinstance(e, ev.ChangeReady) for e in sink)
     assert (project / "calc.py").read_text() == CALC
+
+
+def test_the_routing_forecast_prices_the_prefix_at_the_configured_cache_ttl(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from gearshift.pipeline.journey import Journey
+
+    forecasts = {}
+    for ttl in ("5m", "1h"):
+        project = make_project(tmp_path / ttl, f'[session]\ncache_ttl = "{ttl}"\n')
+        config = load_config(project)
+        session = Session(config, ModelGateway(api_key="test-key"), emit=lambda e: None)
+        journey = Journey(session, TaskRecord(TASK))
+        forecasts[ttl] = journey._estimate(config.default_model, 1000, 3, 1200)
+    # Sonnet: 1200 input × $3 + 3600 output × $15 + 2000 cache reads × $0.30 = $0.0582, plus
+    # the 1000-token prefix written once: × $3.75 (5 minutes) or × $6 (1 hour).
+    assert forecasts == {"5m": Decimal("0.06195"), "1h": Decimal("0.0642")}

@@ -203,11 +203,14 @@ class Journey:
                 self.stage.discard()
 
     def _estimate(self, model: ModelSpec, input_tokens: int, turns: int, output_per_turn: int) -> Decimal:
-        """A rough cost forecast: the prefix written once, then read back on each further turn."""
+        """A rough cost forecast: the prefix written once (at the configured cache TTL's price),
+        then read back on each further turn."""
+        one_hour = self.s.config.session.cache_ttl == "1h"
         usage = Usage(
             input=400 * turns,
             output=output_per_turn * turns,
-            cache_write_5m=input_tokens,
+            cache_write_5m=0 if one_hour else input_tokens,
+            cache_write_1h=input_tokens if one_hour else 0,
             cache_read=input_tokens * (turns - 1),
         )
         return cost(model, usage)
