@@ -12,7 +12,7 @@ from gearshift.ui.panes.output import OutputPane
 from gearshift.ui.screens.confirm import ConfirmScreen
 from gearshift.ui.screens.report import ReportScreen
 from gearshift.ui.screens.review import ReviewScreen
-from textual.widgets import DataTable, Markdown
+from textual.widgets import DataTable, Markdown, Static
 
 from tests.app.conftest import SIZE
 from tests.app.project import CALC, OPUS, SONNET, ReplayGate, wait_for
@@ -169,6 +169,8 @@ async def test_report_screen_shows_the_ledger(build) -> None:  # type: ignore[no
         keys = [row.value for row in table.rows]
         assert keys == [SONNET, "__total__"]
         assert table.get_row(SONNET)[1] == "1"  # one call
+        caption = str(app.screen.query_one("#report-caption", Static).render())
+        assert "Latency leaves out 1 call replayed from recordings" in caption  # the tests' calls are replayed
         await pilot.press("t")
         await pilot.pause()
         assert [row.value for row in table.rows] == ["(untagged)", "__total__"]

@@ -155,3 +155,31 @@ def test_old_ledger_gains_the_mode_column(tmp_path: Path) -> None:
     ledger = Ledger(path)
     ledger.record_call(call("t", "claude-opus-4-7", 0.1, 0.1, 5.0, {}))
     assert [r["mode"] for r in ledger.calls()] == ["live"]
+
+
+def test_report_latency_leaves_out_replayed_calls_and_says_so(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    ledger = Ledger(tmp_path / "l.db")
+    for lat in (2000.0, 2100.0):  # a recording's pacing, not the model's
+        ledger.record_call(replace(call("t", "claude-sonnet-4-6", 0.01, 0.02, lat, {}), mode="replay"))
+    report = build_report(ledger, by="model")
+    sonnet = report["groups"][0]
+    assert (sonnet["calls"], sonnet["replayed_calls"], sonnet["latency_p50_ms"]) == (2, 2, None)
+    assert "latency leaves out 2 calls replayed from recordings" in format_report(report, "table")
+    ledger.record_call(call("t", "claude-sonnet-4-6", 0.01, 0.02, 900.0, {}))
+    sonnet = build_report(ledger, by="model")["groups"][0]
+    assert (sonnet["calls"], sonnet["replayed_calls"], sonnet["latency_p50_ms"]) == (3, 2, 900.0)
+
+
+def test_a_task_routed_to_the_escalation_model_from_the_start_was_not_escalated(tmp_path: Path) -> None:
+    from gearshift.ledger import escalated
+
+    opus, sonnet = "claude-opus-4-7", "claude-sonnet-4-6"
+    assert escalated([sonnet, opus], opus) and escalated([sonnet, sonnet, opus], opus)
+    assert not escalated([opus], opus) and not escalated([opus, opus], opus)
+    assert not escalated([sonnet, sonnet], opus) and not escalated([], opus)
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.record_task({"id": "audit", "status": "approved", "route": [opus]}, {}, opus)
+    ledger.record_task({"id": "fix", "status": "approved", "route": [sonnet, opus]}, {}, opus)
+    assert build_report(ledger, by="task_type")["total"]["escalation_rate"] == 0.5

@@ -151,7 +151,7 @@ class Ledger:
                 summary["id"],
                 summary["status"],
                 json.dumps(route),
-                int(escalation_model in route[1:] or (bool(route) and route[0] == escalation_model)),
+                int(escalated(route, escalation_model)),
                 summary.get("attempts", 0),
                 summary.get("calls", 0),
                 summary.get("validation"),
@@ -188,3 +188,9 @@ class Ledger:
         if len(rows) < min_calls:
             return None
         return float(rows[len(rows) // 2])
+
+
+def escalated(route: list[str], escalation_model: str) -> bool:
+    """An escalation is a move to the escalation model after an attempt on another one; a task
+    routed there from the start (a security scope, a forced route) was not escalated."""
+    return bool(route) and route[0] != escalation_model and escalation_model in route[1:]

@@ -32,6 +32,7 @@ class Group:
         default_factory=lambda: {"input": 0, "output": 0, "cache_write": 0, "cache_read": 0}
     )
     latencies: list[float] = field(default_factory=list)
+    replayed_calls: int = 0  # answered from recordings: their pace is the recording's, not the model's
 
     def to_dict(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
@@ -46,6 +47,7 @@ class Group:
             "tokens": dict(self.tokens),
             "latency_p50_ms": round(_percentile(lat, 50), 1) if lat else None,
             "latency_p95_ms": round(_percentile(lat, 95), 1) if lat else None,
+            "replayed_calls": self.replayed_calls,
         }
 
 
@@ -82,7 +84,9 @@ def build_report(ledger: Ledger, by: str = "model", session: str | None = None) 
             g.tokens["output"] += row["output_tokens"]
             g.tokens["cache_write"] += row["cache_write_5m_tokens"] + row["cache_write_1h_tokens"]
             g.tokens["cache_read"] += row["cache_read_tokens"]
-            if row["fault"] is None and row["latency_ms"] is not None:
+            if row["mode"] == "replay":
+                g.replayed_calls += 1
+            elif row["fault"] is None and row["latency_ms"] is not None:
                 g.latencies.append(row["latency_ms"])
 
     # Task counts: by model a task counts for each model on its route; by tag/type once.
@@ -116,6 +120,11 @@ COLUMNS = (
     ("latency_p50_ms", "p50 ms"),
     ("latency_p95_ms", "p95 ms"),
 )
+
+
+def replayed_words(report: dict[str, Any]) -> str:
+    n = report["total"]["replayed_calls"]
+    return f"{n} call{'' if n == 1 else 's'} replayed from recordings"
 
 
 def format_cell(key: str, value: Any) -> str:
@@ -159,4 +168,6 @@ def format_report(report: dict[str, Any], fmt: str = "table") -> str:
             lines.append("  ".join("-" * w for w in widths))
     if not report["groups"]:
         lines.append("(the ledger has no calls yet)")
+    elif report["total"]["replayed_calls"]:
+        lines.append(f"latency leaves out {replayed_words(report)}")
     return "\n".join(lines)

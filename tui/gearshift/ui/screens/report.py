@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from gearshift.ledger import Ledger
-from gearshift.report import COLUMNS, build_report, format_cell
+from gearshift.report import COLUMNS, build_report, format_cell, replayed_words
 
 
 class ReportScreen(Screen[None]):
@@ -54,7 +54,8 @@ class ReportScreen(Screen[None]):
         report = build_report(self.ledger, by=self.by, session=self.ledger.session if self.session_only else None)
         scope = "this session" if self.session_only else "every session in this project's ledger"
         statuses = ", ".join(f"{k} {v}" for k, v in sorted(report["task_statuses"].items())) or "no finished tasks"
-        caption.update(f"Grouped by {self.by}, {scope} — tasks: {statuses}.  (m/t/k regroup, s switches scope)")
+        latency = f" Latency leaves out {replayed_words(report)}." if report["total"]["replayed_calls"] else ""
+        caption.update(f"Grouped by {self.by}, {scope} — tasks: {statuses}.{latency}  (m/t/k regroup, s switches scope)")
         for key, title in COLUMNS:
             table.add_column(title, key=key)
         for key in ("input", "output", "cache_write", "cache_read"):
