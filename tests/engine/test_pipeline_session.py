@@ -125,3 +125,25 @@ def test_the_routing_forecast_prices_the_prefix_at_the_configured_cache_ttl(tmp_
     # Sonnet: 1200 input × $3 + 3600 output × $15 + 2000 cache reads × $0.30 = $0.0582, plus
     # the 1000-token prefix written once: × $3.75 (5 minutes) or × $6 (1 hour).
     assert forecasts == {"5m": Decimal("0.06195"), "1h": Decimal("0.0642")}
+
+
+async def test_a_retry_summarizes_its_own_run(tmp_path: Path) -> None:
+    """Route, calls and attempts start over on a retry; so do its cost, tokens and latency."""
+    project = make_project(tmp_path / "p")
+    server = MessagesServer([Reply.text("Nothing to change.") for _ in range(12)])
+    sink: list[ev.Event] = []
+    with server:
+        session = session_for(project, server, sink)
+        try:
+            session.add(TASK)
+            await session.run(TASK.id)
+            first = [e.summary for e in sink if isinstance(e, ev.TaskFinished)][-1]
+            await session.run(TASK.id)  # a retry of a finished task
+            second = [e.summary for e in sink if isinstance(e, ev.TaskFinished)][-1]
+        finally:
+            await session.gateway.aclose()
+    assert first["calls"] == second["calls"] >= 1 and second["route"] == first["route"]
+    assert first["cost_usd"] > 0 and second["cost_usd"] == first["cost_usd"]
+    assert second["tokens"] == first["tokens"]
+    assert session.meter.tasks[TASK.id].calls == 2 * first["calls"]  # the meter keeps both runs: both were paid
+    assert abs(float(session.meter.tasks[TASK.id].cost) - (first["cost_usd"] + second["cost_usd"])) < 1e-9

@@ -33,6 +33,24 @@ class TaskCost:
     latency_ms: float = 0.0
     alerted: bool = False
 
+    def since(self, base: TaskCost) -> TaskCost:
+        """What was added after `base` was taken: one run of a task that has been retried."""
+        u, b = self.usage, base.usage
+        return TaskCost(
+            cost=self.cost - base.cost,
+            escalation_equiv=self.escalation_equiv - base.escalation_equiv,
+            usage=Usage(
+                input=u.input - b.input,
+                output=u.output - b.output,
+                cache_write_5m=u.cache_write_5m - b.cache_write_5m,
+                cache_write_1h=u.cache_write_1h - b.cache_write_1h,
+                cache_read=u.cache_read - b.cache_read,
+            ),
+            calls=self.calls - base.calls,
+            latency_ms=self.latency_ms - base.latency_ms,
+            alerted=self.alerted,
+        )
+
 
 class CostMeter:
     def __init__(self, config: Config) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gearshift.edits.workspace import FileChange
-from gearshift.pipeline.metering import CostMeter
+from gearshift.pipeline.metering import CostMeter, TaskCost
 from gearshift.routing.policy import RouteDecision
 from gearshift.routing.score import Complexity
 from gearshift.tasks import Task
@@ -48,13 +48,16 @@ class TaskRecord:
     escalation: dict[str, Any] | None = None
     signoff: dict[str, Any] | None = None
     findings: list[dict[str, Any]] = field(default_factory=list)
+    # The meter's totals for this task when this run began: a retry's summary counts its own run
+    # (its route, calls and attempts start over, so its cost and tokens must too).
+    meter_base: TaskCost = field(default_factory=TaskCost)
 
     @property
     def final(self) -> bool:
         return self.status in FINAL
 
     def summary(self, meter: CostMeter) -> dict[str, Any]:
-        cost = meter.tasks[self.task.id]
+        cost = meter.tasks[self.task.id].since(self.meter_base)
         usage = cost.usage
         return {
             "id": self.task.id,

@@ -102,7 +102,8 @@ class Session:
         record = self.records[task_id]
         if record.final or record.status != "queued":
             # A retry: start over with the same task (and any forced model).
-            record = self.records[task_id] = TaskRecord(record.task)
+            base = replace(self.meter.tasks[task_id])
+            record = self.records[task_id] = TaskRecord(record.task, meter_base=base)
         journey = Journey(self, record)
         task = asyncio.current_task()
         if task is not None:

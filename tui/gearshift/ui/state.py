@@ -323,7 +323,8 @@ class UIState:
             case ev.TaskFinished():
                 t = self._touch(e.task_id, queue=True)
                 t.status = e.status
-                t.cost = float(e.summary.get("cost_usd", t.cost))
+                if not t.cost:  # else the meter's running total, retries included (they were paid)
+                    t.cost = float(e.summary.get("cost_usd", 0.0))
                 t.error = str(e.summary.get("error") or "")
                 if t.error and e.status != "approved":
                     t.output.add("error", f"{e.status}: {t.error}", ok=False)
@@ -343,7 +344,7 @@ class UIState:
     def _restart(self, t: TaskView) -> None:
         """A retry starts the task's story over (its cost stays: it was paid)."""
         t.proposal = None
-        t.change_files, t.error, t.validation, t.blocked, t.routed = [], "", None, None, None
+        t.change_files, t.error, t.validation, t.blocked, t.routed, t.route = [], "", None, None, None, []
         t.output.add("notice", "— retry —")
 
     # -- validation runs ------------------------------------------------------------------------
