@@ -147,3 +147,26 @@ async def test_a_retry_summarizes_its_own_run(tmp_path: Path) -> None:
     assert second["tokens"] == first["tokens"]
     assert session.meter.tasks[TASK.id].calls == 2 * first["calls"]  # the meter keeps both runs: both were paid
     assert abs(float(session.meter.tasks[TASK.id].cost) - (first["cost_usd"] + second["cost_usd"])) < 1e-9
+
+
+async def test_a_check_that_cannot_run_names_the_project_not_the_staged_copy(tmp_path: Path) -> None:
+    """The staged copy is a folder the user never sees: `npm ci` must be run in the project."""
+    project = make_project(tmp_path / "p")
+    (project / "gearshift.toml").write_text(
+        (project / "gearshift.toml").read_text().replace('["python_compile", "pytest"]', '["eslint_strict"]')
+    )
+    (project / "package.json").write_text('{"name": "p", "version": "1.0.0"}\n')
+    (project / "package-lock.json").write_text('{"name": "p", "lockfileVersion": 3, "packages": {}}\n')
+    server = MessagesServer([])
+    sink: list[ev.Event] = []
+    with server:
+        session = session_for(project, server, sink)
+        try:
+            session.add(TASK)
+            record = await session.run(TASK.id)
+        finally:
+            await session.gateway.aclose()
+    assert record.status == "failed"
+    assert f"node_modules is missing in {project}: run `npm ci`" in record.error
+    assert ".gearshift" not in record.error
+    assert record.calls == 0  # refused before any paid call

@@ -164,7 +164,7 @@ class Journey:
                 if config.validation.enabled and self.task.requires_validation
                 else []
             )
-            problems = preflight(self.specs, self.stage.root) if self.specs else []
+            problems = preflight(self.specs, self.stage.root, project=self.s.root) if self.specs else []
             if problems:
                 raise TaskFailed("failed", problems[0].error)
             answer_only = self.task.interactive and not self.task.requires_validation
