@@ -104,7 +104,10 @@ def cmd_run(argv: list[str]) -> int:
         )
     from gearshift.headless import run_headless
 
-    gateway = _gateway(root, args.record, args.replay, speed)
+    try:
+        gateway = _gateway(root, args.record, args.replay, speed)
+    except ValueError as exc:  # --record without a key, a missing replay folder, ...
+        raise UsageError(str(exc)) from None
     return asyncio.run(
         run_headless(
             config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=args.escalate
