@@ -63,4 +63,7 @@ def open_demo(name: str, *, speed: float = 1.0) -> int:
     print(f"gearshift demo: working on a scratch copy at {project}", file=sys.stderr)
     from gearshift.ui.launch import launch
 
-    return launch(project, replay=str(project / RECORDINGS_DIR), speed=speed)
+    notice = f"Demo on a scratch copy: {project} — approved changes land there, not in the repository."
+    code = launch(project, replay=str(project / RECORDINGS_DIR), speed=speed, notice=notice)
+    print(f"gearshift demo: the scratch copy (with any changes you approved) stays at {project}", file=sys.stderr)
+    return code

@@ -73,8 +73,10 @@ class GearshiftApp(ActionsMixin, App[int]):
         cursor_blink: bool = True,
         tune_gc: bool = True,
         tasks_path: Path | None = None,
+        notice: str | None = None,
     ) -> None:
         super().__init__()
+        self.notice = notice  # shown once on start (the demo says where its scratch copy lives)
         self.tasks_path = tasks_path  # where the add-task form saves new tasks (None: session only)
         self.config = config
         self.gateway = gateway
@@ -152,6 +154,8 @@ class GearshiftApp(ActionsMixin, App[int]):
             self.notify(themes.failure_message(self.theme_failures), title="Themes", severity="error", timeout=10)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._output_pane = self.query_one(OutputPane)
+        if self.notice:
+            self.notify(self.notice, title="gearshift", timeout=12)
         await self.drain()
         self.set_interval(TICK_S, self.drain, name="drain")
         self.query_one(TaskQueue).focus()

@@ -18,6 +18,7 @@ def launch(
     replay: str | None = None,
     speed: float = 1.0,
     run_all: bool = False,
+    notice: str | None = None,
 ) -> int:
     from gearshift.cli import UsageError, _gateway, _tasks_for
     from gearshift.config import load_config
@@ -31,6 +32,6 @@ def launch(
     except ValueError as exc:  # --record without a key, a missing replay folder, ...
         raise UsageError(str(exc)) from None
     tasks_path = Path(tasks_file) if tasks_file else root / TASKS_FILE
-    app = make_app(config, tasks, gateway, run_all=run_all, tasks_path=tasks_path)
+    app = make_app(config, tasks, gateway, run_all=run_all, tasks_path=tasks_path, notice=notice)
     result = app.run()
     return app.return_code if app.return_code is not None else (result or 0)
