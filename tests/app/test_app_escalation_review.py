@@ -6,6 +6,7 @@ state and the files on disk."""
 from __future__ import annotations
 
 from gearshift import events as ev
+from gearshift.ui.panes.queue import TaskQueue
 from gearshift.ui.screens.review import ReviewScreen
 
 from tests.app.conftest import SIZE
@@ -88,6 +89,12 @@ async def test_escalation_approval_review_partial_apply_and_undo(build) -> None:
         assert app.state.applied == []
         assert app.ledger is not None
         assert len(list(app.ledger.calls(app.ledger.session))) == 4  # every paid call is booked
+        # The queue says so (the engine keeps "approved"), and the row can be run again.
+        assert (mul.status, mul.label) == ("approved", "undone")
+        assert str(app.query_one(TaskQueue).get_cell("mul", "status")) == "undone"
+        await pilot.press("ctrl+r")
+        await wait_for(lambda: len(of(app, ev.TaskRouted)) == 2, pilot)
+        assert app.state.tasks["mul"].label != "undone"
 
 
 async def test_declining_the_escalation_rejects_the_task(build) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ STATUS_VARIABLE = {
     "failed": "outcome-fail",
     "over_budget": "cost-warning",
     "cancelled": "text-muted",
+    "undone": "text-muted",
     "running": "primary",
     "validating": "secondary",
 }

@@ -111,9 +111,12 @@ class TaskView:
     blocked: dict[str, Any] | None = None
     error: str = ""
     forced: str | None = None
+    undone: bool = False  # its applied change was taken back (the engine's status stays approved)
 
     @property
     def label(self) -> str:
+        if self.undone and self.status == "approved":
+            return "undone"
         return STATUS_LABELS.get(self.status, self.status)
 
     @property
@@ -292,6 +295,7 @@ class UIState:
             case ev.ChangeApplied():
                 t = self._touch(e.task_id, queue=True)
                 t.applied_files = list(e.files)
+                t.undone = False
                 if e.task_id in self.applied:
                     self.applied.remove(e.task_id)
                 self.applied.append(e.task_id)
@@ -302,6 +306,7 @@ class UIState:
                 if e.task_id in self.applied:
                     self.applied.remove(e.task_id)
                 t.applied_files = []
+                t.undone = True
                 t.output.add("notice", f"change undone: {', '.join(e.files) or 'no files'}")
             case ev.EscalationProposed():
                 t = self._touch(e.task_id, queue=True)
@@ -345,6 +350,7 @@ class UIState:
         """A retry starts the task's story over (its cost stays: it was paid)."""
         t.proposal = None
         t.change_files, t.error, t.validation, t.blocked, t.routed, t.route = [], "", None, None, None, []
+        t.undone = False
         t.output.add("notice", "— retry —")
 
     # -- validation runs ------------------------------------------------------------------------
