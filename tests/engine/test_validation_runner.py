@@ -119,6 +119,8 @@ async def test_clean_project_passes_and_leaves_no_trace(tmp_path: Path):
     assert sorted(finished) == sorted(PY_CHECKS)
     lines = [e.line for e in events if isinstance(e, ValidationLine) and e.check == "pytest"]
     assert any("2 passed" in line for line in lines)
+    # ruff's JSON ("[]") is the parser's input, not something to read in the live log.
+    assert not [e for e in events if isinstance(e, ValidationLine) and e.check in ("ruff", "python_compile")]
 
 
 async def test_failing_test_is_fail_logic_with_located_finding(tmp_path: Path):

@@ -84,6 +84,9 @@ class CheckSpec:
     python: str = ""
     module: str = ""
     node_bins: tuple[str, ...] = ()
+    # False where stdout is the parser's JSON: raw JSON in the live log is noise, the findings
+    # that CheckFinished carries say the same thing legibly (stderr still streams).
+    stream_stdout: bool = True
 
     def command(
         self, workdir: Path, tmp_dir: Path, changed: list[str] | None = None
@@ -177,11 +180,22 @@ def _ini_has(path: Path, section: str, option: str) -> bool:
     return parser.has_option(section, option)
 
 
+# Parsers that read JSON from stdout: such a check's stdout is not streamed line by line.
+JSON_STDOUT_PARSERS = frozenset({"python_compile", "ruff", "mypy"})
+
+
 def _python_check(
     name: str, kind: str, parser: str, config: Config, workdir: Path, python: str, **kw: Any
 ) -> CheckSpec:
     return CheckSpec(
-        name, kind, parser, config.validation.timeout_s, python=python, env=_python_env(workdir), **kw
+        name,
+        kind,
+        parser,
+        config.validation.timeout_s,
+        python=python,
+        env=_python_env(workdir),
+        stream_stdout=parser not in JSON_STDOUT_PARSERS,
+        **kw,
     )
 
 

@@ -70,6 +70,7 @@ async def _pump(
     emit: EventSink,
     run_id: str,
     check: str,
+    show: bool = True,
 ) -> None:
     """Forward each line as it arrives. Reads chunks, not readline(), so a line longer than
     asyncio's buffer limit cannot stall the check; only a line's head is kept for display."""
@@ -79,7 +80,8 @@ async def _pump(
         line = strip_ansi(pending.decode("utf-8", "replace").rstrip("\r"))
         pending.clear()
         out.tail.append(line[:EVENT_LINE_MAX])
-        emit(ValidationLine(run_id=run_id, check=check, line=line[:EVENT_LINE_MAX]))
+        if show:
+            emit(ValidationLine(run_id=run_id, check=check, line=line[:EVENT_LINE_MAX]))
 
     while True:
         chunk = await stream.read(65536)
@@ -218,7 +220,7 @@ async def _execute(
     out = _Output()
     assert proc.stdout is not None and proc.stderr is not None
     pumps = [
-        asyncio.create_task(_pump(proc.stdout, out, True, emit, run_id, spec.name)),
+        asyncio.create_task(_pump(proc.stdout, out, True, emit, run_id, spec.name, spec.stream_stdout)),
         asyncio.create_task(_pump(proc.stderr, out, False, emit, run_id, spec.name)),
     ]
     timed_out = False
