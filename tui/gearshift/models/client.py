@@ -207,6 +207,7 @@ class ModelGateway:
         call = _CallState(req, time.perf_counter())
         try:
             async with client.messages.stream(**req.params()) as stream:
+                call.opened = True
                 call.request_id = stream.request_id
                 async for event in stream:
                     call.observe(event, on_text)
@@ -221,13 +222,11 @@ class ModelGateway:
             if isinstance(err.__cause__, CallFault):  # raised by the replay transport
                 cause = err.__cause__
                 raise call.fault(cause.kind, cause.message) from None
+            if call.opened:  # SDK 2.17+ wraps a mid-stream cut too; before, it arrived raw
+                raise call.cut_fault(err.__cause__ or err) from err
             raise call.connection_fault(err, self._base_url) from err
         except httpx2.HTTPError as err:
-            raise call.fault(
-                "connection_cut",
-                f"{req.model.id}: the connection was cut while the answer was streaming "
-                f"({type(err).__name__}: {err}); the partial answer was discarded",
-            ) from err
+            raise call.cut_fault(err) from err
         except json.JSONDecodeError as err:
             raise call.fault(
                 "stream_error", f"{req.model.id}: the stream held unreadable event data ({err})"
@@ -254,6 +253,7 @@ class _CallState:
         self.stopped = False
         self.text_chars = 0
         self.request_id: str | None = None
+        self.opened = False  # the response had begun: a connection error now is a cut stream
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000.0
@@ -312,6 +312,13 @@ class _CallState:
             status=err.status_code,
             error_type=err.type,
             request_id=err.request_id,
+        )
+
+    def cut_fault(self, err: BaseException) -> CallFault:
+        return self.fault(
+            "connection_cut",
+            f"{self.req.model.id}: the connection was cut while the answer was streaming "
+            f"({type(err).__name__}: {err}); the partial answer was discarded",
         )
 
     def connection_fault(self, err: Exception, base_url: str | None) -> CallFault:
