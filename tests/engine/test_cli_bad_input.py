@@ -20,3 +20,23 @@ def test_headless_replay_of_a_missing_folder_is_a_usage_error(
     err = capsys.readouterr().err
     assert f"replay folder {missing} does not exist" in err
     assert "Traceback" not in err
+
+
+def test_headless_run_whose_checks_cannot_start_stops_up_front(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "ts"
+    project.mkdir()
+    (project / "package.json").write_text('{"name": "ts", "devDependencies": {"typescript": "5.6.3"}}\n')
+    (project / "package-lock.json").write_text("{}\n")
+    (project / "gearshift.toml").write_text('[validation]\nchecks = ["typescript_compile"]\n')
+    (project / "tasks.toml").write_text('[[task]]\nid = "a"\nprompt = "x"\n')
+    assert main(["run", str(project), "--headless", "--replay", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"typescript_compile cannot run: node_modules is missing in {project}: run `npm ci` in that folder" in err
+    assert "Traceback" not in err
+    assert not (project / ".gearshift" / "ledger.db").exists()  # nothing ran, nothing was booked
+
+    # A queue with nothing to validate does not need the checks.
+    (project / "tasks.toml").write_text('[[task]]\nid = "a"\nprompt = "x"\nrequires_validation = false\n')
+    assert main(["run", str(project), "--headless", "--replay", str(tmp_path)]) != 2

@@ -19,8 +19,13 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gearshift.config import ConfigError, load_config
+
+if TYPE_CHECKING:
+    from gearshift.config import Config
+    from gearshift.tasks import Task
 
 COMMANDS = ("run", "report", "init", "context", "demo")
 RECORDINGS_DIR = "gearshift-recordings"
@@ -104,6 +109,7 @@ def cmd_run(argv: list[str]) -> int:
         )
     from gearshift.headless import run_headless
 
+    _stop_if_checks_cannot_run(config, tasks)
     try:
         gateway = _gateway(root, args.record, args.replay, speed)
     except ValueError as exc:  # --record without a key, a missing replay folder, ...
@@ -113,6 +119,18 @@ def cmd_run(argv: list[str]) -> int:
             config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=args.escalate
         )
     )
+
+
+def _stop_if_checks_cannot_run(config: Config, tasks: list[Task]) -> None:
+    """A headless run whose validators cannot start (node_modules or the interpreter missing)
+    would fail every task with the same setup message: say it once, up front, as bad input."""
+    from gearshift.validation.checks import preflight, resolve_checks
+
+    if not config.validation.enabled or not any(t.requires_validation for t in tasks):
+        return
+    problems = preflight(resolve_checks(config, config.root), config.root)
+    if problems:
+        raise UsageError(f"gearshift run: {problems[0].name} cannot run: {problems[0].error}")
 
 
 def cmd_report(argv: list[str]) -> int:

@@ -102,8 +102,9 @@ async def run_headless(
     as_json: bool,
     auto_approve: bool,
     escalate: str,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> int:
+    out = out if out is not None else sys.stdout  # looked up per call: stdout may be replaced
     emit = json_printer(out) if as_json else HumanPrinter(out)
     ledger = Ledger.for_project(config.root)
     session = Session(
