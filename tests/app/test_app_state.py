@@ -68,9 +68,15 @@ def test_validation_runs_lines_badges_and_cancelled_runs() -> None:
     assert "CANCELLED" in s.runs["w1"].lines[-1]
     assert [r.run_id for r in s.runs_for("t")] == ["v1", "w1"]
     assert [r.run_id for r in s.runs_for("other")] == ["w1"]
+    # The pane's summary shows the newest run (the watcher's after a save); review keeps the task's.
+    assert s.newest_run("t").run_id == "w1" and s.latest_run("t").run_id == "v1"  # type: ignore[union-attr]
     changes = s.take_changes()
     assert changes.runs == {"v1", "w1"} and len(changes.log_lines) == 8
     assert not s.take_changes().any()
+    s.apply(ev.ValidationStarted(run_id="v2", task_id="t", checks=["pytest"]))
+    assert s.newest_run("t").run_id == "v2" and s.newest_run("other").run_id == "w1"  # type: ignore[union-attr]
+    s.apply(ev.ValidationStarted(run_id="b1", task_id="t", checks=["pytest"], reason="baseline"))
+    assert s.newest_run("t").run_id == "v2"  # type: ignore[union-attr]
 
 
 def test_cost_escalation_and_undo_stack() -> None:

@@ -181,7 +181,15 @@ class UIState:
         """The runs the validation pane shows with `task_id` selected: its own and the watcher's."""
         return [r for r in self.runs.values() if r.task_id is None or r.task_id == task_id]
 
+    def newest_run(self, task_id: str | None) -> RunView | None:
+        """What the validation pane's summary shows: the newest of the task's runs and the
+        watcher's — after a save in the user's editor, the watcher's run is the news."""
+        shown = [r for r in self.runs_for(task_id) if r.task_id is None or r.reason != "baseline"]
+        return shown[-1] if shown else None
+
     def latest_run(self, task_id: str | None) -> RunView | None:
+        """The task's own latest run (what its staged change was validated by), else the
+        watcher's: the review screen shows this one."""
         own = [r for r in self.runs.values() if r.task_id == task_id and r.reason != "baseline"]
         if task_id is not None and own:
             return own[-1]

@@ -91,7 +91,7 @@ class ValidationPane(Vertical):
             self.log_widget.write_lines(relevant)
 
     def update_summary(self, state: UIState) -> None:
-        self.query_one("#validation-summary", Static).update(run_summary(state.latest_run(self.task_id)))
+        self.query_one("#validation-summary", Static).update(run_summary(state.newest_run(self.task_id)))
         # The summary may grow and shrink the log: keep its newest line in view once laid out.
         log = self.log_widget
         if log.auto_scroll:
