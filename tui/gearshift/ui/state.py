@@ -39,6 +39,7 @@ STATUS_LABELS = {
     "failed": "failed",
     "over_budget": "over budget",
     "cancelled": "cancelled",
+    "undone": "undone",
 }
 ACTIVE = {"running", "validating", "awaiting_escalation"}
 
@@ -114,10 +115,13 @@ class TaskView:
     undone: bool = False  # its applied change was taken back (the engine's status stays approved)
 
     @property
+    def shown_status(self) -> str:
+        """The engine's status, except that an approved change the user undid reads "undone"."""
+        return "undone" if self.undone and self.status == "approved" else self.status
+
+    @property
     def label(self) -> str:
-        if self.undone and self.status == "approved":
-            return "undone"
-        return STATUS_LABELS.get(self.status, self.status)
+        return STATUS_LABELS.get(self.shown_status, self.shown_status)
 
     @property
     def active(self) -> bool:

@@ -56,7 +56,7 @@ class TaskQueue(DataTable[Text]):
         return {
             "id": Text(t.id, overflow="ellipsis", no_wrap=True),
             "scope": Text(t.scope),
-            "status": Text(label, style=self._colour(STATUS_VARIABLE.get("undone" if label == "undone" else t.status, "foreground"))),
+            "status": Text(label, style=self._colour(STATUS_VARIABLE.get(t.shown_status, "foreground"))),
             "model": Text(model_label(self.config, model) + forced, style=self._colour(tier_variable(self.config, model)) if model else ""),
             "cost": Text(money(t.cost) + ("⚠" if t.alerted else ""), style=self._colour("cost-warning") if t.alerted else "", justify="right"),
         }
