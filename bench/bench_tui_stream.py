@@ -237,6 +237,10 @@ async def run_memory(root: Path, deltas: int, rate: int, tune_gc: bool) -> list[
     marks: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.5)
+        # The SDK is imported on a thread after the first frame (≈ 70 MB with anthropic 2.17):
+        # wait for it, or the first flood's figure would hold the import, not the pane.
+        while not app.gateway.client_ready:  # noqa: ASYNC110 — polls app state
+            await asyncio.sleep(0.05)
         marks.append(rss_mb())
         for round_ in (1, 2, 3):
             await flood(app, text, rate, shown(app, round_ * len(text)))

@@ -344,11 +344,12 @@ async def test_a_failed_client_build_is_tried_again(gateway: Any, monkeypatch: p
     monkeypatch.setattr(ModelGateway, "_client", flaky)
     with pytest.raises(RuntimeError, match="first build fails"):
         await gateway.prepare()
+    assert not gateway.client_ready
     await gateway.prepare()
-    assert gateway._sdk is not None and len(calls) == 2
+    assert gateway.client_ready and len(calls) == 2
 
 
 async def test_prepare_without_credentials_builds_nothing() -> None:
     gw = ModelGateway()
     await gw.prepare()
-    assert gw._sdk is None
+    assert not gw.client_ready

@@ -136,6 +136,11 @@ class ModelGateway:
     def has_credentials(self) -> bool:
         return self.mode == "replay" or self._api_key is not None or self._auth_token is not None
 
+    @property
+    def client_ready(self) -> bool:
+        """Whether the SDK is imported and its client built (prepare() or a first call did it)."""
+        return self._sdk is not None
+
     async def prepare(self) -> None:
         """Build the client ahead of the first call (an app calls this once it is on screen)."""
         if self.has_credentials and self._sdk is None:
