@@ -19,7 +19,7 @@ from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
 from gearshift.tasks import Task
 
-from tests.engine.pipeline_project import BROKEN, GOOD, WRONG, insert_after_total, make_project
+from tests.engine.pipeline_project import BROKEN, GOOD, TEST, WRONG, insert_after_total, make_project
 from tests.support.messages_server import MessagesServer, Reply
 
 SONNET, OPUS = "claude-sonnet-4-6", "claude-opus-4-7"
@@ -285,3 +285,36 @@ async def test_a_missing_context_file_fails_the_task_clearly(tmp_path: Path) -> 
     assert code == 1 and ghost["status"] == "failed"
     assert "nowhere.py" in ghost["error"] and ghost["calls"] == 0
     assert server.message_requests[0].json["model"] == SONNET  # the next task still ran
+
+
+async def test_without_auto_approve_a_file_an_earlier_task_created_can_be_named(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    (project / "tests" / "test_calc.py").write_text(TEST.split("\n\n\ndef test_discounted_total")[0] + "\n")
+    first = Task(id="events", prompt="Add an events module")
+    second = Task(id="use", prompt="Add a second event", context_files=("events.py",))
+    server = MessagesServer(
+        [
+            Reply.tool_use(
+                EDITOR,
+                {"command": "create", "path": "events.py", "file_text": 'PLACED = "order placed"\n'},
+                usage=usage(100, 50),
+            ),
+            Reply.text("Done.", usage=usage(100, 5)),
+            Reply.tool_use(
+                EDITOR,
+                {"command": "insert", "path": "events.py", "insert_line": 1, "insert_text": 'PAID = "order paid"\n'},
+                usage=usage(100, 50),
+            ),
+            Reply.text("Done.", usage=usage(100, 5)),
+        ]
+    )
+    with server:
+        code, events = await run(project, server, [first, second], auto_approve=False)
+    assert code == 0, [(t["status"], t["error"], t["validation"]) for t in events[-1]["tasks"]]
+    assert [t["status"] for t in events[-1]["tasks"]] == ["approved", "approved"]
+    assert not (project / "events.py").exists()  # nothing written without --auto-approve
+    system = json.dumps(server.message_requests[2].json["system"])
+    assert "order placed" in system  # the created file was sent as the named context
+    routed = [e for e in of(events, "context_selected") if e["task_id"] == "use"]
+    assert [f["path"] for f in routed[0]["files"]][:1] == ["events.py"]
+    assert "order paid" in (project / ".gearshift" / "patches" / "use.diff").read_text()

@@ -12,17 +12,18 @@ import itertools
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from pathlib import Path
 
 from gearshift import events as ev
 from gearshift.config import Config, ModelSpec
 from gearshift.context.graph import ImportGraph
-from gearshift.context.select import Selection, select_context
+from gearshift.context.select import NAMED, SelectedFile, Selection, select_context
 from gearshift.edits.apply import AppliedChange, apply_changes, undo
 from gearshift.edits.hunks import apply_hunks, unified_diff
 from gearshift.edits.workspace import FileChange, Stage
 from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
-from gearshift.models.pricing import usd
+from gearshift.models.pricing import estimate_tokens, usd
 from gearshift.pipeline.journey import Journey
 from gearshift.pipeline.metering import CostMeter
 from gearshift.pipeline.record import TaskRecord
@@ -237,19 +238,39 @@ class Session:
         self.baseline_cache.clear()
 
     def select_context(self, task: Task) -> Selection:
-        selection = select_context(
-            self.root, self.config.context, list(task.context_files), task.prompt, graph=self.graph
-        )
+        """The context as the project will be once the pending (approved, unwritten) changes
+        land: a named file an earlier task created exists only in the overlay, and a named
+        file it edited is sent as edited."""
         pending = {c.path: c.after for c in self.overlay()}
+        created: dict[str, str] = {}
+        on_disk: list[str] = []
+        for entry in task.context_files:
+            rel = Path(entry).as_posix().removeprefix("./")
+            text = pending.get(rel)
+            if text is not None and not (self.root / rel).exists():
+                created[rel] = text
+            else:
+                on_disk.append(entry)
+        selection = select_context(self.root, self.config.context, on_disk, task.prompt, graph=self.graph)
         if not pending:
             return selection
         files = [
-            replace(f, text=pending[f.path])
+            SelectedFile(path, NAMED, estimate_tokens(text), "full", text) for path, text in created.items()
+        ]
+        files += [
+            replace(f, text=pending[f.path], tokens=estimate_tokens(pending[f.path] or ""))
             if f.path in pending and pending[f.path] is not None and f.mode == "full"
             else f
             for f in selection.files
         ]
-        return replace(selection, files=files)
+        cap = self.config.context.max_files
+        pruned = selection.pruned + [
+            {"path": f.path, "reason": f"over max_files ({cap})"} for f in files[cap:]
+        ]
+        files = files[: max(cap, len(created))]
+        return replace(
+            selection, files=files, pruned=pruned, tokens_sent=sum(f.tokens for f in files)
+        )
 
     def expected_latency_ms(self, model: ModelSpec) -> float:
         measured = self.ledger.median_latency_ms(model.id) if self.ledger else None
