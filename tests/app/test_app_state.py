@@ -127,3 +127,19 @@ def test_the_ui_does_not_import_the_sdk_before_a_call() -> None:
     code = "import sys, gearshift.ui.app, gearshift.ui.launch; print('anthropic' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_findings_compared_with_the_baseline_are_marked_pre_existing_in_the_run() -> None:
+    from gearshift.ui.state import finding_text
+
+    s = UIState(show_timings=False)
+    s.apply(ev.TaskQueued(task_id="t", prompt="p", scope="single-file"))
+    s.apply(ev.ValidationStarted(run_id="v1", task_id="t", checks=["pytest"]))
+    old = {"check": "pytest", "kind": "logic", "file": "tests/test_old.py", "line": 2, "col": None,
+           "code": "test_old", "message": "assert 1 == 2", "preexisting": False}
+    s.apply(ev.ValidationFinished(run_id="v1", task_id="t", outcome="fail-logic", findings=[old]))
+    assert not s.runs["v1"].findings[0]["preexisting"]
+    s.apply(ev.FindingsCompared(run_id="v1", task_id="t", findings=[{**old, "preexisting": True}], preexisting=1))
+    run = s.runs["v1"]
+    assert finding_text(run.findings[0]).endswith("(pre-existing)")
+    assert run.lines[-1] == "  ↺ 1 of 1 findings were already there before the task (pre-existing)"

@@ -318,3 +318,47 @@ async def test_without_auto_approve_a_file_an_earlier_task_created_can_be_named(
     routed = [e for e in of(events, "context_selected") if e["task_id"] == "use"]
     assert [f["path"] for f in routed[0]["files"]][:1] == ["events.py"]
     assert "order paid" in (project / ".gearshift" / "patches" / "use.diff").read_text()
+
+
+async def test_a_failure_that_was_there_before_the_task_is_shown_as_pre_existing(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    (project / "tests" / "test_old.py").write_text("def test_old() -> None:\n    assert 1 == 2\n")
+    server = MessagesServer(
+        [
+            Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(100, 50)),
+            Reply.text("Done.", usage=usage(100, 5)),
+        ]
+    )
+    with server:
+        code, events = await run(project, server, [TASK], escalate="never")
+    (task,) = events[-1]["tasks"]
+    # The gate judges the code as it is: the old failure still fails the task ...
+    assert code == 1 and task["validation"] == "fail-logic"
+    # ... but the user is told it was already there, in the events and in the summary.
+    (compared,) = of(events, "findings_compared")
+    assert compared["task_id"] == "discount" and compared["preexisting"] == 1
+    flags = {f["code"]: f["preexisting"] for f in task["findings"]}
+    assert flags == {"tests/test_old.py::test_old": True}
+    assert compared["findings"] == task["findings"]
+
+
+async def test_a_passing_task_reports_no_findings(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    server = MessagesServer(
+        [
+            Reply.tool_use(EDITOR, insert_after_total(WRONG), usage=usage(100, 50)),
+            Reply.text("Done.", usage=usage(100, 5)),
+            Reply.tool_use(
+                EDITOR,
+                {"command": "str_replace", "path": "calc.py", "old_str": "(100 - 2 * percent)", "new_str": "(100 - percent)"},
+                usage=usage(100, 50),
+            ),
+            Reply.text("Fixed.", usage=usage(100, 5)),
+        ]
+    )
+    with server:
+        code, events = await run(project, server, [TASK])
+    (task,) = events[-1]["tasks"]
+    assert code == 0 and task["route"] == [SONNET, OPUS] and task["validation"] == "pass"
+    assert of(events, "findings_compared")[0]["findings"]  # the first attempt's failure was compared
+    assert task["findings"] == []  # the summary holds the final attempt's: none

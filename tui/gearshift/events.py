@@ -302,6 +302,18 @@ class ValidationFinished(Event):
     reason: str = "attempt"
 
 
+@_event("findings_compared")
+@dataclass(frozen=True, kw_only=True)
+class FindingsCompared(Event):
+    """A failed attempt's findings set against the project as the task found it: those flagged
+    `preexisting` were already there (the gate still counts them: it judges the code as it is)."""
+
+    run_id: str
+    task_id: str
+    findings: list[dict[str, Any]]
+    preexisting: int
+
+
 # --- escalation and sign-off ---------------------------------------------------------------------
 
 

@@ -255,9 +255,18 @@ class Journey:
                 raise TaskFailed("failed", problem)
             self.r.validation = result.outcome
             if result.outcome == "pass":
+                self.r.findings = []  # the summary's findings are the final attempt's
                 break
             result = await self._mark_preexisting(result)
             self.r.findings = [f.to_dict() for f in result.findings]
+            self.emit(
+                ev.FindingsCompared(
+                    run_id=result.run_id,
+                    task_id=self.task.id,
+                    findings=self.r.findings,
+                    preexisting=sum(1 for f in result.findings if f.preexisting),
+                )
+            )
             fresh = new_findings(result, previous)
             previous = result
             if result.outcome == "fail-syntax" and corrections_left > 0:

@@ -69,6 +69,7 @@ class TaskRecord:
             "calls": self.calls,
             "attempts": self.attempts,
             "validation": self.validation,
+            "findings": list(self.findings),
             "cost_usd": float(round(cost.cost, 8)),
             "tokens": {
                 "input": usage.input,

@@ -357,6 +357,15 @@ class UIState:
                 self._check_finished(e)
             case ev.ValidationFinished():
                 self._validation_finished(e)
+            case ev.FindingsCompared():
+                run = self.runs.get(e.run_id)
+                if run is not None:
+                    run.findings = list(e.findings)
+                    if e.preexisting:
+                        self._run_line(
+                            e.run_id,
+                            f"  ↺ {e.preexisting} of {len(e.findings)} findings were already there before the task (pre-existing)",
+                        )
 
     def _restart(self, t: TaskView) -> None:
         """A retry starts the task's story over (its cost stays: it was paid)."""
