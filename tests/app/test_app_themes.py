@@ -41,10 +41,13 @@ def test_shipped_themes_load_and_set_every_app_variable() -> None:
         ("name = 'x'\nprimary = '#fff'\n[variables]\ntier-default = 'blurple'", "variables.tier-default"),
         ("name = 'x'\nprimary = '#fff'\ndark = 'yes'", "dark: expected true or false"),
         ("name = = 'x'", "not valid TOML"),
+        ("# caf\xe9\nname = 'x'\nprimary = '#fff'", "not UTF-8 text"),
+        ("name = 'x'\nprimary = '#fff'\n[variables]\nblock-cursor-background = 'zzz'", "block-cursor-background: 'zzz' is not a colour"),
+        ("name = 'x'\nprimary = '#fff'\n[variables]\nbutton-focus-text-style = 'shiny'", "is not a text style"),
     ],
 )
 def test_a_bad_theme_file_is_a_reported_failure(tmp_path: Path, text: str, words: str) -> None:
-    (tmp_path / "bad.toml").write_text(text)
+    (tmp_path / "bad.toml").write_bytes(text.encode("latin-1"))
     result = themes.load_themes(tmp_path)
     assert result.loaded == []
     [(path, reason)] = result.failed

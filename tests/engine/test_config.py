@@ -78,6 +78,25 @@ cache_read_per_mtok = 0.4
     assert cfg.escalation_model.output_per_mtok == Decimal("20")
 
 
+def test_a_model_without_a_label_is_named_by_its_id(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        """
+[models.next]
+id = "claude-next"
+input_per_mtok = 4
+output_per_mtok = 20
+cache_write_5m_per_mtok = 5
+cache_write_1h_per_mtok = 8
+cache_read_per_mtok = 0.4
+effort = "xhigh"
+""",
+    )
+    cfg = load_config(tmp_path)
+    assert (cfg.model("claude-next").label, cfg.model("claude-next").effort) == ("claude-next", "xhigh")
+    assert cfg.model("claude-sonnet-4-6").label == "Sonnet 4.6"
+
+
 def test_pyproject_tool_table(tmp_path: Path) -> None:
     write(tmp_path, "[tool.gearshift.routing]\ncomplexity_threshold = 0.5\n", "pyproject.toml")
     cfg = load_config(tmp_path)
@@ -106,12 +125,23 @@ def test_pyproject_tool_table(tmp_path: Path) -> None:
         ),
         ("[cost_tracking]\nsession_budget_usd = -3\n", "cost_tracking.session_budget_usd", "positive"),
         ("[models.sonnet-4-6]\ninput_per_mtok = -1\n", "models.sonnet-4-6.input_per_mtok", "≥ 0"),
+        ("[models.sonnet-4-6]\ninput_per_mtok = nan\n", "models.sonnet-4-6.input_per_mtok", "a number"),
+        ("[models.opus-4-7]\ncache_read_per_mtok = inf\n", "models.opus-4-7.cache_read_per_mtok", "a number"),
+        ("[routing]\ncomplexity_threshold = nan\n", "routing.complexity_threshold", "a number"),
+        ("[models.opus-4-7]\neffort = 'ultra'\n", "models.opus-4-7.effort", '"xhigh"'),
+        ("[models.opus-4-7]\ntypical_latency_ms = -5\n", "models.opus-4-7.typical_latency_ms", "positive"),
+        (
+            "[validation.commands.x]\nrun = 'make'\ntimeout_s = -5\n",
+            "validation.commands.x.timeout_s",
+            "positive",
+        ),
         ("[bogus]\nx = 1\n", "bogus", "one of the sections"),
         ("[routing\n", "(file)", "valid TOML"),
+        ("# caf\xe9\n", "(file)", "UTF-8"),
     ],
 )
 def test_mistakes_name_file_key_and_expectation(tmp_path: Path, text: str, key: str, expected: str) -> None:
-    write(tmp_path, text)
+    (tmp_path / "gearshift.toml").write_bytes(text.encode("latin-1") if "caf" in text else text.encode())
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path)
     assert info.value.key == key

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from gearshift.ledger import CallRow, Ledger
 from gearshift.report import build_report, format_report
 
@@ -183,3 +184,18 @@ def test_a_task_routed_to_the_escalation_model_from_the_start_was_not_escalated(
     ledger.record_task({"id": "audit", "status": "approved", "route": [opus]}, {}, opus)
     ledger.record_task({"id": "fix", "status": "approved", "route": [sonnet, opus]}, {}, opus)
     assert build_report(ledger, by="task_type")["total"]["escalation_rate"] == 0.5
+
+
+def test_a_file_that_is_not_a_ledger_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from gearshift.cli import main
+    from gearshift.ledger import LedgerError
+
+    db = tmp_path / ".gearshift" / "ledger.db"
+    db.parent.mkdir()
+    db.write_text("not a database\n")
+    with pytest.raises(LedgerError, match="cannot be used as the ledger"):
+        Ledger(db)
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "ledger.db: cannot be used as the ledger" in err and "Traceback" not in err
+    assert db.read_text() == "not a database\n"  # left for the user to look at

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from gearshift.config import ConfigError
-from gearshift.tasks import load_tasks, task_from_mapping, task_to_mapping
+from gearshift.tasks import Task, append_task, load_tasks, task_from_mapping, task_to_mapping
 
 
 def test_load_tasks_with_defaults_and_tags(tmp_path: Path) -> None:
@@ -44,9 +44,11 @@ requires_validation = false
         ({"id": "a", "prompt": "x", "interactive": "yes"}, "task[0].interactive"),
         ({"id": "a", "prompt": "x", "colour": "red"}, "task[0].colour"),
         ({"id": "a", "prompt": "   "}, "task[0].prompt"),
+        (1, "task[0]"),
+        ("abc", "task[0]"),
     ],
 )
-def test_bad_tasks(raw: dict, key: str) -> None:
+def test_bad_tasks(raw: object, key: str) -> None:
     with pytest.raises(ConfigError) as info:
         task_from_mapping(raw, "tasks.toml", "task[0]")
     assert info.value.key == key
@@ -115,3 +117,13 @@ def test_append_task_leaves_a_read_only_tasks_file_alone(tmp_path: Path) -> None
     with pytest.raises(PermissionError):
         append_task(path, Task(id="b", prompt="y"))
     assert [t.id for t in load_tasks(path)] == ["a"]
+
+
+def test_a_tasks_file_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.toml"
+    path.write_bytes('[[task]]\nid = "a"\nprompt = "caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="UTF-8"):
+        load_tasks(path)
+    with pytest.raises(ConfigError, match="UTF-8"):
+        append_task(path, Task(id="b", prompt="y"))
+    assert path.read_bytes().endswith(b"caf\xe9\"\n")  # untouched

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gearshift.config import ConfigError, load_config
+from gearshift.ledger import LedgerError
 
 if TYPE_CHECKING:
     from gearshift.config import Config
@@ -221,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             replay=args.replay,
             speed=0.0 if args.instant else args.speed,
         )
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, LedgerError) as exc:
         print(f"gearshift: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

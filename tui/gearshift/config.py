@@ -10,6 +10,7 @@ price: the `[models.NAME]` catalogue is the single source, and a newer model is 
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import tomllib
 import types
@@ -61,22 +62,29 @@ def _non_negative(v: float) -> bool:
     return v >= 0
 
 
+_PRICE = _check("a price ≥ 0 (dollars per million tokens)", _non_negative)
+# The Messages API's output_config.effort values (omitting it means "high").
+EFFORTS = ("low", "medium", "high", "xhigh", "max")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """One catalogue entry: the API id, prices per million tokens, and what routing needs to know."""
 
     name: str
     id: str
-    label: str
-    input_per_mtok: Decimal
-    output_per_mtok: Decimal
-    cache_write_5m_per_mtok: Decimal
-    cache_write_1h_per_mtok: Decimal
-    cache_read_per_mtok: Decimal
+    input_per_mtok: Decimal = field(metadata=_PRICE)
+    output_per_mtok: Decimal = field(metadata=_PRICE)
+    cache_write_5m_per_mtok: Decimal = field(metadata=_PRICE)
+    cache_write_1h_per_mtok: Decimal = field(metadata=_PRICE)
+    cache_read_per_mtok: Decimal = field(metadata=_PRICE)
     # Typical latency of a short interactive answer; the latency rule compares it with
     # routing.max_latency_ms until the ledger has measured this model on this machine.
-    typical_latency_ms: int = 2500
-    effort: str | None = None
+    typical_latency_ms: int = field(default=2500, metadata=_check("a positive integer", _positive))
+    label: str = ""  # how the UI and reports name it; the id when left out
+    effort: str | None = field(
+        default=None, metadata=_check(" or ".join(f'"{e}"' for e in EFFORTS), lambda v: v in EFFORTS)
+    )
     # Drawn from the catalogue by the UI so each tier keeps its colour in every theme.
     tier: str = "default"
 
@@ -140,7 +148,7 @@ class CommandSpec:
     # Which built-in parser reads its output; "lines" keeps every non-empty line as a finding
     # when the command fails.
     parser: str = "lines"
-    timeout_s: float | None = None
+    timeout_s: float | None = field(default=None, metadata=_check("a positive number", _positive))
 
 
 @dataclass(frozen=True)
@@ -272,10 +280,10 @@ def _coerce(value: Any, tp: Any, file: str, key: str) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     elif tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
-    elif tp is Decimal:
-        if isinstance(value, int | float) and not isinstance(value, bool):
+    elif tp is Decimal:  # TOML allows nan and inf: neither is a price
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             return Decimal(str(value))
     elif tp is str:
         if isinstance(value, str):
@@ -341,6 +349,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "(file)", "valid TOML", str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, "(file)", "UTF-8 text (TOML files are UTF-8)", str(exc)) from None
     except OSError as exc:
         raise ConfigError(path, "(file)", "a readable file", exc.strerror) from None
 
@@ -387,18 +397,7 @@ def config_from_mapping(root: Path, source: str, raw: dict[str, Any]) -> Config:
     models = {
         name: _build(ModelSpec, table, source, f"models.{name}", name=name) for name, table in merged.items()
     }
-    for name, spec in models.items():
-        for price in (
-            "input_per_mtok",
-            "output_per_mtok",
-            "cache_write_5m_per_mtok",
-            "cache_write_1h_per_mtok",
-            "cache_read_per_mtok",
-        ):
-            if getattr(spec, price) < 0:
-                raise ConfigError(
-                    source, f"models.{name}.{price}", "a price ≥ 0", float(getattr(spec, price))
-                )
+    models = {name: m if m.label else dataclasses.replace(m, label=m.id) for name, m in models.items()}
 
     routing: RoutingConfig = sections["routing"]
     for key in ("default_model", "escalation_model"):

@@ -32,7 +32,7 @@ def _pyproject(root: Path) -> dict[str, Any]:
         return {}
     try:
         return tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, OSError):
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
         return {}
 
 

@@ -86,19 +86,29 @@ class CallRow:
     mode: str = "live"  # live | record | replay: replayed latencies say nothing about the model
 
 
+class LedgerError(Exception):
+    """The ledger file cannot be opened as one (not a database, unreadable): bad input, said once."""
+
+
 class Ledger:
     def __init__(self, path: Path, session: str | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.session = session or uuid.uuid4().hex[:12]
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._db.row_factory = sqlite3.Row
-        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(calls)")}
-        if "mode" not in columns:  # a ledger written before the column existed
-            self._db.execute("ALTER TABLE calls ADD COLUMN mode TEXT NOT NULL DEFAULT 'live'")
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+            self._db.row_factory = sqlite3.Row
+            columns = {r["name"] for r in self._db.execute("PRAGMA table_info(calls)")}
+            if "mode" not in columns:  # a ledger written before the column existed
+                self._db.execute("ALTER TABLE calls ADD COLUMN mode TEXT NOT NULL DEFAULT 'live'")
+        except sqlite3.DatabaseError as exc:  # OperationalError (read-only, locked) included
+            self._db.close()
+            raise LedgerError(
+                f"{path}: cannot be used as the ledger ({exc}); move it aside and gearshift starts a new one"
+            ) from None
 
     @classmethod
     def for_project(cls, root: Path, session: str | None = None) -> Ledger:

@@ -51,6 +51,8 @@ _KEYS = {
 
 def task_from_mapping(raw: dict[str, Any], source: str, where: str) -> Task:
     """Check one `[[task]]` table and build a Task; errors name the file and `task[i].key`."""
+    if not isinstance(raw, dict):  # `task = [1]` or `task = ["..."]` instead of [[task]] tables
+        raise ConfigError(source, where, "a [[task]] table with id and prompt", raw)
     for key in raw:
         if key not in _KEYS:
             raise ConfigError(source, f"{where}.{key}", f"one of the task keys ({', '.join(_KEYS)})")
@@ -101,6 +103,10 @@ def load_tasks(path: str | Path) -> list[Task]:
         raise ConfigError(path, "(file)", "a tasks file with [[task]] tables", "no such file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "(file)", "valid TOML", str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, "(file)", "UTF-8 text (TOML files are UTF-8)", str(exc)) from None
+    except OSError as exc:
+        raise ConfigError(path, "(file)", "a readable file", exc.strerror) from None
     return _tasks_from(data, path)
 
 
@@ -146,7 +152,10 @@ def append_task(path: str | Path, task: Task) -> None:
     from gearshift.edits.workspace import atomic_write_text
 
     path = Path(path)
-    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        before = path.read_text(encoding="utf-8") if path.exists() else ""
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, "(file)", "UTF-8 text (TOML files are UTF-8)", str(exc)) from None
     mapping = task_to_mapping(task)
     tags = mapping.pop("tags", None)
     block = "[[task]]\n" + tomli_w.dumps(mapping)

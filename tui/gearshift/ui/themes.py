@@ -12,6 +12,7 @@ them once and carry on with the rest.
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.color import Color, ColorParseError
+from textual.css.stylesheet import Stylesheet, StylesheetParseError
 from textual.theme import Theme
 
 # The app's theme variables and the semantic colour each falls back to.
@@ -77,6 +79,29 @@ def _colour(value: Any, key: str) -> str:
     return value
 
 
+@functools.cache
+def _textual_variable_names() -> frozenset[str]:
+    """The variables Textual's own widgets read (a bad value there breaks the app's CSS)."""
+    return frozenset(Theme(name="probe", primary="#0178D4").to_color_system().generate())
+
+
+def _textual_variable(key: str, value: str) -> str:
+    """Check a value for one of Textual's variables the way its CSS will use it: parsed as a
+    text style or a colour by Textual's own stylesheet parser, so a theme that loads also
+    applies — choosing it can never take the app down."""
+    if key not in _textual_variable_names():
+        return value  # the theme's own variable: nothing reads it but the theme's author
+    rule = "text-style" if key.endswith("style") else "color"
+    sheet = Stylesheet()
+    sheet.add_source(f"Screen {{ {rule}: {value}; }}", read_from=("theme", key))
+    try:
+        sheet.parse()
+    except StylesheetParseError:
+        what = "a text style (e.g. bold underline)" if rule == "text-style" else "a colour"
+        raise ThemeFileError(f"variables.{key}: {value!r} is not {what}") from None
+    return value
+
+
 def theme_from_mapping(data: dict[str, Any]) -> Theme:
     """Check one theme table and build the Theme; ThemeFileError names the first bad key."""
     known = {f.name for f in fields(Theme)}
@@ -111,7 +136,7 @@ def theme_from_mapping(data: dict[str, Any]) -> Theme:
         if key in APP_VARIABLES:
             checked[key] = _colour(value, f"variables.{key}")
         elif isinstance(value, str):
-            checked[key] = value
+            checked[key] = _textual_variable(key, value)
         else:
             raise ThemeFileError(f"variables.{key}: expected a string, got {value!r}")
     kwargs["variables"] = checked
@@ -129,6 +154,8 @@ def load_theme_file(path: Path) -> Theme:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ThemeFileError(f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ThemeFileError(f"not UTF-8 text: {exc}") from None
     except OSError as exc:
         raise ThemeFileError(f"cannot read: {exc.strerror or exc}") from None
     return theme_from_mapping(data)
