@@ -105,6 +105,14 @@ async def test_cancel_a_streaming_task_keeps_the_partial_output(build, monkeypat
         await wait_for(lambda: app.state.tasks["story"].status == "cancelled", pilot)
         assert [e.status for e in of(app, ev.TaskFinished)] == ["cancelled"]
         assert app.task_worker("story") is None
+        # The cut-short call was paid for (its input was billed at message_start): it is booked.
+        (failed,) = of(app, ev.CallFailed)
+        assert failed.fault == "cancelled" and failed.cost_usd > 0
+        assert app.state.session_cost == pytest.approx(failed.cost_usd)
+        assert app.ledger is not None
+        rows = list(app.ledger.calls(app.ledger.session))
+        assert [(r["task_id"], r["fault"]) for r in rows] == [("story", "cancelled")]
+        assert rows[0]["input_tokens"] > 0
 
 
 async def test_a_task_without_a_recording_fails_with_the_engines_message(build) -> None:  # type: ignore[no-untyped-def]

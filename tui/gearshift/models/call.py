@@ -27,6 +27,7 @@ FAULT_KINDS = (
     "auth",
     "replay_missing",
     "replay_mismatch",
+    "cancelled",  # stopped by the user mid-stream: only ever booked, never returned as an outcome
 )
 REPLAY_BASE_URL = "http://replay.gearshift.invalid"
 NO_KEY_MESSAGE = (

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -197,11 +198,18 @@ class ModelGateway:
         )
         return self._sdk
 
-    async def stream(self, req: CallRequest, on_text: Callable[[str], None] | None = None) -> CallResult:
+    async def stream(
+        self,
+        req: CallRequest,
+        on_text: Callable[[str], None] | None = None,
+        on_cancelled: Callable[[CallFault], None] | None = None,
+    ) -> CallResult:
         """Make one streamed call; `on_text` gets each text delta as it arrives.
 
         Returns only a finished answer (a `message_stop` and a stop_reason); raises `CallFault`
-        for everything else.
+        for everything else. Cancelled once the answer had begun, the call is still paid for:
+        `on_cancelled` gets it as a fault (with the usage billed so far) before the
+        cancellation goes on.
         """
         if not self.has_credentials:
             raise CallFault("auth", NO_KEY_MESSAGE)
@@ -220,6 +228,18 @@ class ModelGateway:
                     raise call.fault("truncated", _truncated_words(call))
                 message = await stream.get_final_message()
         except CallFault:
+            raise
+        except asyncio.CancelledError:
+            if call.opened and on_cancelled is not None:
+                fault = call.fault(
+                    "cancelled",
+                    f"{req.model.id}: cancelled while the answer was streaming; "
+                    "the tokens billed so far are booked",
+                )
+                try:
+                    on_cancelled(fault)
+                except Exception:  # booking must not turn a cancellation into a failure
+                    logging.getLogger(__name__).exception("booking a cancelled call failed")
             raise
         except anthropic.APIStatusError as err:
             raise call.status_fault(err) from err

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from gearshift import events as ev
@@ -170,6 +171,36 @@ def _tool_results(
     return results, captured
 
 
+def _book_fault(
+    ctx: CallContext, model: ModelSpec, attempt: int, turn: int, kind: str, fault: CallFault
+) -> None:
+    """A failed or cancelled call is still a paid one: into the meter and the ledger."""
+    spent = _book(
+        ctx,
+        model,
+        attempt,
+        turn,
+        kind,
+        fault.usage,
+        ttft_ms=None,
+        latency_ms=fault.latency_ms,
+        stop_reason=None,
+        fault=fault.kind,
+        request_id=fault.request_id,
+    )
+    ctx.emit(
+        ev.CallFailed(
+            task_id=ctx.task.id,
+            attempt=attempt,
+            turn=turn,
+            model=model.id,
+            fault=fault.kind,
+            message=fault.message,
+            cost_usd=spent,
+        )
+    )
+
+
 async def run_turns(
     ctx: CallContext,
     conv: Conversation,
@@ -225,32 +256,11 @@ async def run_turns(
             ctx.emit(ev.TextDelta(task_id=ctx.task.id, attempt=attempt, text=text))
 
         try:
-            result = await ctx.gateway.stream(request, on_text)
+            result = await ctx.gateway.stream(
+                request, on_text, on_cancelled=partial(_book_fault, ctx, model, attempt, turn, kind)
+            )
         except CallFault as fault:
-            spent = _book(
-                ctx,
-                model,
-                attempt,
-                turn,
-                kind,
-                fault.usage,
-                ttft_ms=None,
-                latency_ms=fault.latency_ms,
-                stop_reason=None,
-                fault=fault.kind,
-                request_id=fault.request_id,
-            )
-            ctx.emit(
-                ev.CallFailed(
-                    task_id=ctx.task.id,
-                    attempt=attempt,
-                    turn=turn,
-                    model=model.id,
-                    fault=fault.kind,
-                    message=fault.message,
-                    cost_usd=spent,
-                )
-            )
+            _book_fault(ctx, model, attempt, turn, kind, fault)
             outcome.fault, outcome.message = fault.kind, fault.message
             return outcome
         spent = _book(
