@@ -55,6 +55,47 @@ def test_security_words_in_prompt_or_path() -> None:
     assert plain.score == 0.0 and plain.signals == ()
 
 
+@pytest.mark.parametrize(
+    ("prompt", "paths", "term"),
+    [
+        ("Audit the login flow", [], "login"),
+        ("Rotate the API token", [], "token"),
+        ("Hash passwords with bcrypt", [], "hash"),
+        ("Tidy", ["shop/auth.py"], "auth"),
+        ("Tidy", ["src/auth/views.py"], "auth"),
+        ("Fix shop/auth.py", [], "auth"),
+        ("Add a password-reset form", [], "password"),
+        ("Rename hash_password", [], "hash"),
+        ("Expire old sessions", [], "sessions"),
+        ("Authorize the request", [], "authorize"),
+        ("Move to the crypto module", [], "crypto"),
+        ("Keep the secret out of the logs", [], "secret"),
+        ("Check authn before authz", [], "authn"),
+    ],
+)
+def test_security_words_are_whole_words_or_path_parts(prompt: str, paths: list[str], term: str) -> None:
+    c = score_task(Task(id="t", prompt=prompt), paths=paths)
+    assert c.score == 0.2
+    (signal,) = c.signals
+    assert signal.name == "security_sensitive" and term in signal.detail.removeprefix("mentions ").split(", ")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "paths"),
+    [
+        ("Show the book author", []),
+        ("Make it hashable", []),
+        ("Add a tokenizer", []),
+        ("Validate the session-length option", []),
+        ("Tidy", ["shop/authors.py", "lib/tokenizer.py"]),
+        ("Use a hashmap for the cart", []),
+    ],
+)
+def test_words_that_merely_contain_a_security_word_are_not_flagged(prompt: str, paths: list[str]) -> None:
+    c = score_task(Task(id="t", prompt=prompt), paths=paths)
+    assert c.score == 0.0 and c.signals == ()
+
+
 def test_security_scope_goes_to_opus_by_rule_not_by_score(config) -> None:
     task = Task(id="t", prompt="Audit the login flow", scope="security")
     c = score_task(task, paths=[])

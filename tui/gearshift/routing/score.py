@@ -28,9 +28,19 @@ FANOUT_CAP = 0.2
 LINES_TIERS = ((1500, 0.15), (600, 0.1))
 
 SENSITIVE_WEIGHT = 0.2
+# Whole words and path parts only ("shop/auth.py", "src/auth/", "the login flow"), never a prefix:
+# "author", "hashable", "tokenizer" and "authoring" are not security work. Generic words (session,
+# token, hash, salt) must also stand alone, so "session-length" is not flagged; the unambiguous ones
+# still count inside a hyphenated compound such as "password-reset" or "auth-service".
+_GENERIC_TERMS = r"sessions?|tokens?|hash(?:es|ed|ing)?|salt(?:s|ed|ing)?"
+_SPECIFIC_TERMS = (
+    r"auth[nz]?|oauth2?|authenticat(?:e|es|ed|ing|ion|or)|authori[sz](?:e|es|ed|ing|ation)|"
+    r"logins?|sign-?in|passwords?|passwd|passphrases?|credentials?|secrets?|permissions?|"
+    r"jwts?|csrf|xss|crypto|crypt|cryptograph(?:y|ic|ically)|bcrypt|scrypt|"
+    r"(?:en|de)crypt(?:s|ed|ing|ion)?|saniti[sz](?:e|es|ed|ing|ation|er)"
+)
 _SENSITIVE = re.compile(
-    r"\b(auth\w*|crypt\w*|token\w*|passw\w*|secret\w*|session\w*|jwt|oauth\w*|"
-    r"permission\w*|credential\w*|login|signin|sign-in|hash\w*|salt\w*|csrf|xss|sanitiz\w*)\b",
+    rf"(?<![\w-])(?:{_GENERIC_TERMS})(?![\w-])|(?<!\w)(?:{_SPECIFIC_TERMS})(?!\w)",
     re.IGNORECASE,
 )
 
@@ -56,7 +66,8 @@ class Complexity:
 
 def sensitive_terms(task: Task, paths: list[str]) -> list[str]:
     """Security-sensitive words in the prompt or the paths the task touches, deduplicated."""
-    text = " ".join([task.prompt, *(p.replace("/", " ").replace("_", " ") for p in paths)])
+    # Underscores separate parts of a name (hash_password, api_token.py) as slashes separate folders.
+    text = " ".join([task.prompt, *paths]).replace("_", " ")
     seen: dict[str, None] = {}
     for match in _SENSITIVE.finditer(text):
         seen.setdefault(match.group(0).lower(), None)
