@@ -357,26 +357,31 @@ class ImportGraph:
             return self._resolver._py_file(stem) or self._resolver._js_file(rel)
         return self._resolver.module(name)
 
-    def definition(self, path: str, name: str, _depth: int = 0) -> tuple[str, str] | None:
+    def definition(self, path: str, name: str) -> tuple[str, str] | None:
         """(file, kind) where `name` as importable from `path` is defined, through re-exports.
 
         kind is the defining file's kind for the name, or "m" when the name is a module.
         """
+        found = self.origin(path, name)
+        return found[:2] if found is not None else None
+
+    def origin(self, path: str, name: str, _depth: int = 0) -> tuple[str, str, str] | None:
+        """`definition` with the name it has where it is defined (re-exports may rename it)."""
         rec = self._records.get(path)
         if rec is None or _depth > 8:
             return None
         kind = rec.defs.get(name)
         if kind is not None:
-            return path, kind
+            return path, kind, name
         named, stars = self._exports(path)
         hit = named.get(name)
         if hit is not None:
             target, orig = hit
             if module_name(target) == orig and orig not in self._records[target].defs:
-                return target, "m"
-            return self.definition(target, orig, _depth + 1)
+                return target, "m", orig
+            return self.origin(target, orig, _depth + 1)
         for target in stars:
-            found = self.definition(target, name, _depth + 1)
+            found = self.origin(target, name, _depth + 1)
             if found:
                 return found
         return None

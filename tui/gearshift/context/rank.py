@@ -6,6 +6,8 @@ rises above one linked once. The weights, from strongest to weakest:
 - imported by a named file: 3.0 (+1.0 when what it provides is a type and include_types is on,
   +0.25 per imported name up to four) — the model must read what the code it edits calls;
 - a type definition a named file uses, reached through re-exports: 2.5 (include_types only);
+- the file defining a function, class or value a named file imports through a re-export (a
+  barrel, a package's __init__): 2.5 (+0.25 per name up to four), whatever include_types says;
 - imports a named file: 2.0 (+0.5 for a test) — callers and tests show how the code is used;
 - a lazy import (inside a function) either way: −0.5;
 - the prompt mentions the file's module name: +1.5, or one of its top-level names: +1.0;
@@ -127,7 +129,7 @@ def _dependencies(
     found: dict[str, Candidate],
     skipped: dict[str, str],
 ) -> None:
-    """What `n` imports, and (with include_types) the files defining the types it imports."""
+    """What `n` imports, and the files defining what it imports through re-exports."""
     for target, edge in graph.edges(n).items():
         if target in named:
             continue
@@ -142,16 +144,46 @@ def _dependencies(
         c = _candidate(found, target)
         c.add(score, f"{'type of' if typed else 'imported by'} {n}", bound)
         c.dependent_only = False
-        if not include_types:
+        _reexported(graph, n, target, edge, named, include_types, bases, found)
+
+
+def _reexported(
+    graph: ImportGraph,
+    n: str,
+    target: str,
+    edge: Edge,
+    named: set[str],
+    include_types: bool,
+    bases: frozenset[str] | set[str],
+    found: dict[str, Candidate],
+) -> None:
+    """The files defining what `n` imports from `target` when `target` re-exports it (a barrel,
+    a package's __init__): the code is there, not in the two lines that pass it on.
+
+    Types (and whatever a type-only import brings) need include_types; functions, classes and
+    values are followed regardless, one step below a direct import.
+    """
+    defined: dict[str, tuple[set[str], set[str]]] = {}  # file -> (its names, names as imported)
+    for name in sorted(set(edge.bound())):
+        d = graph.origin(target, name)
+        if d is None or d[0] == target or d[0] in named:
             continue
-        for name in bound:  # follow re-exports to where a type is defined
-            d = graph.definition(target, name)
-            if d is None or d[0] == target or d[0] in named:
-                continue
-            if d[1] == TYPE or is_declaration(d[0]):
-                c = _candidate(found, d[0])
-                c.add(2.5, f"type of {n}", {name})
+        path, kind, orig = d
+        if kind == TYPE or edge.type_only or is_declaration(path):
+            if include_types:
+                c = _candidate(found, path)
+                c.add(2.5, f"type of {n}", {orig})
                 c.dependent_only = False
+            continue
+        origs, imported = defined.setdefault(path, (set(), set()))
+        origs.add(orig)
+        imported.add(name)
+    for path, (origs, imported) in defined.items():
+        score = 2.5 + 0.25 * min(len(origs), 4)
+        score += (1.0 if imported & bases else 0.0) - (0.5 if edge.lazy else 0.0)
+        c = _candidate(found, path)
+        c.add(score, f"imported by {n} via {target}", origs)
+        c.dependent_only = False
 
 
 def _dependents(graph: ImportGraph, n: str, named: set[str], found: dict[str, Candidate]) -> None:
