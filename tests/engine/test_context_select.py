@@ -58,13 +58,17 @@ def test_context_files_are_stripped_or_sent_full_as_configured(root: Path) -> No
     assert stripped[named].text == full[named].text == (root / named).read_text()  # type: ignore[attr-defined]
 
 
-def test_max_files_caps_neighbours_and_named_files(root: Path) -> None:
+def test_max_files_caps_the_neighbours_never_the_named_files(root: Path) -> None:
     sel = select_context(root, replace(CFG, max_files=2), ["pkg/mod.py"])
     assert len(sel.files) == 2
     assert any(p["reason"].endswith("over max_files (2)") for p in sel.pruned)
-    sel = select_context(root, replace(CFG, max_files=1), ["app.py", "pkg/mod.py"])
-    assert [f.path for f in sel.files] == ["app.py"]
-    assert {"path": "pkg/mod.py", "reason": "over max_files (1)"} in sel.pruned
+    # more named files than max_files: every one is sent whole, nothing is added around them
+    named = ["app.py", "pkg/mod.py", "cycle_a.py"]
+    sel = select_context(root, replace(CFG, max_files=1), named)
+    assert [(f.path, f.reason, f.mode) for f in sel.files] == [(p, "named", "full") for p in named]
+    assert [f.text for f in sel.files] == [(root / p).read_text() for p in named]
+    assert not any(p["path"] in named for p in sel.pruned)
+    assert sel.pruned and all(p["reason"].endswith("over max_files (1)") for p in sel.pruned)
 
 
 def big_module(n: int) -> str:

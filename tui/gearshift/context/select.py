@@ -5,8 +5,9 @@ sent whole and unmodified — the model edits them with str_replace, which must 
 ranked neighbours (see `rank`) are added while the file cap and the token budget allow: stripped
 of documentation when the config says so, or cut to the definitions that matter plus the
 signatures of the rest when the whole file does not fit. Everything left out is listed with why.
-Named files are sent even when they alone exceed the budget (the model must see what it edits);
-then no room is left and every candidate is pruned, with the numbers.
+Named files are sent even when they alone exceed the budget or max_files (the model must see
+what it edits); the cap and the budget limit what is added around them, so then no room is left
+and every candidate is pruned, with the numbers.
 
 `tokens_naive` is what a tool without pruning would send: the named files plus every project
 file they import *directly*, whole — the files a developer would paste by hand. (A transitive
@@ -103,10 +104,7 @@ def select_context(
     clock.refresh(graph, paths)
 
     files: list[SelectedFile] = []
-    for path in paths:
-        if len(files) >= cfg.max_files:
-            pruned.append({"path": path, "reason": f"over max_files ({cfg.max_files})"})
-            continue
+    for path in paths:  # never capped: the model must see every file it is asked to edit
         text = _read(root, path)
         files.append(SelectedFile(path, NAMED, estimate_tokens(text), "full", text))
     in_graph = [p for p in paths if p in graph.files]
