@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from gearshift import events as ev
 from gearshift.ui.panes.queue import TaskQueue
+from gearshift.ui.panes.routing import routing_content
 from gearshift.ui.screens.review import ReviewScreen
 
 from tests.app.conftest import SIZE
@@ -95,6 +96,23 @@ async def test_escalation_approval_review_partial_apply_and_undo(build) -> None:
         await pilot.press("ctrl+r")
         await wait_for(lambda: len(of(app, ev.TaskRouted)) == 2, pilot)
         assert app.state.tasks["mul"].label != "undone"
+
+
+async def test_cancelling_a_task_that_awaits_approval_withdraws_the_proposal(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("mul")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(lambda: "mul" in app.approvals, pilot)
+        assert "awaiting approval" in app.sub_title
+        await pilot.press("c")
+        await wait_for(lambda: app.state.tasks["mul"].status == "cancelled", pilot)
+        await pilot.pause()
+        assert app.state.pending_approvals() == []
+        assert app.state.tasks["mul"].proposal["decision"] == "withdrawn"  # type: ignore[index]
+        assert "awaiting approval" not in app.sub_title
+        shown = routing_content(app.config, app.state.tasks["mul"], 60).plain
+        assert "withdrawn (the task ended first)" in shown and "awaiting approval" not in shown
 
 
 async def test_declining_the_escalation_rejects_the_task(build) -> None:  # type: ignore[no-untyped-def]

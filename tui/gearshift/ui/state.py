@@ -343,6 +343,9 @@ class UIState:
                 if not t.cost:  # else the meter's running total, retries included (they were paid)
                     t.cost = float(e.summary.get("cost_usd", 0.0))
                 t.error = str(e.summary.get("error") or "")
+                if t.proposal is not None and t.proposal.get("decision") is None:
+                    # ended (cancelled, failed) while the proposal waited: nothing awaits approval
+                    t.proposal["decision"] = "withdrawn"
                 if t.error and e.status != "approved":
                     t.output.add("error", f"{e.status}: {t.error}", ok=False)
             case ev.Notice():

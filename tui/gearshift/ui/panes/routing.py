@@ -75,8 +75,9 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
         if decision is None:
             parts += [("⚑ awaiting approval: y approve, n decline", "bold $warning"), "\n"]
         else:
-            style = "$outcome-pass" if decision == "approved" else "$outcome-fail"
-            parts += [(f"{decision} ({p.get('by')})", style), "\n"]
+            style = {"approved": "$outcome-pass", "withdrawn": "$text-muted"}.get(decision, "$outcome-fail")
+            by = f" ({p['by']})" if p.get("by") else " (the task ended first)"
+            parts += [(f"{decision}{by}", style), "\n"]
         parts += [f"{p['reason']}: ", (p["failure_signature"], "italic"), "\n"]
         saved = 1 - p["payload_tokens"] / p["naive_tokens"] if p["naive_tokens"] else 0.0
         parts += [
