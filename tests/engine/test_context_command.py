@@ -89,6 +89,20 @@ def test_bad_input_exits_2_with_a_clear_error(
     assert err.startswith("gearshift context: error: ") and message in err
 
 
+def test_an_ambiguous_mention_alone_says_so_with_the_candidates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, "src/index.ts", "export const a = 1;\n")
+    write(tmp_path, "lib/index.ts", "export const b = 2;\n")
+    code, out, err = run(capsys, str(tmp_path), "--prompt", "fix index.ts")
+    assert (code, out) == (2, "")
+    assert err.startswith("gearshift context: error: the prompt's mention is ambiguous: ")
+    assert "index.ts could be lib/index.ts, src/index.ts" in err
+    assert "no project file is named" not in err
+    code, out, _ = run(capsys, str(tmp_path), "--prompt", "fix src/index.ts")  # a path settles it
+    assert code == 0 and "src/index.ts" in out
+
+
 def test_missing_project_and_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, str(tmp_path / "nowhere"), "--files", "x.py")
     assert code == 2 and "not a project folder" in err

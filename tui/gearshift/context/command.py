@@ -18,7 +18,7 @@ from typing import Any
 
 from gearshift.config import ConfigError, load_config
 from gearshift.context.graph import ImportGraph
-from gearshift.context.select import ContextError, Selection, select_context
+from gearshift.context.select import AMBIGUOUS, ContextError, Selection, select_context
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,7 +70,7 @@ def main(argv: list[str]) -> int:
     except ContextError as exc:
         return _fail(str(exc))
     if not selection.files:
-        return _fail("no project file is named: give one with --files, or mention its path in --prompt")
+        return _fail(_nothing_named(selection))
     reparsed = 0.0 if graph.stats.get("cold") else graph.stats.get("parse_ms", 0.0)
     timings = {
         "graph": load_ms - reparsed,
@@ -88,6 +88,15 @@ def main(argv: list[str]) -> int:
 def _fail(message: str) -> int:
     print(f"gearshift context: error: {message}", file=sys.stderr)
     return 2
+
+
+def _nothing_named(selection: Selection) -> str:
+    """Why no file was selected: an ambiguous mention (with its candidates), else nothing named."""
+    clashes = [p for p in selection.pruned if p["reason"].startswith(AMBIGUOUS)]
+    if not clashes:
+        return "no project file is named: give one with --files, or mention its path in --prompt"
+    which = "; ".join(f"{p['path']} could be {p['reason'][len(AMBIGUOUS):]}" for p in clashes)
+    return f"the prompt's mention is ambiguous: {which} — name one with --files, or write its path in --prompt"
 
 
 def _report(

@@ -31,6 +31,7 @@ from gearshift.context.resolve import is_python
 from gearshift.models.pricing import estimate_tokens
 
 NAMED = "named"
+AMBIGUOUS = "mentioned in the prompt but ambiguous: "  # + the candidates, in a pruned reason
 _MENTION = re.compile(r"[\w@$~][\w./@$~-]*")
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}$")
 
@@ -368,7 +369,7 @@ def _mentions(
         if "/" in token or _EXTENSION.search(token):
             rel, clash = _path_mention(root, graph, token, by_name)
             if clash:
-                ambiguous.append({"path": token, "reason": f"mentioned in the prompt but ambiguous: {clash}"})
+                ambiguous.append({"path": token, "reason": AMBIGUOUS + clash})
         if rel is None and "." in token and "/" not in token:
             rel = graph.resolve_module(token)
             parts = token.split(".")
