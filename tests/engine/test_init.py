@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from gearshift.cli import main
 from gearshift.config import load_config
 from gearshift.initproject import detect_checks, init_project
 
@@ -36,3 +37,58 @@ def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         init_project(tmp_path)
     assert init_project(tmp_path, force=True)[0].name == "gearshift.toml"
+
+
+def test_init_refuses_when_pyproject_already_configures_gearshift(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n[tool.gearshift.routing]\n")
+    with pytest.raises(
+        FileExistsError, match=r"pyproject\.toml already configures gearshift in \[tool\.gearshift\]"
+    ):
+        init_project(tmp_path)
+    assert not (tmp_path / "gearshift.toml").exists()
+    assert init_project(tmp_path, force=True)[0].name == "gearshift.toml"
+
+
+def test_cli_init_reports_the_pyproject_config_as_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.gearshift]\n")
+    assert main(["init", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "[tool.gearshift]" in err and "--force" in err
+    assert main(["init", str(tmp_path), "--force"]) == 0
+
+
+def test_init_outside_git_leaves_gitignore_alone(tmp_path: Path) -> None:
+    init_project(tmp_path)
+    assert not (tmp_path / ".gitignore").exists()
+
+
+def test_init_in_a_git_repository_ignores_run_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".git").mkdir()
+    project = tmp_path / "app"  # .git in a parent folder counts too
+    project.mkdir()
+    assert main(["init", str(project)]) == 0
+    assert (project / ".gitignore").read_text() == ".gearshift/\n"
+    assert f"wrote {project / '.gitignore'}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("node_modules/\n*.pyc\n", "node_modules/\n*.pyc\n.gearshift/\n"),
+        ("node_modules/", "node_modules/\n.gearshift/\n"),
+        ("dist/\r\n", "dist/\r\n.gearshift/\r\n"),
+        ("dist/\n.gearshift/\n", "dist/\n.gearshift/\n"),
+        ("/.gearshift\n", "/.gearshift\n"),
+    ],
+)
+def test_init_appends_to_gitignore_once(tmp_path: Path, before: str, after: str) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_bytes(before.encode())
+    written = init_project(tmp_path)
+    init_project(tmp_path, force=True)
+    assert (tmp_path / ".gitignore").read_bytes() == after.encode()
+    assert (tmp_path / ".gitignore" in written) == (before != after)

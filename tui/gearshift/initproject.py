@@ -138,13 +138,46 @@ EXAMPLE_TASKS = {
 }
 
 
+GITIGNORE_ENTRY = ".gearshift/"
+_GITIGNORE_SAME = {".gearshift", ".gearshift/", "/.gearshift", "/.gearshift/"}
+
+
+def in_git_repository(root: Path) -> bool:
+    """A `.git` folder (or a worktree's `.git` file) in `root` or one of its parents."""
+    return any((folder / ".git").exists() for folder in (root.resolve(), *root.resolve().parents))
+
+
+def ignore_run_data(root: Path) -> Path | None:
+    """Append `.gearshift/` to the project's .gitignore unless it is listed; the file, if it changed."""
+    path = root / ".gitignore"
+    data = path.read_bytes() if path.is_file() else b""
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    if any(line.strip() in _GITIGNORE_SAME for line in lines):
+        return None
+    newline = b"\r\n" if b"\r\n" in data else b"\n"
+    if data and not data.endswith(b"\n"):
+        data += newline
+    path.write_bytes(data + GITIGNORE_ENTRY.encode() + newline)
+    return path
+
+
 def init_project(root: Path, *, force: bool = False) -> list[Path]:
-    """Write gearshift.toml (and an example tasks.toml if there is none); returns what was written."""
+    """Write gearshift.toml (and an example tasks.toml if there is none); returns what was written.
+
+    In a git repository `.gearshift/` (the ledger and run data) is also added to the project's
+    .gitignore, which is then among the files returned.
+    """
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such project folder")
     target = root / CONFIG_FILE
     if target.exists() and not force:
         raise FileExistsError(f"{target} exists; pass --force to overwrite it")
+    tool = _pyproject(root).get("tool")
+    if isinstance(tool, dict) and "gearshift" in tool and not force:
+        raise FileExistsError(
+            f"{root / 'pyproject.toml'} already configures gearshift in [tool.gearshift]; "
+            f"a {CONFIG_FILE} would override it — pass --force to write one anyway"
+        )
     written = []
     target.write_text(
         "# gearshift configuration — written by `gearshift init`; see the README for every key.\n"
@@ -155,4 +188,6 @@ def init_project(root: Path, *, force: bool = False) -> list[Path]:
     if not tasks.exists():
         tasks.write_text(tomli_w.dumps(EXAMPLE_TASKS))
         written.append(tasks)
+    if in_git_repository(root) and (ignored := ignore_run_data(root)) is not None:
+        written.append(ignored)
     return written
