@@ -210,6 +210,51 @@ async def test_quit_while_running_asks_then_cancels(build, monkeypatch: pytest.M
     assert [e.status for e in of(app, ev.TaskFinished)] == ["cancelled"]
 
 
+async def test_quit_with_a_change_awaiting_review_asks_and_keeps_it_as_a_patch(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("opus-direct", force={"opus-direct": "escalation"})
+    root = app.config.root
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(lambda: app.state.tasks["opus-direct"].status == "awaiting_review", pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "await your review (opus-direct)" in app.screen.question
+        await pilot.press("n")  # stay: the change is still there to review
+        await pilot.pause()
+        assert app.state.tasks["opus-direct"].status == "awaiting_review"
+        assert not (root / ".gearshift" / "patches").exists()
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(lambda: app.return_code is not None, pilot)
+    patch = (root / ".gearshift" / "patches" / "opus-direct.diff").read_text()
+    assert patch.startswith("--- a/calc.py") and "+def mul" in patch
+    assert "def mul" not in (root / "calc.py").read_text()  # nothing written to the project
+
+
+async def test_quit_from_a_half_typed_task_asks(build) -> None:  # type: ignore[no-untyped-def]
+    from gearshift.ui.screens.add_task import AddTaskScreen
+    from textual.widgets import TextArea
+
+    app = build("story")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, AddTaskScreen)
+        app.screen.query_one("#task-prompt", TextArea).text = "Add a div function"
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "The task you are typing is not added." in app.screen.question
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, AddTaskScreen)
+        assert app.screen.query_one("#task-prompt", TextArea).text == "Add a div function"
+
+
 async def test_quit_when_idle_does_not_ask(build) -> None:  # type: ignore[no-untyped-def]
     app = build("story")
     async with app.run_test(size=SIZE) as pilot:

@@ -161,10 +161,19 @@ class Session:
         if record.status != "awaiting_review":
             raise ValueError(f"task {task_id!r} has no change awaiting review (status {record.status})")
         record.status = "approved"
+        self.save_patch(task_id)
+        self._finish(record)
+
+    def save_patch(self, task_id: str) -> Path:
+        """Keep a task's staged change as `.gearshift/patches/ID.diff` (for `git apply`)."""
         patches = self.root / ".gearshift" / "patches"
         patches.mkdir(parents=True, exist_ok=True)
-        (patches / f"{task_id}.diff").write_text(_diff_of(record.changes))
-        self._finish(record)
+        path = patches / f"{task_id}.diff"
+        path.write_text(_diff_of(self.records[task_id].changes))
+        return path
+
+    def awaiting_review(self) -> list[str]:
+        return [r.task.id for r in self.records.values() if r.status == "awaiting_review"]
 
     def reject(self, task_id: str) -> None:
         record = self.records[task_id]
@@ -263,11 +272,14 @@ class Session:
             else f
             for f in selection.files
         ]
-        cap = self.config.context.max_files
+        # Named files always go (the model edits them); max_files caps what comes around them.
+        room = max(self.config.context.max_files - sum(f.reason == NAMED for f in files), 0)
+        around = [f for f in files if f.reason != NAMED]
         pruned = selection.pruned + [
-            {"path": f.path, "reason": f"over max_files ({cap})"} for f in files[cap:]
+            {"path": f.path, "reason": f"over max_files ({self.config.context.max_files})"}
+            for f in around[room:]
         ]
-        files = files[: max(cap, len(created))]
+        files = [f for f in files if f.reason == NAMED or f in around[:room]]
         return replace(
             selection, files=files, pruned=pruned, tokens_sent=sum(f.tokens for f in files)
         )

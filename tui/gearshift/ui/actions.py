@@ -211,24 +211,45 @@ class ActionsMixin(_Base):
     # -- quitting ------------------------------------------------------------------------------
 
     def action_request_quit(self) -> None:
+        """Quit, asking first when something would be lost: a running task (cancelled, its paid
+        calls kept), a change nobody reviewed (kept as a patch) or a task being typed."""
+        from gearshift.ui.screens.add_task import AddTaskScreen
         from gearshift.ui.screens.confirm import ConfirmScreen
 
         running = self.running_tasks()
-        if not running:
+        unreviewed = self.session.awaiting_review()
+        typing = isinstance(self.screen, AddTaskScreen) and self.screen.has_input()
+        if not (running or unreviewed or typing):
             self.exit(0)
             return
-        question = (
-            f"{len(running)} task(s) still running ({', '.join(running)}). Cancel them and quit? "
-            "Calls already paid stay in the ledger; nothing is written to your files."
-        )
+        said = []
+        if running:
+            said.append(
+                f"{len(running)} task(s) still running ({', '.join(running)}) will be cancelled; "
+                "calls already paid stay in the ledger."
+            )
+        if unreviewed:
+            said.append(
+                f"{len(unreviewed)} change(s) await your review ({', '.join(unreviewed)}): each is "
+                "kept as a patch in .gearshift/patches/, your files stay as they are."
+            )
+        if typing:
+            said.append("The task you are typing is not added.")
+        question = "Quit? " + " ".join(said)
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(self._cancel_and_exit(), name="shutdown", group="shutdown")
+                self.run_worker(self._cancel_and_exit(unreviewed), name="shutdown", group="shutdown")
 
-        self.push_screen(ConfirmScreen(question, yes="Cancel tasks and quit", no="Keep running"), answered)
+        self.push_screen(ConfirmScreen(question, yes="Quit", no="Stay"), answered)
 
-    async def _cancel_and_exit(self) -> None:
+    async def _cancel_and_exit(self, unreviewed: list[str] | None = None) -> None:
+        for task_id in unreviewed or []:
+            try:
+                self.session.save_patch(task_id)
+            except OSError as exc:
+                self.notify(f"{task_id}: could not keep the patch: {exc}", severity="error")
+                return  # stay: the change is still in the app
         for worker in [w for w in self.workers if w.group == "run-all"]:
             worker.cancel()
         workers = [w for w in (self.task_worker(t) for t in self.running_tasks()) if w is not None]

@@ -135,6 +135,11 @@ class AddTaskScreen(ModalScreen[Task | None]):
             "tags": self.query_one("#task-tags", Input).value,
         }
 
+    def has_input(self) -> bool:
+        """Whether the user typed anything that quitting would lose (the id is pre-filled)."""
+        values = self.values()
+        return any(values[k].strip() for k in ("prompt", "context_files", "tags"))
+
     FIELD_WIDGETS = {"id": "#task-id", "prompt": "#task-prompt", "scope": "#task-scope", "context_files": "#task-context-files", "tags": "#task-tags"}
 
     def action_submit(self) -> None:
