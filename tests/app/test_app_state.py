@@ -143,3 +143,12 @@ def test_findings_compared_with_the_baseline_are_marked_pre_existing_in_the_run(
     run = s.runs["v1"]
     assert finding_text(run.findings[0]).endswith("(pre-existing)")
     assert run.lines[-1] == "  ↺ 1 of 1 findings were already there before the task (pre-existing)"
+
+
+def test_a_baseline_run_says_it_is_the_project_before_the_task() -> None:
+    s = UIState(show_timings=False)
+    s.apply(ev.TaskQueued(task_id="t", prompt="p", scope="single-file"))
+    s.apply(ev.ValidationStarted(run_id="v2", task_id="t", checks=["pytest"], reason="baseline"))
+    s.apply(ev.ValidationFinished(run_id="v2", task_id="t", outcome="pass", findings=[], reason="baseline"))
+    assert s.runs["v2"].lines[-1] == "■ v2 baseline pass (the project before the task)"
+    assert s.tasks["t"].validation is None  # the task's own result is not the baseline's

@@ -20,7 +20,7 @@ class BudgetExceeded(Exception):
         self.spent, self.worst, self.cap = spent, worst, cap
         super().__init__(
             f"session budget ${cap:.2f} would be broken: spent ${spent:.4f}, this call could cost up to "
-            f"${worst:.4f} — raise cost_tracking.session_budget_usd to continue"
+            f"${worst:.4f} — raise cost_tracking.session_budget_usd (and start gearshift again) to continue"
         )
 
 

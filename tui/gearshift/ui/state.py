@@ -423,6 +423,8 @@ class UIState:
             t.validation = e.outcome
         if e.outcome == "cancelled":
             self._run_line(e.run_id, f"⊘ {e.run_id} CANCELLED — stale, a newer change superseded it")
+        elif e.reason == "baseline":  # not the task's result: the project as the task found it
+            self._run_line(e.run_id, f"■ {e.run_id} baseline {e.outcome} (the project before the task)")
         else:
             self._run_line(e.run_id, f"■ {e.run_id} {e.outcome}")
 
