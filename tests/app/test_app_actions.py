@@ -255,6 +255,30 @@ async def test_quit_from_a_half_typed_task_asks(build) -> None:  # type: ignore[
         assert app.screen.query_one("#task-prompt", TextArea).text == "Add a div function"
 
 
+async def test_running_an_applied_task_again_asks_first(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("opus-direct", force={"opus-direct": "escalation"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(lambda: app.state.tasks["opus-direct"].status == "awaiting_review", pilot)
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(lambda: app.session.records["opus-direct"].applied, pilot)
+        for key in ("ctrl+r", "r"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)
+            assert "is applied to your files" in app.screen.question
+            await pilot.press("n")
+            await pilot.pause()
+            assert app.task_worker("opus-direct") is None and len(of(app, ev.TaskRouted)) == 1
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(lambda: len(of(app, ev.TaskRouted)) == 2, pilot)
+
+
 async def test_quit_when_idle_does_not_ask(build) -> None:  # type: ignore[no-untyped-def]
     app = build("story")
     async with app.run_test(size=SIZE) as pilot:

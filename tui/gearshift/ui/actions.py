@@ -77,7 +77,7 @@ class ActionsMixin(_Base):
         if self._status(task_id) == "awaiting_review":
             self.notify(f"{task_id} has a change awaiting review: press v to review it", severity="warning")
             return
-        self.start_task(task_id)
+        self._run_again_or_start(task_id)
 
     def action_retry(self) -> None:
         task_id = self._selected_or_warn()
@@ -87,7 +87,25 @@ class ActionsMixin(_Base):
         if status not in FINAL or self.task_worker(task_id) is not None:
             self.notify(f"{task_id} is {status.replace('_', ' ')}: only a finished task can be retried", severity="warning")
             return
-        self.start_task(task_id)
+        self._run_again_or_start(task_id)
+
+    def _run_again_or_start(self, task_id: str) -> None:
+        """An approved task runs again only when the user says so: it is paid work, and its
+        queue row stops saying that its change is in the project."""
+        from gearshift.ui.screens.confirm import ConfirmScreen
+
+        record = self.session.records[task_id]
+        if record.status != "approved" or record.undone:
+            self.start_task(task_id)
+            return
+        where = "is applied to your files (u undoes it)" if record.applied else "was approved"
+        question = f"{task_id} is done: its change {where}. Run it again, as a new paid run on the project as it is now?"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.start_task(task_id)
+
+        self.push_screen(ConfirmScreen(question, yes="Run again", no="Keep it"), answered)
 
     def action_run_all(self) -> None:
         if not any(r.status == "queued" for r in self.session.records.values()):
