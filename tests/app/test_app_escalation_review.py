@@ -74,9 +74,12 @@ async def test_escalation_approval_review_partial_apply_and_undo(build) -> None:
         await pilot.pause()
         assert [v.accepted for v in app.screen.hunk_views()] == [False, True, True]  # type: ignore[attr-defined]
         await pilot.press("enter")
+        # A part of the change is checked as it would land before it is written.
+        await wait_for(lambda: bool(of(app, ev.ChangeApplied)), pilot)
+        (selection,) = [e for e in of(app, ev.ValidationFinished) if e.reason == "selection"]
+        assert selection.task_id == "mul" and selection.outcome == "pass"
         await pilot.pause()
         assert not isinstance(app.screen, ReviewScreen)
-        await wait_for(lambda: bool(of(app, ev.ChangeApplied)), pilot)
         assert of(app, ev.ChangeApplied) == [ev.ChangeApplied(task_id="mul", files=["calc.py", "tests/test_mul.py"], partial=True)]
         assert (root / "calc.py").read_text() == CALC + "\n\ndef mul(a, b):\n    return a * b\n"
         assert (root / "tests" / "test_mul.py").read_text() == TEST_MUL
@@ -98,13 +101,40 @@ async def test_escalation_approval_review_partial_apply_and_undo(build) -> None:
         assert app.state.tasks["mul"].label != "undone"
 
 
+async def test_a_selection_of_hunks_that_fails_its_checks_is_applied_only_when_asked_again(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("mul")
+    root = app.config.root
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(lambda: "mul" in app.approvals, pilot)
+        await pilot.press("y")
+        await wait_for(lambda: app.state.tasks["mul"].status == "awaiting_review", pilot)
+        await pilot.press("v")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        await pilot.press("down", "space")  # drop calc.py's `mul`: the new test cannot pass
+        assert [v.accepted for v in review.hunk_views()] == [True, False, True]
+        await pilot.press("enter")
+        await wait_for(lambda: any(e.reason == "selection" for e in of(app, ev.ValidationFinished)), pilot)
+        await pilot.pause()
+        assert app.screen is review and of(app, ev.ChangeApplied) == []
+        error = str(review.query_one("#review-error").render())
+        assert "Your selection fails its checks (fail-logic" in error
+        assert "def mul" not in (root / "calc.py").read_text()
+        await pilot.press("enter")  # the same selection again: the user's call
+        await wait_for(lambda: bool(of(app, ev.ChangeApplied)), pilot)
+        assert len([e for e in of(app, ev.ValidationFinished) if e.reason == "selection"]) == 1
+        assert (root / "tests" / "test_mul.py").read_text() == TEST_MUL
+
+
 async def test_cancelling_a_task_that_awaits_approval_withdraws_the_proposal(build) -> None:  # type: ignore[no-untyped-def]
     app = build("mul")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("r")
-        await wait_for(lambda: "mul" in app.approvals, pilot)
-        assert "awaiting approval" in app.sub_title
+        await wait_for(lambda: "mul" in app.approvals and "awaiting approval" in app.sub_title, pilot)
         await pilot.press("c")
         await wait_for(lambda: app.state.tasks["mul"].status == "cancelled", pilot)
         await pilot.pause()

@@ -28,7 +28,9 @@ from gearshift.pipeline.journey import Journey
 from gearshift.pipeline.metering import CostMeter
 from gearshift.pipeline.record import TaskRecord
 from gearshift.tasks import Task
+from gearshift.validation.checks import resolve_checks
 from gearshift.validation.findings import ValidationResult
+from gearshift.validation.runner import run_validation
 
 # Decides a proposed escalation: returns (approved, who decided: "user" | "auto" | "policy").
 EscalationApprover = Callable[[ev.EscalationProposed], Awaitable[tuple[bool, str]]]
@@ -131,22 +133,48 @@ class Session:
             return True, "user"
         return await self.approver(proposal)
 
-    def apply(self, task_id: str, accepted: dict[str, set[int]] | None = None) -> AppliedChange:
-        """Write the task's change into the project (all of it, or only the accepted hunks per file)."""
+    def _selection(self, task_id: str, accepted: dict[str, set[int]] | None) -> tuple[list[FileChange], bool]:
+        """The task's change cut down to the accepted hunks per file, and whether it was cut."""
         record = self.records[task_id]
         if record.status != "awaiting_review":
             raise ValueError(f"task {task_id!r} has no change awaiting review (status {record.status})")
-        changes = record.changes
+        if accepted is None:
+            return list(record.changes), False
+        chosen: list[FileChange] = []
         partial = False
-        if accepted is not None:
-            chosen: list[FileChange] = []
-            for change in changes:
-                after = apply_hunks(change.before, change.after, accepted.get(change.path, set()))
-                if after != change.before:
-                    chosen.append(replace(change, after=after))
-                if after != change.after:
-                    partial = True
-            changes = chosen
+        for change in record.changes:
+            after = apply_hunks(change.before, change.after, accepted.get(change.path, set()))
+            if after != change.before:
+                chosen.append(replace(change, after=after))
+            if after != change.after:
+                partial = True
+        return chosen, partial
+
+    async def validate_selection(self, task_id: str, accepted: dict[str, set[int]]) -> ValidationResult:
+        """Run the project's checks on a part of a change, as it would land: the whole change
+        was validated, a selection of its hunks was not (dropping one can break the rest)."""
+        changes, _ = self._selection(task_id, accepted)
+        stage = Stage.create(
+            self.root, self.stages_dir, f"{task_id}-selection-{os.getpid()}-{next(self._stage_names)}",
+            overlay=[*self.overlay(), *changes],
+        )
+        try:
+            return await run_validation(
+                resolve_checks(self.config, stage.root) if self.config.validation.enabled else [],
+                stage.root,
+                self.emit,
+                run_id=f"v{next(self.run_ids)}",
+                task_id=task_id,
+                reason="selection",
+                project=self.root,
+            )
+        finally:
+            stage.discard()
+
+    def apply(self, task_id: str, accepted: dict[str, set[int]] | None = None) -> AppliedChange:
+        """Write the task's change into the project (all of it, or only the accepted hunks per file)."""
+        record = self.records[task_id]
+        changes, partial = self._selection(task_id, accepted)
         applied = apply_changes(self.root, changes, self.journal_dir, task_id)
         record.applied, record.applied_files = True, list(applied.files)
         record.status = "approved"

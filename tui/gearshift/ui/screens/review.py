@@ -24,6 +24,10 @@ from gearshift.ui.panes.validation import run_summary
 from gearshift.ui.state import UIState, finding_text
 
 
+def _frozen(accepted: dict[str, set[int]]) -> frozenset[tuple[str, int]]:
+    return frozenset((path, index) for path, indexes in accepted.items() for index in indexes)
+
+
 class HunkView(Static, can_focus=True):
     """One hunk; its border says whether it will be applied."""
 
@@ -78,6 +82,8 @@ class ReviewScreen(Screen[bool]):
         self.state = state
         self.task_id = task_id
         self.choices = choices  # owned by the app: (path, hunk index) → accepted
+        self._checking = False  # a selection's validation is running
+        self._failed_selection: frozenset[tuple[str, int]] | None = None  # checked and failed
         self.record = session.records[task_id]
 
     def compose(self) -> ComposeResult:
@@ -99,17 +105,20 @@ class ReviewScreen(Screen[bool]):
 
     def on_mount(self) -> None:
         self.sub_title = f"review {self.task_id}"
-        files = len(self.record.changes)
-        views = list(self.query(HunkView))
-        head = Content.assemble(
-            (f"Review {self.task_id}", "bold"),
-            f" — {files} file{'s' if files != 1 else ''}, {len(views)} hunk{'s' if len(views) != 1 else ''}. ",
-            ("space", "bold"), " toggles a hunk, ", ("enter", "bold"), " applies the accepted ones, ",
-            ("x", "bold"), " rejects the change.\n",
-        )
-        self.query_one("#review-summary", Static).update(head + run_summary(self.state.latest_run(self.task_id)))
+        views = self.hunk_views()
+        self.query_one("#review-summary", Static).update(self._head() + run_summary(self.state.latest_run(self.task_id)))
         if views:
             views[0].focus()
+
+    def _head(self) -> Content:
+        files = len(self.record.changes)
+        views = len(self.hunk_views())
+        return Content.assemble(
+            (f"Review {self.task_id}", "bold"),
+            f" — {files} file{'s' if files != 1 else ''}, {views} hunk{'s' if views != 1 else ''}. ",
+            ("space", "bold"), " toggles a hunk, ", ("enter", "bold"), " applies the accepted ones (a part ",
+            "of the change is checked first), ", ("x", "bold"), " rejects the change.\n",
+        )
 
     def hunk_views(self) -> list[HunkView]:
         return list(self.query(HunkView))
@@ -151,19 +160,59 @@ class ReviewScreen(Screen[bool]):
         self.notify(message, title="Not applied", severity="error")
 
     def action_apply(self) -> None:
+        """Apply the accepted hunks. All of them: the change as validated. Part of them: first
+        check that selection as it would land (a dropped hunk can break the kept ones); if it
+        fails, say how and apply only when asked again for the same selection."""
         accepted = self.accepted()
         views = self.hunk_views()
         if views and not any(accepted.values()):
             self.show_error("No hunk is accepted: press x to reject the whole change, or space to accept hunks.")
             return
-        whole = all(view.accepted for view in views)
+        if self._checking:
+            return
+        if all(view.accepted for view in views):
+            self._apply(None, "")
+            return
+        key = _frozen(accepted)
+        if self._failed_selection == key:
+            self._apply(accepted, " — your selection failed its checks, applied as you asked")
+            return
+        self._checking = True
+        self.show_note("Checking your selection of hunks with the project's validators…")
+        self.run_worker(self._check_then_apply(accepted, key), group="review-check", exit_on_error=False)
+
+    async def _check_then_apply(self, accepted: dict[str, set[int]], key: frozenset[tuple[str, int]]) -> None:
         try:
-            applied = self.session.apply(self.task_id, None if whole else accepted)
+            result = await self.session.validate_selection(self.task_id, accepted)
+        except (OSError, ValueError) as exc:
+            self.show_error(f"Could not check the selection: {exc}")
+            return
+        finally:
+            self._checking = False
+        await self.app.drain()  # type: ignore[attr-defined]  # the run's events into the state
+        self.query_one("#review-summary", Static).update(self._head() + run_summary(self.state.latest_run(self.task_id)))
+        if result.outcome == "pass":
+            self._apply(accepted, " — your selection passed its checks")
+            return
+        self._failed_selection = key
+        self.show_error(
+            f"Your selection fails its checks ({result.outcome}; the whole change passed). "
+            "Press enter again to apply it anyway, or change the hunks you accept."
+        )
+
+    def _apply(self, accepted: dict[str, set[int]] | None, how: str) -> None:
+        try:
+            applied = self.session.apply(self.task_id, accepted)
         except (ApplyConflict, OSError, ValueError) as exc:
             self.show_error(f"Could not apply: {exc}")
             return
-        self.notify(f"{self.task_id}: applied {', '.join(applied.files) or 'nothing'} (u undoes it)", title="Applied")
+        self.notify(f"{self.task_id}: applied {', '.join(applied.files) or 'nothing'}{how} (u undoes it)", title="Applied")
         self.dismiss(True)
+
+    def show_note(self, message: str) -> None:
+        note = self.query_one("#review-error", Static)
+        note.update(Content(message))
+        note.add_class("-shown")
 
     def action_reject(self) -> None:
         try:
