@@ -362,3 +362,24 @@ async def test_a_passing_task_reports_no_findings(tmp_path: Path) -> None:
     assert code == 0 and task["route"] == [SONNET, OPUS] and task["validation"] == "pass"
     assert of(events, "findings_compared")[0]["findings"]  # the first attempt's failure was compared
     assert task["findings"] == []  # the summary holds the final attempt's: none
+
+
+async def test_without_auto_approve_a_neighbour_a_kept_change_edited_is_sent_as_changed(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    check = Task(id="check", prompt="Is the test complete?", context_files=("tests/test_calc.py",))
+    server = MessagesServer(
+        [
+            Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(100, 50)),
+            Reply.text("Done.", usage=usage(100, 5)),
+            Reply.text("It is complete.", usage=usage(100, 5)),
+        ]
+    )
+    with server:
+        code, events = await run(project, server, [TASK, check], auto_approve=False)
+    assert code == 0, [(t["status"], t["error"]) for t in events[-1]["tasks"]]
+    assert "def discounted_total" not in (project / "calc.py").read_text()
+    selected = [e for e in of(events, "context_selected") if e["task_id"] == "check"][0]
+    calc = next(f for f in selected["files"] if f["path"] == "calc.py")
+    assert calc["mode"] == "full"
+    system = json.dumps(server.message_requests[2].json["system"])
+    assert "def discounted_total" in system  # calc.py as the kept change left it

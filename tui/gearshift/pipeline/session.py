@@ -294,11 +294,14 @@ class Session:
         files = [
             SelectedFile(path, NAMED, estimate_tokens(text), "full", text) for path, text in created.items()
         ]
+        # A file a pending change touched is sent as it will be, whole: its outline or stripped
+        # text on disk is out of date (and one the change deleted is not sent at all).
         files += [
-            replace(f, text=pending[f.path], tokens=estimate_tokens(pending[f.path] or ""))
-            if f.path in pending and pending[f.path] is not None and f.mode == "full"
+            replace(f, text=text, tokens=estimate_tokens(text), mode="full")
+            if (text := pending.get(f.path, f.text)) is not f.text
             else f
             for f in selection.files
+            if not (f.path in pending and pending[f.path] is None)
         ]
         # Named files always go (the model edits them); max_files caps what comes around them.
         room = max(self.config.context.max_files - sum(f.reason == NAMED for f in files), 0)
