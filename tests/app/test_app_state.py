@@ -152,3 +152,25 @@ def test_a_baseline_run_says_it_is_the_project_before_the_task() -> None:
     s.apply(ev.ValidationFinished(run_id="v2", task_id="t", outcome="pass", findings=[], reason="baseline"))
     assert s.runs["v2"].lines[-1] == "■ v2 baseline pass (the project before the task)"
     assert s.tasks["t"].validation is None  # the task's own result is not the baseline's
+
+
+def test_the_routing_pane_lists_the_context_files_with_their_reasons(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from gearshift.config import load_config
+    from gearshift.ui.panes.routing import routing_content
+
+    s = UIState(show_timings=False)
+    s.apply(ev.TaskQueued(task_id="t", prompt="p", scope="single-file"))
+    s.apply(ev.TaskRouted(task_id="t", model="claude-sonnet-4-6", rule="below-threshold", score=0.1, threshold=0.75,
+                          signals=[], explanation="", estimated_cost_usd=0.01))
+    s.apply(ev.ContextSelected(
+        task_id="t",
+        files=[{"path": "shop/cart.py", "reason": "named", "tokens": 900, "mode": "full"},
+               {"path": "shop/pricing.py", "reason": "imports shop/cart.py", "tokens": 120, "mode": "signatures"}],
+        pruned=[{"path": f"shop/m{i}.py", "reason": "over the token budget"} for i in range(7)],
+        tokens_sent=1020, tokens_naive=4000,
+    ))
+    shown = routing_content(load_config(tmp_path), s.tasks["t"], 60).plain
+    assert " shop/cart.py named · 900 tok" in shown
+    assert " shop/pricing.py imports shop/cart.py · signatures · 120 tok" in shown
+    assert "pruned 7:" in shown and "shop/m4.py — over the token budget" in shown
+    assert "shop/m5.py" not in shown and "… 2 more" in shown

@@ -383,3 +383,18 @@ async def test_without_auto_approve_a_neighbour_a_kept_change_edited_is_sent_as_
     assert calc["mode"] == "full"
     system = json.dumps(server.message_requests[2].json["system"])
     assert "def discounted_total" in system  # calc.py as the kept change left it
+
+
+async def test_the_context_selection_is_explained_in_the_summary_and_the_ledger(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    task = Task(id="why", prompt="Is the test complete?", context_files=("tests/test_calc.py",))
+    server = MessagesServer([Reply.text("It is.", usage=usage(100, 5))])
+    with server:
+        code, events = await run(project, server, [task])
+    (summary,) = events[-1]["tasks"]
+    files = {f["path"]: f for f in summary["context"]["files"]}
+    assert files["tests/test_calc.py"]["reason"] == "named"
+    assert files["calc.py"]["reason"].startswith("imported by tests/test_calc.py")
+    assert "pruned" in summary["context"]
+    (row,) = list(Ledger.for_project(project).tasks())
+    assert json.loads(row["detail"])["context"] == summary["context"]

@@ -120,18 +120,21 @@ class Journey:
                 selection = self.s.select_context(self.task)
             except ContextError as exc:
                 raise TaskFailed("failed", f"context: {exc}") from None
+            # The whole explanation (why each file, what was pruned) goes to the summary and the
+            # ledger's task row, not only to the event.
             self.r.context = {
-                "files": [f.path for f in selection.files],
+                "files": [
+                    {"path": f.path, "reason": f.reason, "tokens": f.tokens, "mode": f.mode}
+                    for f in selection.files
+                ],
+                "pruned": list(selection.pruned),
                 "tokens_sent": selection.tokens_sent,
                 "tokens_naive": selection.tokens_naive,
             }
             self.emit(
                 ev.ContextSelected(
                     task_id=self.task.id,
-                    files=[
-                        {"path": f.path, "reason": f.reason, "tokens": f.tokens, "mode": f.mode}
-                        for f in selection.files
-                    ],
+                    files=list(self.r.context["files"]),
                     pruned=list(selection.pruned),
                     tokens_sent=selection.tokens_sent,
                     tokens_naive=selection.tokens_naive,

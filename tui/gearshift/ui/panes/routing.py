@@ -8,6 +8,7 @@ an escalation its estimated cost and how much smaller the payload is than resend
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -86,7 +87,28 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
             "\n",
             f"est. {money(float(p['estimated_cost_usd']))} · starts from {p['starts_from']}",
         ]
+    if t.context is not None:
+        parts += _context_lines(t.context)
     return Content.assemble(*parts)
+
+
+PRUNED_SHOWN = 5
+
+
+def _context_lines(ctx: dict[str, Any]) -> list[Content | str | tuple[str, str]]:
+    """Which files the model is shown and why, below the decision (the pane scrolls)."""
+    parts: list[Content | str | tuple[str, str]] = ["\n", ("Context ", "bold underline"), "\n"]
+    for f in ctx["files"]:
+        mode = "" if f["mode"] == "full" else f" · {f['mode']}"
+        parts += [f" {f['path']} ", (f"{f['reason']}{mode} · {tokens(f['tokens'])} tok", "$text-muted"), "\n"]
+    pruned = ctx.get("pruned") or []
+    if pruned:
+        parts += [(f" pruned {len(pruned)}:", "$text-muted"), "\n"]
+        for item in pruned[:PRUNED_SHOWN]:
+            parts += [(f"  {item['path']} — {item['reason']}", "$text-muted"), "\n"]
+        if len(pruned) > PRUNED_SHOWN:
+            parts += [(f"  … {len(pruned) - PRUNED_SHOWN} more", "$text-muted"), "\n"]
+    return parts
 
 
 class RoutingPane(VerticalScroll):
@@ -98,8 +120,7 @@ class RoutingPane(VerticalScroll):
     def __init__(self, config: Config, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.config = config
-        self.border_title = "Routing"
-        self.can_focus = False
+        self.border_title = "Routing"  # focusable (tab): the arrow keys scroll what is below the fold
 
     def compose(self) -> ComposeResult:
         yield Static(id="routing-body")
