@@ -329,3 +329,23 @@ async def test_run_all_waits_for_each_review_before_the_next_task(build) -> None
         app.session.apply("opus-direct")
         await wait_for(lambda: app.state.tasks["story"].status == "approved", pilot)
         assert "def mul" in (app.config.root / "calc.py").read_text()
+
+
+async def test_a_narrow_queue_keeps_id_status_and_cost_and_widens_back(build) -> None:  # type: ignore[no-untyped-def]
+    from gearshift.ui.panes.queue import TaskQueue
+
+    app = build("mul", "story")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        queue = app.query_one(TaskQueue)
+        await pilot.press("down")
+        await pilot.pause()
+        assert queue.compact and [c.value for c in queue.columns] == ["id", "status", "cost"]
+        assert queue.selected == "story"
+        # the cost column is inside the pane, not cut off
+        assert sum(c.get_render_width(queue) for c in queue.columns.values()) <= queue.scrollable_content_region.width
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert not queue.compact and [c.value for c in queue.columns] == ["id", "scope", "status", "model", "cost"]
+        assert queue.selected == "story" and app.selected == "story"
+        assert str(queue.get_cell("story", "scope")) == "single-file"

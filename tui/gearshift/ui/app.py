@@ -260,8 +260,8 @@ class GearshiftApp(ActionsMixin, App[int]):
         else:
             mode = "live"
         pending = self.state.pending_approvals()
-        flag = f" · ⚑ {len(pending)} awaiting approval" if pending else ""
-        self.sub_title = f"{name} · {mode}{flag}"
+        flag = f"⚑ {len(pending)} awaiting approval · " if pending else ""  # first: narrow headers cut the end
+        self.sub_title = f"{flag}{name} · {mode}"
 
     def _theme_changed(self, _theme: object) -> None:
         self.query_one(TaskQueue).sync(self.state)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -14,6 +15,12 @@ COLUMNS = ("id", "scope", "status", "model", "cost")
 # Widths that fit the longest value of each column ("awaiting approval", "Sonnet 4.6 ⇧", "$0.0123⚠");
 # a longer id is cut with an ellipsis so the cost column always stays in view.
 WIDTHS = {"id": 16, "scope": 12, "status": 17, "model": 12, "cost": 8}
+# A narrow queue (an 80-column terminal) keeps what cannot be seen elsewhere — id, status, cost —
+# with short status words; scope and model give way (the routing pane names the model).
+COMPACT_COLUMNS = ("id", "status", "cost")
+COMPACT_WIDTHS = {"id": 10, "status": 11, "cost": 8}
+COMPACT_BELOW = 70  # the queue's width in cells
+SHORT_STATUS = {"awaiting_escalation": "⚑ approve?", "awaiting_review": "⚑ review", "over_budget": "over budget"}
 
 
 class TaskQueue(DataTable[Text]):
@@ -34,10 +41,33 @@ class TaskQueue(DataTable[Text]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
         self.config = config
         self.border_title = "Tasks"
+        self.compact = False
+        self._state: UIState | None = None
+
+    @property
+    def columns_shown(self) -> tuple[str, ...]:
+        return COMPACT_COLUMNS if self.compact else COLUMNS
 
     def on_mount(self) -> None:
-        for name in COLUMNS:
-            self.add_column(name, key=name, width=WIDTHS[name])
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        widths = COMPACT_WIDTHS if self.compact else WIDTHS
+        for name in self.columns_shown:
+            self.add_column(name, key=name, width=widths[name])
+
+    def on_resize(self, event: events.Resize) -> None:
+        compact = event.size.width < COMPACT_BELOW
+        if compact == self.compact:
+            return
+        selected = self.selected
+        self.clear(columns=True)
+        self.compact = compact
+        self._add_columns()
+        if self._state is not None:
+            self.sync(self._state)
+        if selected is not None:
+            self.select(selected)
 
     @property
     def selected(self) -> str | None:
@@ -50,7 +80,7 @@ class TaskQueue(DataTable[Text]):
         return self.app.theme_variables.get(variable, "")
 
     def _cells(self, t: TaskView) -> dict[str, Text]:
-        label = t.label
+        label = SHORT_STATUS.get(t.shown_status, t.label) if self.compact else t.label
         forced = {"escalation": " ⇧", "default": " ⇩"}.get(t.forced or "", "")
         model = t.model or (t.routed or {}).get("model")
         return {
@@ -63,13 +93,15 @@ class TaskQueue(DataTable[Text]):
 
     def sync(self, state: UIState, only: set[str] | None = None) -> None:
         """Bring the rows in line with `state` (all rows, or only the tasks in `only`)."""
+        self._state = state
         had = self.row_count
+        columns = self.columns_shown
         for task_id, t in state.tasks.items():
             cells = self._cells(t)
             if task_id not in self.rows:
-                self.add_row(*(cells[c] for c in COLUMNS), key=task_id)
+                self.add_row(*(cells[c] for c in columns), key=task_id)
             elif only is None or task_id in only:
-                for column in COLUMNS:
+                for column in columns:
                     self.update_cell(task_id, column, cells[column])
         if had == 0 and self.row_count:
             self.post_message(self.Selected(self.selected))
