@@ -40,3 +40,15 @@ def test_headless_run_whose_checks_cannot_start_stops_up_front(
     # A queue with nothing to validate does not need the checks.
     (project / "tasks.toml").write_text('[[task]]\nid = "a"\nprompt = "x"\nrequires_validation = false\n')
     assert main(["run", str(project), "--headless", "--replay", str(tmp_path)]) != 2
+
+
+def test_a_project_without_config_is_pointed_to_gearshift_init(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "py"
+    project.mkdir()
+    (project / "app.py").write_text("x = 1\n")
+    (project / "tasks.toml").write_text('[[task]]\nid = "a"\nprompt = "x"\n')
+    assert main(["run", str(project), "--headless", "--replay", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "typescript_compile cannot run" in err and f"`gearshift init {project}`" in err

@@ -131,7 +131,13 @@ def _stop_if_checks_cannot_run(config: Config, tasks: list[Task]) -> None:
         return
     problems = preflight(resolve_checks(config, config.root), config.root)
     if problems:
-        raise UsageError(f"gearshift run: {problems[0].name} cannot run: {problems[0].error}")
+        hint = ""
+        if config.source == "(defaults)":  # the template's checks are TypeScript ones
+            hint = (
+                f" (there is no gearshift.toml, so the default checks ran: `gearshift init {config.root}` "
+                "writes one with the validators your project has)"
+            )
+        raise UsageError(f"gearshift run: {problems[0].name} cannot run: {problems[0].error}{hint}")
 
 
 def cmd_report(argv: list[str]) -> int:

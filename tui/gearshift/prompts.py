@@ -59,6 +59,12 @@ SIGNOFF_TOOL = {
 def context_block(files: list[dict[str, Any]]) -> str:
     """The context files as tagged sections (`path` and `text` keys; `reason` optional)."""
     parts = ["Project files for this task:"]
+    if any(f.get("mode") not in (None, "full") for f in files):
+        parts[0] += (
+            ' Files marked mode="stripped" (comments and docstrings removed) or mode="signatures" '
+            "(bodies left out) differ from the file on disk: view such a file with the tool before "
+            "you edit it, or your str_replace will not match."
+        )
     for f in files:
         reason = f' reason="{f["reason"]}"' if f.get("reason") else ""
         mode = f' mode="{f["mode"]}"' if f.get("mode") and f["mode"] != "full" else ""
