@@ -56,7 +56,7 @@ def test_validation_runs_lines_badges_and_cancelled_runs() -> None:
     assert s.tasks["t"].validation == "fail-logic"
     assert list(run.lines) == [
         "▶ v1 attempt · t: python_compile, pytest",
-        "  pytest│ 1 failed",
+        "  v1 pytest│ 1 failed",
         "  ✓ python_compile: pass",
         "  ✗ pytest: fail-logic",
         "    tests/test_x.py:4 test_x assert 5 == 6",

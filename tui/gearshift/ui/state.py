@@ -355,7 +355,7 @@ class UIState:
             case ev.ValidationStarted():
                 self._validation_started(e)
             case ev.ValidationLine():
-                self._run_line(e.run_id, f"  {e.check}│ {e.line}")
+                self._run_line(e.run_id, f"  {e.run_id} {e.check}│ {e.line}")  # runs can interleave
             case ev.CheckFinished():
                 self._check_finished(e)
             case ev.ValidationFinished():
