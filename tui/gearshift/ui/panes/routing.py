@@ -88,19 +88,22 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
             f"est. {money(float(p['estimated_cost_usd']))} · starts from {p['starts_from']}",
         ]
     if t.context is not None:
-        parts += _context_lines(t.context)
+        parts += _context_lines(t.context, width)
     return Content.assemble(*parts)
 
 
 PRUNED_SHOWN = 5
 
 
-def _context_lines(ctx: dict[str, Any]) -> list[Content | str | tuple[str, str]]:
+def _context_lines(ctx: dict[str, Any], width: int) -> list[Content | str | tuple[str, str]]:
     """Which files the model is shown and why, below the decision (the pane scrolls)."""
     parts: list[Content | str | tuple[str, str]] = ["\n", ("Context ", "bold underline"), "\n"]
     for f in ctx["files"]:
         mode = "" if f["mode"] == "full" else f" · {f['mode']}"
-        parts += [f" {f['path']} ", (f"{f['reason']}{mode} · {tokens(f['tokens'])} tok", "$text-muted"), "\n"]
+        why = f"{f['reason']}{mode} · {tokens(f['tokens'])} tok"
+        # one line when it fits, else the reason indented under its path (no mid-word wraps)
+        gap = " " if len(f["path"]) + len(why) + 2 <= width else "\n   "
+        parts += [f" {f['path']}{gap}", (why, "$text-muted"), "\n"]
     pruned = ctx.get("pruned") or []
     if pruned:
         parts += [(f" pruned {len(pruned)}:", "$text-muted"), "\n"]
