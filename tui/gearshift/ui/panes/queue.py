@@ -42,6 +42,7 @@ class TaskQueue(DataTable[Text]):
         self.config = config
         self.border_title = "Tasks"
         self.compact = False
+        self._width = 0
         self._state: UIState | None = None
 
     @property
@@ -49,21 +50,25 @@ class TaskQueue(DataTable[Text]):
         return COMPACT_COLUMNS if self.compact else COLUMNS
 
     def on_mount(self) -> None:
-        self._add_columns()
+        self._add_columns(0)
 
-    def _add_columns(self) -> None:
-        widths = COMPACT_WIDTHS if self.compact else WIDTHS
+    def _add_columns(self, width: int) -> None:
+        widths = dict(COMPACT_WIDTHS if self.compact else WIDTHS)
+        if self.compact:  # the id takes what status and cost leave (2 cells of padding a column)
+            rest = sum(w + 2 for w in widths.values()) - widths["id"] + 2 + 1  # border, scrollbar
+            widths["id"] = max(COMPACT_WIDTHS["id"], width - rest)
         for name in self.columns_shown:
             self.add_column(name, key=name, width=widths[name])
 
     def on_resize(self, event: events.Resize) -> None:
         compact = event.size.width < COMPACT_BELOW
-        if compact == self.compact:
+        if compact == self.compact and (not compact or event.size.width == self._width):
             return
+        self._width = event.size.width
         selected = self.selected
         self.clear(columns=True)
         self.compact = compact
-        self._add_columns()
+        self._add_columns(event.size.width)
         if self._state is not None:
             self.sync(self._state)
         if selected is not None:
