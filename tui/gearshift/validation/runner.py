@@ -71,6 +71,7 @@ async def _pump(
     run_id: str,
     check: str,
     show: bool = True,
+    plumbing: str = "",
 ) -> None:
     """Forward each line as it arrives. Reads chunks, not readline(), so a line longer than
     asyncio's buffer limit cannot stall the check; only a line's head is kept for display."""
@@ -80,7 +81,7 @@ async def _pump(
         line = strip_ansi(pending.decode("utf-8", "replace").rstrip("\r"))
         pending.clear()
         out.tail.append(line[:EVENT_LINE_MAX])
-        if show:
+        if show and not (plumbing and plumbing in line):  # e.g. pytest's "generated xml file: /tmp/…"
             emit(ValidationLine(run_id=run_id, check=check, line=line[:EVENT_LINE_MAX]))
 
     while True:
@@ -220,8 +221,11 @@ async def _execute(
     out = _Output()
     assert proc.stdout is not None and proc.stderr is not None
     pumps = [
-        asyncio.create_task(_pump(proc.stdout, out, True, emit, run_id, spec.name, spec.stream_stdout)),
-        asyncio.create_task(_pump(proc.stderr, out, False, emit, run_id, spec.name)),
+        # Lines naming the run's own temp folder (report files, caches) are gearshift's plumbing.
+        asyncio.create_task(
+            _pump(proc.stdout, out, True, emit, run_id, spec.name, spec.stream_stdout, str(tmp_dir))
+        ),
+        asyncio.create_task(_pump(proc.stderr, out, False, emit, run_id, spec.name, True, str(tmp_dir))),
     ]
     timed_out = False
     try:
