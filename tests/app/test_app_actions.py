@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -349,3 +350,25 @@ async def test_a_narrow_queue_keeps_id_status_and_cost_and_widens_back(build) ->
         assert not queue.compact and [c.value for c in queue.columns] == ["id", "scope", "status", "model", "cost"]
         assert queue.selected == "story" and app.selected == "story"
         assert str(queue.get_cell("story", "scope")) == "single-file"
+
+
+async def test_a_change_whose_file_became_a_symlink_out_of_the_project_is_refused_in_review(build, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = build("opus-direct", force={"opus-direct": "escalation"})
+    root = app.config.root
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(lambda: app.state.tasks["opus-direct"].status == "awaiting_review", pilot)
+        outside = tmp_path / "elsewhere.py"
+        outside.write_text((root / "calc.py").read_text())
+        (root / "calc.py").unlink()
+        (root / "calc.py").symlink_to(outside)
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen)  # still open, nothing lost, no crash
+        assert "a symlink leads outside the project" in str(review.query_one("#review-error").render())
+        assert app.state.tasks["opus-direct"].status == "awaiting_review"
+    assert "def mul" not in outside.read_text()

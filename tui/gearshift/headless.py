@@ -14,6 +14,7 @@ from typing import TextIO
 from gearshift import events as ev
 from gearshift.config import Config
 from gearshift.edits.apply import ApplyConflict
+from gearshift.edits.workspace import PathRefused
 from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
 from gearshift.pipeline.session import Session, approve_always, approve_never
@@ -133,7 +134,7 @@ async def run_headless(
                 if auto_approve:
                     try:
                         session.apply(task.id)
-                    except (ApplyConflict, OSError) as exc:  # nothing was written
+                    except (ApplyConflict, PathRefused, OSError) as exc:  # nothing was written
                         session.fail(task.id, f"could not apply: {exc}")
                 else:
                     session.accept(task.id)

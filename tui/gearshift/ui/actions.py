@@ -15,6 +15,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from gearshift.config import ConfigError
 from gearshift.edits.apply import ApplyConflict, applied_tasks
+from gearshift.edits.workspace import PathRefused
 from gearshift.pipeline.record import FINAL
 from gearshift.tasks import Task, append_task
 
@@ -213,7 +214,7 @@ class ActionsMixin(_Base):
         task_id = candidates[-1]
         try:
             files = self.session.undo(task_id)
-        except (ApplyConflict, ValueError, OSError) as exc:
+        except (ApplyConflict, PathRefused, ValueError, OSError) as exc:
             self.notify(f"Could not undo {task_id}: {exc}", severity="error")
             return
         self.notify(f"{task_id}: undone ({', '.join(files) or 'nothing to restore'})")

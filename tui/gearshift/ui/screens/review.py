@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header, Static
 
 from gearshift.edits.apply import ApplyConflict
 from gearshift.edits.hunks import Hunk, split_hunks
+from gearshift.edits.workspace import PathRefused
 from gearshift.pipeline.session import Session
 from gearshift.ui.diffview import hunk_content
 from gearshift.ui.panes.validation import run_summary
@@ -184,7 +185,7 @@ class ReviewScreen(Screen[bool]):
     async def _check_then_apply(self, accepted: dict[str, set[int]], key: frozenset[tuple[str, int]]) -> None:
         try:
             result = await self.session.validate_selection(self.task_id, accepted)
-        except (OSError, ValueError) as exc:
+        except (PathRefused, OSError, ValueError) as exc:
             self.show_error(f"Could not check the selection: {exc}")
             return
         finally:
@@ -203,7 +204,7 @@ class ReviewScreen(Screen[bool]):
     def _apply(self, accepted: dict[str, set[int]] | None, how: str) -> None:
         try:
             applied = self.session.apply(self.task_id, accepted)
-        except (ApplyConflict, OSError, ValueError) as exc:
+        except (ApplyConflict, PathRefused, OSError, ValueError) as exc:
             self.show_error(f"Could not apply: {exc}")
             return
         self.notify(f"{self.task_id}: applied {', '.join(applied.files) or 'nothing'}{how} (u undoes it)", title="Applied")
