@@ -398,3 +398,27 @@ async def test_the_context_selection_is_explained_in_the_summary_and_the_ledger(
     assert "pruned" in summary["context"]
     (row,) = list(Ledger.for_project(project).tasks())
     assert json.loads(row["detail"])["context"] == summary["context"]
+
+
+async def test_a_test_that_writes_into_a_project_file_in_place_is_reported(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    (project / "tests" / "test_calc.py").write_text(TEST.split("\n\n\ndef test_discounted_total")[0] + "\n")
+    (project / "prices.json").write_text('{"a": 1}\n')
+    writer = "from pathlib import Path\n\n\ndef test_export() -> None:\n    Path('prices.json').write_text('{}')\n"
+    task = Task(id="export", prompt="Add an export test")
+    server = MessagesServer(
+        [
+            Reply.tool_use(
+                EDITOR, {"command": "create", "path": "tests/test_export.py", "file_text": writer}, usage=usage(100, 50)
+            ),
+            Reply.text("Done.", usage=usage(100, 5)),
+        ]
+    )
+    with server:
+        code, events = await run(project, server, [task], auto_approve=False)
+    # The staged copy shares unchanged files with the project: the write went through. It is
+    # not prevented (checks run the code as the user's own test run would), but it is said.
+    assert (project / "prices.json").read_text() == "{}"
+    notices = [e for e in of(events, "notice") if e["level"] == "error"]
+    assert len(notices) == 1 and "prices.json" in notices[0]["message"]
+    assert notices[0]["task_id"] == "export" and "in place" in notices[0]["message"]

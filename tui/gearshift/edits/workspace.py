@@ -15,8 +15,10 @@ The risk of sharing inodes, and what keeps it small:
   SQLite databases, logs) are copied, not linked.
 - What remains: a validator or test that opens an existing project file for writing in place
   (`open(path, "w")`, `ruff --fix`, a formatter, a snapshot update) changes the user's file too.
-  Validators must run in report mode. Writes inside the symlinked `node_modules`/`.venv`/`venv`
-  (e.g. a bundler's cache) land in the project's folder, as they would for a local run.
+  Validators must run in report mode; `Stage.shared_files` / `written_in_place` let the session
+  detect such a write after each run and say so. Writes inside the symlinked
+  `node_modules`/`.venv`/`venv` (e.g. a bundler's cache) land in the project's folder, as they
+  would for a local run.
 
 Because a linked file shares content with the project, the stage captures a file's text the first
 time it reads or writes it; that is the `before` of the change, so a later apply can tell whether
@@ -249,6 +251,28 @@ class Stage:
             shutil.rmtree(root, ignore_errors=True)
             raise
         return stage
+
+    # -- files shared with the project ------------------------------------------------------------
+
+    def shared_files(self) -> dict[str, tuple[int, int, int]]:
+        """(inode, mtime, size) of every stage file still hard-linked to the project's: taken
+        before and after validation, it tells whether a check wrote into one in place."""
+        out: dict[str, tuple[int, int, int]] = {}
+        for top, _dirs, files in os.walk(self.root):  # symlinked dependency folders not followed
+            for name in files:
+                path = os.path.join(top, name)
+                with contextlib.suppress(OSError):
+                    st = os.lstat(path)
+                    if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+                        out[os.path.relpath(path, self.root)] = (st.st_ino, st.st_mtime_ns, st.st_size)
+        return out
+
+    def written_in_place(self, before: dict[str, tuple[int, int, int]]) -> list[str]:
+        """Project files whose shared content changed since `before` (a check wrote into them)."""
+        after = self.shared_files()
+        return sorted(
+            rel for rel, was in before.items() if rel in after and after[rel][0] == was[0] and after[rel] != was
+        )
 
     # -- paths ---------------------------------------------------------------------------------
 

@@ -34,7 +34,6 @@ from gearshift.validation.gate import (
     render_findings,
     setup_problem,
 )
-from gearshift.validation.runner import run_validation
 
 if TYPE_CHECKING:
     from gearshift.pipeline.session import Session
@@ -309,14 +308,8 @@ class Journey:
     async def _validate(self, stage: Stage | None = None, reason: str = "attempt") -> ValidationResult:
         stage = stage or self.stage
         assert stage is not None
-        return await run_validation(
-            self.specs,
-            stage.root,
-            self.emit,
-            run_id=f"v{next(self.s.run_ids)}",
-            task_id=self.task.id,
-            reason=reason,
-            project=self.s.root,
+        return await self.s.watched_validation(
+            stage, self.specs, run_id=f"v{next(self.s.run_ids)}", task_id=self.task.id, reason=reason
         )
 
     async def _mark_preexisting(self, result: ValidationResult) -> ValidationResult:

@@ -28,7 +28,7 @@ from gearshift.pipeline.journey import Journey
 from gearshift.pipeline.metering import CostMeter
 from gearshift.pipeline.record import TaskRecord
 from gearshift.tasks import Task
-from gearshift.validation.checks import resolve_checks
+from gearshift.validation.checks import CheckSpec, resolve_checks
 from gearshift.validation.findings import ValidationResult
 from gearshift.validation.runner import run_validation
 
@@ -159,17 +159,38 @@ class Session:
             overlay=[*self.overlay(), *changes],
         )
         try:
-            return await run_validation(
-                resolve_checks(self.config, stage.root) if self.config.validation.enabled else [],
-                stage.root,
-                self.emit,
-                run_id=f"v{next(self.run_ids)}",
-                task_id=task_id,
-                reason="selection",
-                project=self.root,
+            specs = resolve_checks(self.config, stage.root) if self.config.validation.enabled else []
+            return await self.watched_validation(
+                stage, specs, run_id=f"v{next(self.run_ids)}", task_id=task_id, reason="selection"
             )
         finally:
             stage.discard()
+
+    async def watched_validation(
+        self, stage: Stage, specs: list[CheckSpec], *, run_id: str, task_id: str, reason: str
+    ) -> ValidationResult:
+        """Validate a stage and say loudly if a check wrote into a project file in place: the
+        stage's unchanged files are hard links to the user's, and checks run unreviewed code."""
+        shared = stage.shared_files()
+        try:
+            return await run_validation(
+                specs, stage.root, self.emit, run_id=run_id, task_id=task_id, reason=reason, project=self.root
+            )
+        finally:
+            touched = stage.written_in_place(shared)
+            if touched:
+                self.emit(
+                    ev.Notice(
+                        level="error",
+                        task_id=task_id,
+                        message=(
+                            f"validation run {run_id} wrote into {len(touched)} of your project files in place "
+                            f"through the staged copy ({', '.join(touched[:5])}"
+                            f"{', …' if len(touched) > 5 else ''}) — a check or a test rewrote them (or you "
+                            "saved them meanwhile): look at them (git diff) before going on"
+                        ),
+                    )
+                )
 
     def apply(self, task_id: str, accepted: dict[str, set[int]] | None = None) -> AppliedChange:
         """Write the task's change into the project (all of it, or only the accepted hunks per file)."""
