@@ -213,3 +213,82 @@ def test_typescript_selection(tmp_path: Path) -> None:
     assert reasons["src/models/shape.ts"] == "type of src/lib/util.ts"  # behind the re-export
     assert reasons["src/app.ts"] == "imports src/lib/util.ts"
     assert "// width times height" in sel.files[0].text  # named: byte-exact
+
+
+# Files the prompt mentions: whole when they fit the budget, cut or left out (with why) when not
+
+
+def big_json(rows: int, indent: int | None = 2) -> str:
+    data = {f"key_{i}": {"id": i, "name": f"row {i}", "tags": ["a", "b", "c"]} for i in range(rows)}
+    return json.dumps(data, indent=indent) + "\n"
+
+
+def test_a_huge_mentioned_file_is_cut_to_its_first_lines_within_the_budget(root: Path) -> None:
+    text = write(root, "data.json", big_json(20_000)).read_text()
+    whole = estimate_tokens(text)
+    assert whole > 10 * CFG.token_budget
+    sel = select_context(root, CFG, [], "what keys are in data.json?")
+    data = by_path(sel)["data.json"]
+    assert data.mode == "truncated"  # type: ignore[attr-defined]
+    assert data.reason == (  # type: ignore[attr-defined]
+        f"mentioned in the prompt; over token budget ({whole} tokens, {CFG.token_budget} left); "
+        "sent its first lines"
+    )
+    head = data.text  # type: ignore[attr-defined]
+    body, _, note = head.rstrip("\n").rpartition("\n")
+    assert text.startswith(body + "\n") and '"key_0"' in body
+    assert note.startswith("… [truncated: the first ") and f" of {text.count(chr(10)):,} lines shown" in note
+    assert data.tokens == estimate_tokens(head) <= CFG.token_budget  # type: ignore[attr-defined]
+    assert sel.tokens_sent <= CFG.token_budget
+    assert sel.tokens_naive >= whole  # a tool without pruning would have sent all of it
+
+
+def test_a_single_huge_line_is_cut_mid_line(root: Path) -> None:
+    text = write(root, "data.json", big_json(5_000, indent=None)).read_text()
+    cfg = replace(CFG, token_budget=2_000)
+    sel = select_context(root, cfg, [], "what keys are in data.json?")
+    data = by_path(sel)["data.json"]
+    assert data.mode == "truncated" and data.tokens <= 2_000  # type: ignore[attr-defined]
+    assert text.startswith(data.text.split("\n… [truncated: ")[0])  # type: ignore[attr-defined]
+    assert f"of {len(text):,} characters shown" in data.text  # type: ignore[attr-defined]
+
+
+def test_a_mention_that_fits_is_sent_whole_as_named(root: Path) -> None:
+    write(root, "data.json", '{"a": 1, "b": 2}\n')
+    sel = select_context(root, CFG, [], "what keys are in data.json?")
+    data = by_path(sel)["data.json"]
+    assert (data.reason, data.mode, data.text) == ("named", "full", '{"a": 1, "b": 2}\n')  # type: ignore[attr-defined]
+
+
+def test_context_files_stay_whole_whatever_their_size(root: Path) -> None:
+    text = write(root, "data.json", big_json(2_000)).read_text()
+    cfg = replace(CFG, token_budget=1_000)
+    sel = select_context(root, cfg, ["data.json"], "add a key to data.json")
+    assert [(f.path, f.reason, f.mode) for f in sel.files] == [("data.json", "named", "full")]
+    assert sel.files[0].text == text
+
+
+def test_a_large_mentioned_module_is_sent_as_an_outline(root: Path) -> None:
+    write(root, "pkg/big.py", big_module(80))
+    cfg = replace(CFG, token_budget=3_000)
+    sel = select_context(root, cfg, ["app.py"], "Why does wanted in pkg/big.py return the wrong value?")
+    big = by_path(sel)["pkg/big.py"]
+    assert big.mode == "signatures"  # type: ignore[attr-defined]
+    assert big.reason.startswith("mentioned in the prompt; over token budget (")  # type: ignore[attr-defined]
+    assert big.reason.endswith("; sent as an outline")  # type: ignore[attr-defined]
+    assert "def wanted(x: int) -> int:\n    return helper_1(x) + 1\n" in big.text  # type: ignore[attr-defined]
+    assert "def helper_7(value: int) -> int:\n    ...\n" in big.text  # type: ignore[attr-defined]
+    assert sel.tokens_sent <= 3_000
+
+
+def test_a_mention_with_no_room_left_is_pruned_with_the_numbers(root: Path) -> None:
+    text = write(root, "data.json", big_json(2_000)).read_text()
+    named = estimate_tokens((root / "app.py").read_text())
+    cfg = replace(CFG, token_budget=named + 100)
+    sel = select_context(root, cfg, ["app.py"], "load data.json in app.py")
+    assert "data.json" not in by_path(sel)
+    assert {
+        "path": "data.json",
+        "reason": f"mentioned in the prompt; over token budget ({estimate_tokens(text)} tokens, 100 left); left out",
+    } in sel.pruned
+    assert sum(p["path"] == "data.json" for p in sel.pruned) == 1

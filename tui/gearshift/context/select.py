@@ -1,13 +1,15 @@
 """One task's context: the named files byte-exact, then the best of their neighbourhood that fits.
 
-Named files (the task's context_files and the paths or module names its prompt mentions) are
-sent whole and unmodified — the model edits them with str_replace, which must match. Then the
-ranked neighbours (see `rank`) are added while the file cap and the token budget allow: stripped
-of documentation when the config says so, or cut to the definitions that matter plus the
-signatures of the rest when the whole file does not fit. Everything left out is listed with why.
-Named files are sent even when they alone exceed the budget or max_files (the model must see
-what it edits); the cap and the budget limit what is added around them, so then no room is left
-and every candidate is pruned, with the numbers.
+Named files (the task's context_files) are sent whole and unmodified — the model edits them with
+str_replace, which must match. Files the prompt mentions by path or module name come next: whole
+(and then treated as named) when they fit in what the budget leaves, else cut to fit (see
+`_add_mentions`) or left out, with why — a mention is a hint, and "what keys are in data.json?"
+must not send a million tokens. Then the ranked neighbours (see `rank`) are added while the file
+cap and the token budget allow: stripped of documentation when the config says so, or cut to the
+definitions that matter plus the signatures of the rest when the whole file does not fit.
+Everything left out is listed with why. Named files are sent even when they alone exceed the
+budget or max_files (the model must see what it edits); the cap and the budget limit what is
+added around them, so then no room is left and every candidate is pruned, with the numbers.
 
 `tokens_naive` is what a tool without pruning would send: the named files plus every project
 file they import *directly*, whole — the files a developer would paste by hand. (A transitive
@@ -19,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,22 +103,26 @@ def select_context(
     graph_ms = (t1 - t0) * 1000.0 - clock.update_ms
     paths = _resolve_named(root, graph, named)
     mentioned, pruned = _mentions(root, graph, prompt, set(paths))
-    paths += mentioned
-    clock.refresh(graph, paths)
+    clock.refresh(graph, paths + mentioned)
 
     files: list[SelectedFile] = []
     for path in paths:  # never capped: the model must see every file it is asked to edit
         text = _read(root, path)
         files.append(SelectedFile(path, NAMED, estimate_tokens(text), "full", text))
+    left_out = _add_mentions(root, graph, cfg, prompt, mentioned, files, pruned)
+    paths += mentioned
     in_graph = [p for p in paths if p in graph.files]
     if cfg.pruning_strategy == "dependency_graph":
-        bases = _base_names(graph, [f for f in files if f.path in graph.files])
+        seeds = [f for f in files if f.path in graph.files]  # what is sent, whole or cut
+        bases = _base_names(graph, seeds)
         max_dependents = max(2, cfg.max_files // 5)
         ranked, skipped = candidates(
-            graph, in_graph, cfg.include_types, prompt_words(prompt),
+            graph, [f.path for f in seeds], cfg.include_types, prompt_words(prompt),
             bases=bases, max_dependents=max_dependents,
         )
-        pruned.extend(skipped)
+        # a mention already left out (too large for any view) is not offered again as a neighbour
+        ranked = [c for c in ranked if c.path not in left_out]
+        pruned.extend(s for s in skipped if s["path"] not in left_out)
         _fill(root, graph, cfg, ranked, files, pruned, clock)
 
     graph.save_details()
@@ -138,6 +144,107 @@ def select_context(
             "select": (t2 - t1) * ms - clock.refresh_ms,
         },
     )
+
+
+MENTIONED = "mentioned in the prompt"
+MIN_EXCERPT_TOKENS = 200  # less than this of a large file tells the model nothing
+
+
+def _add_mentions(
+    root: Path,
+    graph: ImportGraph,
+    cfg: ContextConfig,
+    prompt: str,
+    mentioned: list[str],
+    files: list[SelectedFile],
+    pruned: list[dict[str, str]],
+) -> set[str]:
+    """Add the files the prompt mentions, in its order, within what the budget leaves.
+
+    One that fits is sent whole, as a named file (the model may edit it). One that does not is
+    cut to fit the room it may take — all of what is left, or half of it when neighbours of a
+    source file will compete for the rest: a source file to its outline (the definitions the
+    prompt names whole, the rest as signatures), anything else (data, logs, docs) to its first
+    lines, which show its shape and the model can read on with the tool. Less room than
+    MIN_EXCERPT_TOKENS leaves it out. The reason says which, with the numbers. Returns the
+    mentions left out.
+    """
+    left = cfg.token_budget - sum(f.tokens for f in files)
+    words = prompt_words(prompt)
+    left_out: set[str] = set()
+    for path in mentioned:
+        text = _read(root, path)
+        tokens = estimate_tokens(text)
+        if tokens <= left:
+            files.append(SelectedFile(path, NAMED, tokens, "full", text))
+            left -= tokens
+            continue
+        neighbours = cfg.pruning_strategy == "dependency_graph" and (
+            path in graph.files or any(f.path in graph.files for f in files)
+        )
+        room = left // 2 if neighbours else left
+        over = f"{MENTIONED}; over token budget ({tokens} tokens, {max(left, 0)} left)"
+        cut = _cut_to_fit(root, graph, cfg, path, text, words, room, over) if room >= MIN_EXCERPT_TOKENS else None
+        if cut is None:
+            pruned.append({"path": path, "reason": f"{over}; left out"})
+            left_out.add(path)
+            continue
+        files.append(cut)
+        left -= cut.tokens
+    return left_out
+
+
+def _cut_to_fit(
+    root: Path,
+    graph: ImportGraph,
+    cfg: ContextConfig,
+    path: str,
+    text: str,
+    words: set[str],
+    room: int,
+    over: str,
+) -> SelectedFile | None:
+    """A mentioned file too large to send whole, in at most `room` tokens: its outline when it
+    is source the views can cut, else its first lines."""
+    if path in graph.files:
+        cand = Candidate(path)
+        record = graph.record(path)
+        cand.add(0.0, over, {w for w in words if record is not None and w in record.defs})
+        options = _Views.of(root, graph, cfg, cand)
+        if options is not None and options.view is not None:
+            picked = options.whole(room)
+            if picked is None:
+                for members in (True, False):
+                    sig = options.view.signatures(options.keep, members=members)
+                    if sig.strip() and estimate_tokens(sig) <= room:
+                        picked = options._file("signatures", sig)
+                        break
+            if picked is not None:
+                how = "stripped of documentation" if picked.mode == "stripped" else "as an outline"
+                return replace(picked, reason=f"{over}; sent {how}")
+    head = _head(text, room)
+    if head is None:
+        return None
+    return SelectedFile(
+        path, f"{over}; sent its first lines", estimate_tokens(head), "truncated", head
+    )
+
+
+def _head(text: str, room: int) -> str | None:
+    """The first whole lines of `text` that fit in `room` tokens, with a note of what is left
+    out (a single huge line, minified JSON, is cut mid-line)."""
+    total = text.count("\n") + (not text.endswith("\n"))
+    budget = room * 4 - 120  # the characters the note leaves (estimate_tokens: 4 a token)
+    if budget <= 0:
+        return None
+    cut = text.rfind("\n", 0, budget + 1)
+    if cut < budget // 2:  # no line break, or a short line before a huge one
+        body, shown = text[:budget], f"the first {budget:,} of {len(text):,} characters"
+    else:
+        body = text[: cut + 1]
+        shown = f"the first {body.count(chr(10)):,} of {total:,} lines"
+    note = f"\n… [truncated: {shown} shown; view the file with the tool for the rest]\n"
+    return body.rstrip("\n") + note
 
 
 class _Clock:
