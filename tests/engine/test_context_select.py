@@ -292,3 +292,14 @@ def test_a_mention_with_no_room_left_is_pruned_with_the_numbers(root: Path) -> N
         "reason": f"mentioned in the prompt; over token budget ({estimate_tokens(text)} tokens, 100 left); left out",
     } in sel.pruned
     assert sum(p["path"] == "data.json" for p in sel.pruned) == 1
+
+
+def test_a_binary_mention_is_skipped_with_why_not_a_failed_task(root: Path) -> None:
+    (root / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    write(root, "README.md", "# read me\n")
+    sel = select_context(root, CFG, ["README.md"], "Add a link to logo.png in README.md")
+    assert [f.path for f in sel.files] == ["README.md"]
+    assert sel.pruned == [{"path": "logo.png", "reason": "mentioned in the prompt; not a text file"}]
+    # named in context_files it is still refused: the model cannot edit it
+    with pytest.raises(ContextError, match=r"^logo\.png: not a text file$"):
+        select_context(root, CFG, ["logo.png"], "Add a link to logo.png in README.md")

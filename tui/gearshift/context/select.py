@@ -41,6 +41,14 @@ _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}$")
 class ContextError(ValueError):
     """A named file that does not exist, is outside the project, or is not a text file."""
 
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message  # the message without the path
+
+
+def _not_readable(rel: str, reason: str) -> ContextError:
+    return ContextError(f"{rel}: {reason}", reason)
+
 
 @dataclass(frozen=True)
 class SelectedFile:
@@ -166,14 +174,20 @@ def _add_mentions(
     source file will compete for the rest: a source file to its outline (the definitions the
     prompt names whole, the rest as signatures), anything else (data, logs, docs) to its first
     lines, which show its shape and the model can read on with the tool. Less room than
-    MIN_EXCERPT_TOKENS leaves it out. The reason says which, with the numbers. Returns the
-    mentions left out.
+    MIN_EXCERPT_TOKENS leaves it out. The reason says which, with the numbers. A mention that is
+    not text (an image: "add a link to logo.png") or cannot be read is left out too, with why —
+    unlike a context file, it must not fail the task. Returns the mentions left out.
     """
     left = cfg.token_budget - sum(f.tokens for f in files)
     words = prompt_words(prompt)
     left_out: set[str] = set()
     for path in mentioned:
-        text = _read(root, path)
+        try:
+            text = _read(root, path)
+        except ContextError as exc:  # a mention is a hint: an image or unreadable file is skipped
+            pruned.append({"path": path, "reason": f"{MENTIONED}; {exc.reason}"})
+            left_out.add(path)
+            continue
         tokens = estimate_tokens(text)
         if tokens <= left:
             files.append(SelectedFile(path, NAMED, tokens, "full", text))
@@ -518,9 +532,9 @@ def _read(root: Path, rel: str) -> str:
     try:
         data = (root / rel).read_bytes()
     except OSError as exc:
-        raise ContextError(f"{rel}: cannot be read ({exc.strerror})") from None
+        raise _not_readable(rel, f"cannot be read ({exc.strerror})") from None
     if b"\0" in data[:8192]:
-        raise ContextError(f"{rel}: not a text file")
+        raise _not_readable(rel, "not a text file")
     return data.decode("utf-8", errors="replace")
 
 
