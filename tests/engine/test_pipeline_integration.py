@@ -422,3 +422,23 @@ async def test_a_test_that_writes_into_a_project_file_in_place_is_reported(tmp_p
     notices = [e for e in of(events, "notice") if e["level"] == "error"]
     assert len(notices) == 1 and "prices.json" in notices[0]["message"]
     assert notices[0]["task_id"] == "export" and "in place" in notices[0]["message"]
+
+
+async def test_a_view_of_a_huge_file_is_cut_to_the_context_budget(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", "token_budget = 1000\n")
+    (project / "data.txt").write_text("x" * 50_000 + "\n")
+    ask = Task(id="look", prompt="What is in data.txt?", requires_validation=False, interactive=True)
+    server = MessagesServer(
+        [
+            Reply.tool_use(EDITOR, {"command": "view", "path": "data.txt"}, usage=usage(100, 20)),
+            Reply.text("Forty thousand x's and more.", usage=usage(100, 5)),
+        ]
+    )
+    with server:
+        code, _ = await run(project, server, [ask])
+    assert code == 0
+    first = server.message_requests[0].json
+    assert first["tools"][0]["max_characters"] == 4000  # the model is told the cap ...
+    result = server.message_requests[1].json["messages"][-1]["content"][0]
+    assert "[truncated: showing 4000 of" in json.dumps(result)  # ... and the view honours it
+    assert len(json.dumps(server.message_requests[1].json)) < 20_000

@@ -223,8 +223,11 @@ class Journey:
         kind = "initial"
         corrections_left = config.validation.max_correction_attempts
         previous: ValidationResult | None = None
-        editor = EditorTool(self.stage)
+        # One file view may not be larger than the whole context budget (≈ 4 characters a token):
+        # a 4 MB data file viewed whole would make the next request too large for the API.
+        editor = EditorTool(self.stage, max_characters=config.context.token_budget * 4)
         while True:
+            conv.tools = [editor.definition]  # the model is told the cap (escalation starts a new conv)
             self.r.attempts += 1
             attempt = self.r.attempts
             self.r.route.append(model.id)
