@@ -317,3 +317,30 @@ def test_registry_covers_every_parser_a_config_may_name():
     from gearshift.config import BUILTIN_PARSERS
 
     assert set(PARSERS) == {*BUILTIN_PARSERS, "lines"}
+
+
+def test_a_huge_output_line_becomes_a_bounded_finding():
+    from gearshift.validation.parsers import FIELD_MAX, RAW_MAX
+
+    huge = "x" * 1_000_000
+    plain, located = parse_lines(f"{huge}\nsrc/a.py:3:5: {huge}\n", ROOT)
+    for f in (plain, located):
+        assert len(f.message) <= FIELD_MAX and len(f.raw) <= FIELD_MAX
+        assert f.message.startswith("x" * 1000) and f.message.endswith(" characters in all]")
+        assert "… [cut: " in f.raw
+    assert (located.file, located.line, located.col) == ("src/a.py", 3, 5)
+    assert plain.message.endswith("… [cut: 1,000,000 characters in all]")
+    # the same cap for every parser: a test failing on a huge value, a long tsc message
+    xml = (
+        '<testsuite><testcase classname="tests.test_a" name="test_big" file="tests/test_a.py">'
+        f'<failure message="assert {huge}">E   assert {huge}\n' + "tests/test_a.py:3: AssertionError\n" * 400
+        + "</failure></testcase></testsuite>"
+    )
+    (junit,) = parse_pytest_junit(xml, ROOT)
+    assert len(junit.message) <= FIELD_MAX and len(junit.raw) <= RAW_MAX
+    assert junit.raw.endswith("tests/test_a.py:3: AssertionError")  # the tail, where it broke, kept
+    (tsc,) = parse_tsc(f"src/a.ts(1,2): error TS2322: {huge}\n" + f"  {huge}\n" * 20, ROOT)
+    assert len(tsc.message) <= FIELD_MAX and len(tsc.raw) <= RAW_MAX
+    assert all(len(line) <= FIELD_MAX for line in tsc.raw.splitlines())
+    short = parse_lines("src/a.py:1: short\n", ROOT)[0]
+    assert (short.message, short.raw) == ("short", "src/a.py:1: short")  # small findings untouched

@@ -6,15 +6,21 @@ wording for that one finding, with the folder's absolute path scrubbed out: the 
 better from the compiler's words than from our paraphrase, and must never see a staging path.
 Parsers are strict about shape but never raise on junk: unreadable input yields no findings and
 the runner falls back to the output tail, so a broken report can never pass a failing check.
+Nor do they pass on a flood: a finding's message, code and each line of its raw text are cut
+to 2,000 characters, and its raw text to 8,000 in all (see `bounded`), since a finding is
+copied into several events, the ledger and the model's prompt — one 20 MB output line (a
+minified bundle, a dumped array) must not become a 20 MB finding.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -25,6 +31,43 @@ Parser = Callable[[str, Path | str | None], list[Finding]]
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _RAW_MAX_LINES = 50
+
+
+FIELD_MAX = 2_000  # characters of a message, a code, one line of raw text
+RAW_MAX = 8_000  # characters of a finding's raw text: a clipped traceback of ordinary lines fits
+
+
+def cap(text: str, limit: int = FIELD_MAX) -> str:
+    """`text` cut to at most `limit` characters, saying so."""
+    if len(text) <= limit:
+        return text
+    note = f"… [cut: {len(text):,} characters in all]"
+    return text[: max(limit - len(note), 0)] + note
+
+
+def _cap_raw(raw: str) -> str:
+    """Every line capped, then the whole kept to its head and tail (where a traceback broke)."""
+    if len(raw) > FIELD_MAX:
+        raw = "\n".join(cap(line) for line in raw.split("\n"))
+    if len(raw) <= RAW_MAX:
+        return raw
+    note = f"\n… [cut: {len(raw):,} characters in all]\n"
+    half = (RAW_MAX - len(note)) // 2
+    return raw[:half] + note + raw[len(raw) - half :]
+
+
+def bounded(parse: Parser) -> Parser:
+    """The parser with every finding's message, code and raw text capped (see module docs)."""
+
+    @functools.wraps(parse)
+    def wrapper(text: str, root: Path | str | None = None) -> list[Finding]:
+        out = parse(text, root)
+        for i, f in enumerate(out):
+            if len(f.message) > FIELD_MAX or len(f.code) > FIELD_MAX or len(f.raw) > FIELD_MAX:
+                out[i] = replace(f, message=cap(f.message), code=cap(f.code), raw=_cap_raw(f.raw))
+        return out
+
+    return wrapper
 
 
 def strip_ansi(text: str) -> str:
@@ -126,6 +169,7 @@ def _int(value: Any) -> int | None:
 # --- python_compile ------------------------------------------------------------------------------
 
 
+@bounded
 def parse_python_compile(text: str, root: Path | str | None = None) -> list[Finding]:
     """JSON lines from the inline compile script: file, line, col, type, message, text."""
     out = []
@@ -154,6 +198,7 @@ def parse_python_compile(text: str, root: Path | str | None = None) -> list[Find
 # --- ruff ----------------------------------------------------------------------------------------
 
 
+@bounded
 def parse_ruff(text: str, root: Path | str | None = None) -> list[Finding]:
     """`ruff check --output-format json`: a list of diagnostics with 1-based locations."""
     data = _json_document(text)
@@ -179,6 +224,7 @@ def parse_ruff(text: str, root: Path | str | None = None) -> list[Finding]:
 # --- mypy ----------------------------------------------------------------------------------------
 
 
+@bounded
 def parse_mypy(text: str, root: Path | str | None = None) -> list[Finding]:
     """`mypy -O json`: one object per line. Errors become findings; notes are folded into the
     error they explain (older mypy prints them as separate lines, newer as `hint`).
@@ -249,6 +295,7 @@ def _nodeid(classname: str, name: str, file: str | None, root: Path | str | None
     return "::".join([file, *classes, name]), file
 
 
+@bounded
 def parse_pytest_junit(text: str, root: Path | str | None = None) -> list[Finding]:
     """pytest's `--junitxml` report: one finding per failed or erroring test case.
 
@@ -293,6 +340,7 @@ def parse_pytest_junit(text: str, root: Path | str | None = None) -> list[Findin
     return out
 
 
+@bounded
 def parse_pytest_output(text: str, root: Path | str | None = None) -> list[Finding]:
     """pytest's terminal output, for custom commands that do not write JUnit XML: the lines of
     the `short test summary info` section (`FAILED id - message`)."""
@@ -308,6 +356,7 @@ def parse_pytest_output(text: str, root: Path | str | None = None) -> list[Findi
     return out
 
 
+@bounded
 def parse_pytest(text: str, root: Path | str | None = None) -> list[Finding]:
     if text.lstrip().startswith("<"):
         return parse_pytest_junit(text, root)
@@ -322,6 +371,7 @@ _TSC = re.compile(
 )
 
 
+@bounded
 def parse_tsc(text: str, root: Path | str | None = None) -> list[Finding]:
     """`tsc --pretty false`: `file(line,col): error TSnnnn: message`, with the elaboration of a
     chained diagnostic on the indented lines that follow; config errors carry no file."""
@@ -365,6 +415,7 @@ def parse_tsc(text: str, root: Path | str | None = None) -> list[Finding]:
 # --- eslint --------------------------------------------------------------------------------------
 
 
+@bounded
 def parse_eslint(text: str, root: Path | str | None = None) -> list[Finding]:
     """`eslint --format json`: errors (severity 2) and fatal parse errors; warnings do not fail
     eslint's exit code, so they are not the model's to fix."""
@@ -398,6 +449,7 @@ _FRAME = re.compile(
 )
 
 
+@bounded
 def parse_vitest(text: str, root: Path | str | None = None) -> list[Finding]:
     """vitest's JSON reporter: a finding per failed test (located at the first stack frame in
     the project, else at the test) and per test file that failed to load at all."""
@@ -448,6 +500,7 @@ _LINE_LOC = re.compile(r"^(?P<file>[^\s:]+\.[A-Za-z0-9]+):(?P<line>\d+)(?::(?P<c
 _LINES_MAX = 200
 
 
+@bounded
 def parse_lines(text: str, root: Path | str | None = None) -> list[Finding]:
     """Any tool's output, a finding per non-empty line (at most 200). A `file:line[:col]:`
     prefix, the convention of most compilers and linters, gives the finding its location."""
@@ -455,7 +508,7 @@ def parse_lines(text: str, root: Path | str | None = None) -> list[Finding]:
     for ln in strip_ansi(text).splitlines():
         if not ln.strip():
             continue
-        ln = scrub(ln.rstrip(), root)
+        ln = cap(scrub(ln.rstrip(), root))  # cut early: one line may be megabytes
         m = _LINE_LOC.match(ln.strip())
         if m:
             out.append(
