@@ -83,3 +83,40 @@ async def test_a_save_reruns_and_a_burst_is_one_run(tmp_path: Path) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def test_a_changed_folder_affects_every_check(tmp_path: Path) -> None:
+    (tmp_path / "gearshift.toml").write_text(
+        '[validation]\nchecks = ["python_compile", "pytest", "typescript_compile"]\n'
+    )
+    specs = resolve_checks(load_config(tmp_path), tmp_path)
+    assert affected(specs, ["pkg", "pkg2"]) == []  # by suffix alone: nothing
+    names = ["python_compile", "pytest", "typescript_compile"]
+    assert [s.name for s in affected(specs, ["pkg", "pkg2"], folders={"pkg", "pkg2"})] == names
+    assert [s.name for s in affected(specs, ["notes.md", "src"], folders={"src"})] == names
+
+
+async def test_renaming_a_folder_runs_the_checks(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "pkg" / "sub").mkdir(parents=True)
+    (root / "pkg" / "sub" / "a.py").write_text("x = 1\n")
+    events: list[ev.Event] = []
+    changed: list[list[str]] = []
+    watcher = ProjectWatcher(load_config(root), events.append, on_change=changed.append)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await until(watcher.ready.is_set)
+        (root / "pkg").rename(root / "pkg2")  # reported as two folder names, no file
+        await until(lambda: watcher.runs_finished >= 1)
+        assert ["pkg", "pkg2"] in changed
+        # a subfolder of a folder moved in is known too: renaming it runs the checks again
+        (root / "pkg2" / "sub").rename(root / "pkg2" / "sub2")
+        await until(lambda: watcher.runs_finished >= 2)
+        assert ["pkg2/sub", "pkg2/sub2"] in changed
+        started = [e for e in events if isinstance(e, ev.ValidationStarted)]
+        assert [e.reason for e in started] == ["watch", "watch"]
+    finally:
+        watcher.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -6,6 +6,11 @@ files) can then arrive as a few batches. So the watcher answers small batches at
 large ones settle: a batch of more than `burst_files` files waits until nothing has changed for
 `settle_ms` before it starts one run. Whatever happens, a newer change cancels the run in flight
 — its results would describe files that no longer exist — and the log shows it as cancelled.
+
+Renaming, moving or deleting a folder is reported as the folder alone (`pkg` deleted, `pkg2`
+added), not as the files in it, so a changed folder counts as touching every kind of file: every
+check runs. A deleted path is no longer on disk to ask, so the watcher keeps the set of the
+project's folders (walked once at start, then kept up to date from the changes it sees).
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from gearshift.config import Config
@@ -75,11 +81,17 @@ def is_ignored(rel: str) -> bool:
     return any(part in IGNORED_DIRS for part in Path(rel).parts) or rel.endswith((".swp", "~", ".tmp"))
 
 
-def affected(specs: list[CheckSpec], changed: list[str]) -> list[CheckSpec]:
-    """The checks a change can affect; custom commands run on any change but gearshift's own files."""
+def affected(specs: list[CheckSpec], changed: list[str], folders: Collection[str] = ()) -> list[CheckSpec]:
+    """The checks a change can affect; custom commands run on any change but gearshift's own files.
+
+    `folders` are the changed paths that are (or were) folders: the files in them changed too,
+    whatever their kind, so they affect every check.
+    """
     changed = [path for path in changed if Path(path).name not in OWN_FILES]
     if not changed:
         return []
+    if any(path in folders for path in changed):
+        return list(specs)
     out = []
     for spec in specs:
         suffixes = CHECK_FILES.get(spec.name)
@@ -112,6 +124,8 @@ class ProjectWatcher:
         self.stop_event = stop_event or asyncio.Event()
         self.specs = resolve_checks(config, self.root) if config.validation.enabled else []
         self._run: asyncio.Task[None] | None = None
+        self._dirs: set[str] = set()  # the project's folders (not below ignored ones)
+        self._changed_dirs: set[str] = set()  # changed paths that are or were folders, not yet run
         self._ids = itertools.count(1)
         self.runs_started = 0
         self.runs_finished = 0
@@ -124,11 +138,46 @@ class ProjectWatcher:
             return False
         return not is_ignored(rel)
 
+    def _scan_dirs(self, under: str = "") -> set[str]:
+        """The folders below `under` (the root when empty), skipping the ignored ones."""
+        found: set[str] = set()
+        stack = [under]
+        while stack:
+            rel_dir = stack.pop()
+            try:
+                with os.scandir(self.root / rel_dir if rel_dir else self.root) as it:
+                    entries = [e for e in it if e.is_dir(follow_symlinks=False)]
+            except OSError:
+                continue
+            for entry in entries:
+                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                if not is_ignored(rel):
+                    found.add(rel)
+                    stack.append(rel)
+        return found
+
+    def _note_folders(self, batch: Collection[tuple[object, str]]) -> list[str]:
+        """Keep the folder set current with a batch; the batch's paths that are or were folders."""
+        folders = []
+        for _change, path in batch:
+            rel = Path(path).relative_to(self.root).as_posix()
+            if (self.root / rel).is_dir():
+                if rel not in self._dirs:
+                    self._dirs.add(rel)
+                    self._dirs |= self._scan_dirs(rel)  # moved in with its subfolders
+                folders.append(rel)
+            elif rel in self._dirs:  # deleted or moved away
+                prefix = rel + "/"
+                self._dirs = {d for d in self._dirs if d != rel and not d.startswith(prefix)}
+                folders.append(rel)
+        return folders
+
     async def run(self) -> None:
         from watchfiles import awatch
 
         pending: set[str] = set()
         settle: asyncio.Task[None] | None = None
+        self._dirs = await asyncio.to_thread(self._scan_dirs)
         try:
             async for batch in awatch(
                 self.root,
@@ -143,6 +192,7 @@ class ProjectWatcher:
                 if not batch:
                     continue
                 paths = sorted({Path(p).relative_to(self.root).as_posix() for _, p in batch})
+                self._changed_dirs.update(self._note_folders(batch))
                 if self.on_change is not None:
                     self.on_change(paths)
                 pending.update(paths)
@@ -166,7 +216,9 @@ class ProjectWatcher:
         self._start(changed)
 
     def _start(self, changed: list[str]) -> None:
-        specs = affected(self.specs, changed)
+        folders = self._changed_dirs.intersection(changed)
+        self._changed_dirs -= folders
+        specs = affected(self.specs, changed, folders)
         if not specs:
             return
         if self._run is not None and not self._run.done():
