@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from gearshift import events as ev
 from gearshift.config import load_config
 from gearshift.validation.checks import resolve_checks
-from gearshift.watch import ProjectWatcher, affected, is_ignored
+from gearshift.watch import GitIgnored, ProjectWatcher, affected, is_ignored
 
 
 def project(root: Path) -> Path:
@@ -24,6 +25,25 @@ async def until(predicate, limit_s: float = 30.0) -> None:  # type: ignore[no-un
     while not predicate():
         assert loop.time() < deadline, "condition not reached"
         await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def watching(
+    root: Path, **options: int
+) -> AsyncIterator[tuple[ProjectWatcher, list[ev.Event], list[list[str]]]]:
+    """A running watcher of `root` (once its OS watch is in place), its events and its batches."""
+    events: list[ev.Event] = []
+    changed: list[list[str]] = []
+    watcher = ProjectWatcher(load_config(root), events.append, on_change=changed.append, **options)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await until(watcher.ready.is_set)
+        yield watcher, events, changed
+    finally:
+        watcher.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def test_ignored_paths_and_affected_checks(tmp_path: Path) -> None:
@@ -52,12 +72,7 @@ def test_ignored_paths_and_affected_checks(tmp_path: Path) -> None:
 
 async def test_a_save_reruns_and_a_burst_is_one_run(tmp_path: Path) -> None:
     root = project(tmp_path)
-    events: list[ev.Event] = []
-    changed: list[list[str]] = []
-    watcher = ProjectWatcher(load_config(root), events.append, on_change=changed.append, settle_ms=300)
-    task = asyncio.create_task(watcher.run())
-    try:
-        await until(watcher.ready.is_set)
+    async with watching(root, settle_ms=300) as (watcher, events, changed):
         (root / "mod.py").write_text("x = (\n")
         await until(lambda: any(isinstance(e, ev.ValidationFinished) for e in events))
         finished = [e for e in events if isinstance(e, ev.ValidationFinished)]
@@ -78,11 +93,6 @@ async def test_a_save_reruns_and_a_burst_is_one_run(tmp_path: Path) -> None:
         last = [e for e in events if isinstance(e, ev.ValidationFinished)][-1]
         assert last.outcome == "pass"
         assert not any(".gearshift" in p for batch in changed for p in batch)
-    finally:
-        watcher.stop()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def test_a_changed_folder_affects_every_check(tmp_path: Path) -> None:
@@ -100,12 +110,7 @@ async def test_renaming_a_folder_runs_the_checks(tmp_path: Path) -> None:
     root = project(tmp_path)
     (root / "pkg" / "sub").mkdir(parents=True)
     (root / "pkg" / "sub" / "a.py").write_text("x = 1\n")
-    events: list[ev.Event] = []
-    changed: list[list[str]] = []
-    watcher = ProjectWatcher(load_config(root), events.append, on_change=changed.append)
-    task = asyncio.create_task(watcher.run())
-    try:
-        await until(watcher.ready.is_set)
+    async with watching(root) as (watcher, events, changed):
         (root / "pkg").rename(root / "pkg2")  # reported as two folder names, no file
         await until(lambda: watcher.runs_finished >= 1)
         assert ["pkg", "pkg2"] in changed
@@ -115,8 +120,33 @@ async def test_renaming_a_folder_runs_the_checks(tmp_path: Path) -> None:
         assert ["pkg2/sub", "pkg2/sub2"] in changed
         started = [e for e in events if isinstance(e, ev.ValidationStarted)]
         assert [e.reason for e in started] == ["watch", "watch"]
-    finally:
-        watcher.stop()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+
+
+def test_gitignored_paths(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("generated/\n*.log\n/out.py\ndata/**/*.csv\n!keep.log\n")
+    ignored = GitIgnored(tmp_path)
+    assert ignored("generated/out.py", False) and ignored("src/generated/deep/x.py", False)
+    assert ignored("generated", True) and not ignored("generated", False)  # a folder-only pattern
+    assert ignored("run.log", False) and ignored("pkg/run.log", False)
+    assert ignored("out.py", False) and not ignored("pkg/out.py", False)  # anchored
+    assert ignored("data/a/b.csv", False)
+    assert not ignored("keep.log", False)  # a negation is honoured: never miss a tracked file
+    assert not ignored("pkg/mod.py", False) and not ignored("pkg", True)
+    assert not GitIgnored(tmp_path / "nowhere")("generated/out.py", False)  # no .gitignore
+
+
+async def test_gitignored_writes_start_no_run(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / ".gitignore").write_text("generated/\n")
+    async with watching(root) as (watcher, events, changed):
+        (root / "generated").mkdir()
+        (root / "generated" / "out.py").write_text("x = (\n")  # broken, but git-ignored
+        await asyncio.sleep(1.0)
+        assert watcher.runs_started == 0 and changed == []
+        (root / "mod.py").write_text("x = 2\n")  # a tracked file still runs the checks
+        await until(lambda: watcher.runs_finished >= 1)
+        assert changed == [["mod.py"]]
+        (root / ".gitignore").write_text("")  # read again: generated/ is the project's now
+        await until(lambda: [".gitignore"] in changed)
+        (root / "generated" / "out.py").write_text("x = (\n\n")
+        await until(lambda: any("generated/out.py" in batch for batch in changed))

@@ -11,18 +11,26 @@ Renaming, moving or deleting a folder is reported as the folder alone (`pkg` del
 added), not as the files in it, so a changed folder counts as touching every kind of file: every
 check runs. A deleted path is no longer on disk to ask, so the watcher keeps the set of the
 project's folders (walked once at start, then kept up to date from the changes it sees).
+
+What the project's top-level .gitignore ignores is ignored here too (generated code, build
+output, data): writing a git-ignored `generated/out.py` starts no run. The matcher is the context
+engine's (see `context.tree.Ignore`); as it skips negations (`!keep.py`), a path one of them
+names is watched, so a file git tracks is never missed. An edited .gitignore is read again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fnmatch
 import itertools
 import os
+import re
 from collections.abc import Callable, Collection
 from pathlib import Path
 
 from gearshift.config import Config
+from gearshift.context.tree import Ignore
 from gearshift.events import EventSink
 from gearshift.validation.checks import CheckSpec, resolve_checks
 from gearshift.validation.runner import run_validation
@@ -81,6 +89,29 @@ def is_ignored(rel: str) -> bool:
     return any(part in IGNORED_DIRS for part in Path(rel).parts) or rel.endswith((".swp", "~", ".tmp"))
 
 
+class GitIgnored:
+    """Does the project's .gitignore ignore this path (the path itself or a folder above it)?"""
+
+    def __init__(self, root: Path) -> None:
+        self._ignore = Ignore(root)
+        try:
+            lines = (root / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            lines = []
+        kept = [line.strip()[1:].strip("/") for line in lines if line.strip().startswith("!")]
+        kept = [pattern.removeprefix("**/") for pattern in kept if pattern]
+        self._kept = re.compile("|".join(map(fnmatch.translate, kept))) if kept else None
+
+    def __call__(self, rel: str, is_dir: bool) -> bool:
+        parts = rel.split("/")
+        if self._kept is not None and (self._kept.match(rel) or self._kept.match(parts[-1])):
+            return False  # re-included by a negation: better one run too many than one missed
+        for k in range(len(parts) - 1):
+            if self._ignore("/".join(parts[: k + 1]), parts[k], True):
+                return True
+        return self._ignore(rel, parts[-1], is_dir)
+
+
 def affected(specs: list[CheckSpec], changed: list[str], folders: Collection[str] = ()) -> list[CheckSpec]:
     """The checks a change can affect; custom commands run on any change but gearshift's own files.
 
@@ -126,6 +157,7 @@ class ProjectWatcher:
         self._run: asyncio.Task[None] | None = None
         self._dirs: set[str] = set()  # the project's folders (not below ignored ones)
         self._changed_dirs: set[str] = set()  # changed paths that are or were folders, not yet run
+        self.gitignored = GitIgnored(self.root)
         self._ids = itertools.count(1)
         self.runs_started = 0
         self.runs_finished = 0
@@ -136,7 +168,13 @@ class ProjectWatcher:
             rel = Path(path).relative_to(self.root).as_posix()
         except ValueError:
             return False
-        return not is_ignored(rel)
+        if is_ignored(rel):
+            return False
+        full = self.root / rel
+        if rel in self._dirs or full.is_dir():
+            return not self.gitignored(rel, True)
+        # gone, and maybe a folder we never knew (a git-ignored one is not walked into)
+        return not self.gitignored(rel, False) and (full.exists() or not self.gitignored(rel, True))
 
     def _scan_dirs(self, under: str = "") -> set[str]:
         """The folders below `under` (the root when empty), skipping the ignored ones."""
@@ -152,8 +190,9 @@ class ProjectWatcher:
             for entry in entries:
                 rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
                 if not is_ignored(rel):
-                    found.add(rel)
-                    stack.append(rel)
+                    found.add(rel)  # a git-ignored folder too: deleting it is ignored as a folder
+                    if not self.gitignored(rel, True):
+                        stack.append(rel)
         return found
 
     def _note_folders(self, batch: Collection[tuple[object, str]]) -> list[str]:
@@ -193,6 +232,8 @@ class ProjectWatcher:
                     continue
                 paths = sorted({Path(p).relative_to(self.root).as_posix() for _, p in batch})
                 self._changed_dirs.update(self._note_folders(batch))
+                if ".gitignore" in paths:
+                    self.gitignored = GitIgnored(self.root)
                 if self.on_change is not None:
                     self.on_change(paths)
                 pending.update(paths)
