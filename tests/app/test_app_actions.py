@@ -372,3 +372,18 @@ async def test_a_change_whose_file_became_a_symlink_out_of_the_project_is_refuse
         assert "a symlink leads outside the project" in str(review.query_one("#review-error").render())
         assert app.state.tasks["opus-direct"].status == "awaiting_review"
     assert "def mul" not in outside.read_text()
+
+
+async def test_a_key_acts_on_the_row_under_the_cursor_even_before_the_selection_message(build) -> None:  # type: ignore[no-untyped-def]
+    from gearshift.ui.panes.queue import TaskQueue
+
+    app = build("story", "mul")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.selected == "story"
+        queue = app.query_one(TaskQueue)
+        queue.move_cursor(row=1)  # as a burst of keys would: the Selected message is not handled yet
+        app.action_run()
+        assert app.task_worker("mul") is not None and app.task_worker("story") is None
+        assert app.selected == "mul"
+        await wait_for(lambda: app.state.tasks["mul"].status != "queued", pilot)

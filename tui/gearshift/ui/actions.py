@@ -29,10 +29,22 @@ else:
 
 class ActionsMixin(_Base):
     def _selected_or_warn(self) -> str | None:
+        """The task under the queue's cursor, read from the table itself: keys typed in a burst
+        ("down down r") arrive before the cursor's Selected message, so `self.selected` may lag."""
+        from gearshift.ui.panes.queue import TaskQueue
+
+        under_cursor = self.query_one(TaskQueue).selected
+        if under_cursor is not None and under_cursor != self.selected:
+            self.selected = under_cursor
+            self.call_later(self._show_selected_now)
         if self.selected is None or self.selected not in self.session.records:
             self.notify("No task selected: add one with a", severity="warning")
             return None
         return self.selected
+
+    async def _show_selected_now(self) -> None:
+        async with self._paint_lock:
+            await self._show_selected()
 
     def _status(self, task_id: str) -> str:
         return self.session.records[task_id].status
