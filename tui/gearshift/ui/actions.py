@@ -33,18 +33,11 @@ class ActionsMixin(_Base):
         ("down down r") arrive before the cursor's Selected message, so `self.selected` may lag."""
         from gearshift.ui.panes.queue import TaskQueue
 
-        under_cursor = self.query_one(TaskQueue).selected
-        if under_cursor is not None and under_cursor != self.selected:
-            self.selected = under_cursor
-            self.call_later(self._show_selected_now)
-        if self.selected is None or self.selected not in self.session.records:
+        task_id = self.query_one(TaskQueue).selected or self.selected  # the panes follow the message
+        if task_id is None or task_id not in self.session.records:
             self.notify("No task selected: add one with a", severity="warning")
             return None
-        return self.selected
-
-    async def _show_selected_now(self) -> None:
-        async with self._paint_lock:
-            await self._show_selected()
+        return task_id
 
     def _status(self, task_id: str) -> str:
         return self.session.records[task_id].status
