@@ -20,6 +20,7 @@ measures every child, so what is mounted must stay small whatever the task has s
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
@@ -172,6 +173,10 @@ class OutputPane(VerticalScroll):
         if self._stream is not None:
             stream, self._stream, self._stream_seq = self._stream, None, None
             await stream.stop()
+            # The shielded append runs as a task of its own: give it a turn to take the lock
+            # before we wait on it, or we could pass first and remove the widget under it.
+            for _ in range(3):
+                await asyncio.sleep(0)
             async with stream.markdown_widget.lock:
                 pass
 
