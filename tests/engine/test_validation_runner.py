@@ -364,3 +364,18 @@ async def test_node_check_without_node_modules_is_a_setup_error(tmp_path: Path, 
     assert [c.name for c in result.setup_errors] == ["typescript_compile", "eslint_strict", "vitest_run"]
     assert setup_problem(result.checks) == (f"node_modules is missing in {root}: run `npm ci` in that folder")
     assert not any(isinstance(e, ValidationLine) for e in events)
+
+
+def test_preflight_finds_a_missing_tool_before_any_model_call(tmp_path: Path, bare_venv: Path) -> None:
+    from gearshift.validation.checks import preflight
+
+    root = make_project(tmp_path / "p")
+    python = str(bare_venv / "bin" / "python")
+    cfg = config_from_mapping(root, "test", {"validation": {"checks": ["python_compile", "ruff"], "python": python}})
+    problems = preflight(resolve_checks(cfg, root), root)
+    assert [(p.name, p.error) for p in problems] == [
+        ("ruff", f"ruff is not installed for {python}: run `{python} -m pip install ruff`")
+    ]
+    # the interpreter running the tests has ruff: no problem there
+    ok = config_from_mapping(root, "test", {"validation": {"checks": ["ruff"], "python": sys.executable}})
+    assert preflight(resolve_checks(ok, root), root) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import configparser
 import os
 import shutil
+import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -355,6 +356,26 @@ def _interpreter_found(python: str) -> bool:
     return shutil.which(python) is not None
 
 
+_MODULES_FOUND: set[tuple[str, str]] = set()  # (python, module) known installed: asked once
+
+
+def _module_found(python: str, module: str) -> bool:
+    """Whether `python` can import `module` (a subprocess, ~30 ms; a yes is remembered, a no is
+    asked again so installing the tool mid-session is noticed)."""
+    if (python, module) in _MODULES_FOUND:
+        return True
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec(sys.argv[1]) is None)"
+    try:
+        found = subprocess.run(
+            [python, "-c", probe, module], capture_output=True, timeout=30, check=False
+        ).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return True  # cannot tell: let the check run and report in its own words
+    if found:
+        _MODULES_FOUND.add((python, module))
+    return found
+
+
 def setup_error(spec: CheckSpec, workdir: Path, project: Path | None = None) -> str:
     """Why `spec` cannot run in `workdir` for reasons that are not the model's doing; "" if none.
 
@@ -367,6 +388,8 @@ def setup_error(spec: CheckSpec, workdir: Path, project: Path | None = None) -> 
             f"the Python interpreter {spec.python} does not exist: create the project's "
             f".venv or set validation.python"
         )
+    if spec.python and spec.module and not _module_found(spec.python, spec.module):
+        return f"{spec.module} is not installed for {spec.python}: run `{spec.python} -m pip install {spec.module}`"
     if not spec.node_bins:
         return ""
     if shutil.which("node") is None:
