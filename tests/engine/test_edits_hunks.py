@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import subprocess
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
+from gearshift.edits import hunks
 from gearshift.edits.hunks import (
     NO_NEWLINE,
     Hunk,
@@ -176,3 +179,133 @@ def test_unified_diff_is_a_patch_git_applies(tmp_path: Path, before: str | None,
 
 def test_unified_diff_of_equal_texts_is_empty() -> None:
     assert unified_diff("f", "same\n", "same\n") == ""
+
+
+# The oracle: the implementation before the faster alignment, difflib's SequenceMatcher as is.
+
+
+def oracle_hunks(before: str | None, after: str | None, context: int) -> list[tuple[str, list[str]]]:
+    a, b = split_lines(before or ""), split_lines(after or "")
+    if (before is None) != (after is None) and not a and not b:
+        return [("@@ -0,0 +0,0 @@", [])]
+
+    def emit(out: list[str], prefix: str, lines: list[str]) -> None:
+        for line in lines:
+            out.extend([prefix + line[:-1]] if line.endswith("\n") else [prefix + line, NO_NEWLINE])
+
+    def span(start: int, stop: int) -> str:
+        length = stop - start
+        first = start + 1 if length else start
+        return str(first) if length == 1 else f"{first},{length}"
+
+    out = []
+    for group in SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context):
+        lines: list[str] = []
+        for tag, i1, i2, j1, j2 in group:
+            emit(lines, " " if tag == "equal" else "-", a[i1:i2])
+            if tag != "equal":
+                emit(lines, "+", b[j1:j2])
+        header = f"@@ -{span(group[0][1], group[-1][2])} +{span(group[0][3], group[-1][4])} @@"
+        out.append((header, lines))
+    return out
+
+
+def oracle_apply(before: str, after: str, accepted: set[int], context: int) -> str:
+    a, b = split_lines(before), split_lines(after)
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    opcodes = list(matcher.get_opcodes())
+    owner = {}
+    for index, group in enumerate(matcher.get_grouped_opcodes(context)):
+        for tag, i1, i2, j1, j2 in group:
+            if tag != "equal":
+                owner[(i1, i2, j1, j2)] = index
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        take = tag != "equal" and owner[(i1, i2, j1, j2)] in accepted
+        out.extend(b[j1:j2] if take else a[i1:i2])
+    return "".join(out)
+
+
+def repetitive_pair(rng: random.Random) -> tuple[str, str]:
+    """Texts where difflib's tie-breaks matter: few distinct lines, often periodic, blocks moved."""
+    alphabet = rng.choice(
+        [["x"], ["a", "b"], ["a", "b", "c", ""], ["{", "}", '  "k": 1,', ""], list("0123456789")]
+    )
+    lines = [rng.choice(alphabet) for _ in range(rng.choice([0, 1, 4, 20, 80, 250]))]
+    if lines and rng.random() < 0.4:
+        period = rng.randint(1, 12)
+        lines = [lines[i % period] for i in range(len(lines))]
+    other = list(lines)
+    for _ in range(rng.choice([0, 1, 1, 2, 6, 25])):
+        at, kind = rng.randint(0, len(other)), rng.random()
+        if kind < 0.3:
+            other[at:at] = [rng.choice([*alphabet, "new"]) for _ in range(rng.randint(1, 4))]
+        elif kind < 0.6:
+            del other[at : at + rng.randint(1, 5)]
+        elif kind < 0.8:
+            other[at : at + 1] = [rng.choice([*alphabet, "changed"])]
+        else:
+            start = rng.randint(0, len(other))
+            other[at:at] = other[start : start + rng.randint(1, 30)]
+    before = "\n".join(lines) + ("\n" if rng.random() < 0.8 else "")
+    after = "\n".join(other) + ("\n" if rng.random() < 0.8 else "")
+    if rng.random() < 0.1:
+        before, after = before.replace("\n", "\r\n"), after.replace("\n", "\r\n")
+    return (after, before) if rng.random() < 0.2 else (before, after)
+
+
+def assert_same_as_oracle(rng: random.Random, before: str, after: str) -> None:
+    for context in (0, 1, 3):
+        got = split_hunks("f", before, after, context)
+        assert [(h.header, h.lines) for h in got] == oracle_hunks(before, after, context)
+        expected_diff = "".join(
+            f"{header}\n" + "".join(f"{line}\n" for line in lines)
+            for header, lines in oracle_hunks(before, after, context)
+        )
+        assert unified_diff("f", before, after, context).partition("+++ b/f\n")[2] == expected_diff
+        for _ in range(3):
+            chosen = {h.index for h in got if rng.random() < 0.5}
+            assert apply_hunks(before, after, chosen, context) == oracle_apply(before, after, chosen, context)
+
+
+@pytest.mark.parametrize("seed", range(120))
+def test_same_hunks_as_difflib(seed: int) -> None:
+    rng = random.Random(seed)
+    assert_same_as_oracle(rng, *repetitive_pair(rng))
+    assert_same_as_oracle(rng, before := random_text(rng), random_edit(rng, before))
+
+
+@pytest.mark.parametrize("seed", range(120))
+def test_hashed_search_finds_difflibs_longest_match(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small inputs normally stay with difflib's own search: make every search take the hashed one.
+    monkeypatch.setattr(hunks._Aligner, "DIFFLIB_STEPS_PER_LINE", -1)
+    monkeypatch.setattr(hunks._Aligner, "DIFFLIB_STEPS_FREE", -1)
+    rng = random.Random(seed)
+    assert_same_as_oracle(rng, *repetitive_pair(rng))
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_hash_collisions_fall_back_to_difflib(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hunks._Aligner, "DIFFLIB_STEPS_PER_LINE", -1)
+    monkeypatch.setattr(hunks._Aligner, "DIFFLIB_STEPS_FREE", -1)
+    monkeypatch.setattr(hunks, "_MOD", 13)  # most windows now collide
+    rng = random.Random(seed)
+    assert_same_as_oracle(rng, *repetitive_pair(rng))
+
+
+def test_one_line_edit_in_a_huge_repetitive_file_is_one_hunk() -> None:
+    # difflib alone takes minutes on this (its search is quadratic in how often lines repeat).
+    items = [{"id": n % 7, "name": "x", "tags": ["a", "b"], "ok": True} for n in range(5556)]
+    before = json.dumps(items, indent=2) + "\n"
+    lines = before.split("\n")
+    assert len(lines) > 50_000
+    at = 31_337
+    old_line = lines[at]
+    lines[at] = old_line + "  // edited"
+    after = "\n".join(lines)
+    [hunk] = split_hunks("data.json", before, after)
+    assert hunk.header == f"@@ -{at - 2},7 +{at - 2},7 @@"
+    context = [" " + line for line in lines[at - 3 : at + 4]]
+    assert hunk.lines == [*context[:3], "-" + old_line, "+" + lines[at], *context[4:]]
+    assert apply_hunks(before, after, {0}) == after
+    assert apply_hunks(before, after, set()) == before

@@ -102,6 +102,11 @@ def test_report_by_tag_and_type_and_formats(tmp_path: Path) -> None:
     assert {g["key"] for g in by_type["groups"]} == {"feature", "security"}
     table = format_report(by_type, "table")
     assert "security" in table and "all-escalation $" in table
+    assert "tasks: approved 2" in table  # outcomes show in the table too, not only in JSON
+    # cost_tracking.tags: "by tag" groups on the tags the team reports on, not every tag stored
+    only_team = {g["key"] for g in build_report(ledger, by="tag", tags=("team",))["groups"]}
+    assert only_team == {"team=x", "team=y"}
+    assert {g["key"] for g in build_report(ledger, by="tag", tags=("feature_branch",))["groups"]} == {"(untagged)"}
     rows = list(csv.DictReader(io.StringIO(format_report(by_type, "csv"))))
     assert rows[-1]["key"] == "total" and rows[-1]["calls"] == "6"
     assert json.loads(format_report(by_type, "json"))["by"] == "task_type"
@@ -119,6 +124,14 @@ def test_report_command(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["total"]["calls"] == 6
+    (tmp_path / "gearshift.toml").write_text('[cost_tracking]\ntags = ["team"]\n')
+    by_tag = subprocess.run(
+        [sys.executable, "-m", "gearshift", "report", str(tmp_path), "--by", "tag", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert {g["key"] for g in json.loads(by_tag.stdout)["groups"]} == {"team=x", "team=y"}
     empty = subprocess.run(
         [sys.executable, "-m", "gearshift", "report", str(tmp_path / ".gearshift")],
         capture_output=True,

@@ -153,9 +153,10 @@ def cmd_report(argv: list[str]) -> int:
     db = root / ".gearshift" / "ledger.db"
     if not db.is_file():
         raise UsageError(f"{root}: no ledger yet ({db} does not exist) — run some tasks first")
+    tags = load_config(root).cost_tracking.tags  # "by tag" reports on the tags the team chose
     ledger = Ledger(db)
     try:
-        print(format_report(build_report(ledger, by=args.by), args.format))
+        print(format_report(build_report(ledger, by=args.by, tags=tags), args.format))
     finally:
         ledger.close()
     return 0

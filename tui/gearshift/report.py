@@ -57,16 +57,20 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
     return statistics.quantiles(sorted_values, n=100, method="inclusive")[int(pct) - 1]
 
 
-def _keys(row: Any, by: str) -> list[str]:
+def _keys(row: Any, by: str, tags: tuple[str, ...] | None = None) -> list[str]:
     if by == "model":
         return [row["model"]]
     if by == "task_type":
         return [row["task_type"] or "(untagged)"]
-    tags = json.loads(row["tags"])
-    return [f"{k}={v}" for k, v in sorted(tags.items())] or ["(untagged)"]
+    kept = {k: v for k, v in json.loads(row["tags"]).items() if tags is None or k in tags}
+    return [f"{k}={v}" for k, v in sorted(kept.items())] or ["(untagged)"]
 
 
-def build_report(ledger: Ledger, by: str = "model", session: str | None = None) -> dict[str, Any]:
+def build_report(
+    ledger: Ledger, by: str = "model", session: str | None = None, tags: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """Spend, escalation rate and latency per group. `tags` (the config's cost_tracking.tags)
+    limits `by="tag"` to the tags the team reports on; None keeps every tag stored."""
     if by not in GROUPINGS:
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
     groups: dict[str, Group] = {}
@@ -76,7 +80,7 @@ def build_report(ledger: Ledger, by: str = "model", session: str | None = None) 
         return groups.setdefault(key, Group(key))
 
     for row in ledger.calls(session):
-        for g in (*(group(k) for k in _keys(row, by)), total):
+        for g in (*(group(k) for k in _keys(row, by, tags)), total):
             g.calls += 1
             g.cost_usd += row["cost_usd"]
             g.escalation_equiv_usd += row["escalation_equiv_usd"]
@@ -94,7 +98,7 @@ def build_report(ledger: Ledger, by: str = "model", session: str | None = None) 
     for row in ledger.tasks(session):
         by_task[f"{row['session']}/{row['task_id']}"] = row  # the latest outcome of each run
     for row in by_task.values():
-        keys = sorted(set(json.loads(row["route"]))) if by == "model" else _keys(row, by)
+        keys = sorted(set(json.loads(row["route"]))) if by == "model" else _keys(row, by, tags)
         for g in (*(group(k) for k in keys), total):
             g.tasks += 1
             g.escalated_tasks += row["escalated"]
@@ -168,6 +172,9 @@ def format_report(report: dict[str, Any], fmt: str = "table") -> str:
             lines.append("  ".join("-" * w for w in widths))
     if not report["groups"]:
         lines.append("(the ledger has no calls yet)")
-    elif report["total"]["replayed_calls"]:
-        lines.append(f"latency leaves out {replayed_words(report)}")
+    else:
+        statuses = ", ".join(f"{k} {v}" for k, v in sorted(report["task_statuses"].items()))
+        lines.append(f"tasks: {statuses or 'none finished'}")
+        if report["total"]["replayed_calls"]:
+            lines.append(f"latency leaves out {replayed_words(report)}")
     return "\n".join(lines)

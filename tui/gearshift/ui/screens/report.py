@@ -28,9 +28,10 @@ class ReportScreen(Screen[None]):
         Binding("escape,q", "app.pop_screen", "Back", id="report-close"),
     ]
 
-    def __init__(self, ledger: Ledger | None) -> None:
+    def __init__(self, ledger: Ledger | None, tags: tuple[str, ...] | None = None) -> None:
         super().__init__()
         self.ledger = ledger
+        self.tags = tags  # cost_tracking.tags: what "by tag" groups on
         self.by = "model"
         self.session_only = True
 
@@ -51,7 +52,12 @@ class ReportScreen(Screen[None]):
         if self.ledger is None:
             caption.update("The ledger is off for this session: there is nothing to report.")
             return
-        report = build_report(self.ledger, by=self.by, session=self.ledger.session if self.session_only else None)
+        report = build_report(
+            self.ledger,
+            by=self.by,
+            session=self.ledger.session if self.session_only else None,
+            tags=self.tags,
+        )
         scope = "this session" if self.session_only else "every session in this project's ledger"
         statuses = ", ".join(f"{k} {v}" for k, v in sorted(report["task_statuses"].items())) or "no finished tasks"
         latency = f" Latency leaves out {replayed_words(report)}." if report["total"]["replayed_calls"] else ""
