@@ -52,3 +52,12 @@ def test_a_project_without_config_is_pointed_to_gearshift_init(
     assert main(["run", str(project), "--headless", "--replay", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "typescript_compile cannot run" in err and f"`gearshift init {project}`" in err
+
+
+@pytest.mark.parametrize("flag", [["--json"], ["--auto-approve"], ["--escalate", "never"]])
+def test_headless_only_flags_without_headless_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: list[str]
+) -> None:
+    project = make_project(tmp_path / "p")
+    assert main(["run", str(project), *flag]) == 2
+    assert f"{flag[0]} needs --headless" in capsys.readouterr().err

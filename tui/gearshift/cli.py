@@ -86,18 +86,21 @@ def cmd_run(argv: list[str]) -> int:
         "--json", action="store_true", help="with --headless: one JSON object per event, then a summary line"
     )
     p.add_argument(
-        "--auto-approve", action="store_true", help="apply validated changes to the project's files"
+        "--auto-approve", action="store_true", help="with --headless: apply validated changes to the project's files"
     )
     p.add_argument(
         "--escalate",
         choices=("auto", "never"),
-        default="auto",
-        help="what to do when escalation is proposed (headless)",
+        default=None,
+        help="with --headless: what to do when escalation is proposed (default auto)",
     )
     _add_model_source(p)
     args = p.parse_args(argv)
-    if args.json and not args.headless:
-        raise UsageError("gearshift run: --json needs --headless")
+    if not args.headless:  # the app asks the person instead
+        for flag, used in (("--json", args.json), ("--auto-approve", args.auto_approve), ("--escalate", args.escalate)):
+            if used:
+                raise UsageError(f"gearshift run: {flag} needs --headless (the app asks you instead)")
+    escalate = args.escalate or "auto"
     root = _project(args.project)
     config = load_config(root)
     tasks = _tasks_for(root, args.tasks)
@@ -117,7 +120,7 @@ def cmd_run(argv: list[str]) -> int:
         raise UsageError(str(exc)) from None
     return asyncio.run(
         run_headless(
-            config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=args.escalate
+            config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=escalate
         )
     )
 
