@@ -106,3 +106,30 @@ async def test_switching_themes_keeps_app_variables(build) -> None:  # type: ign
         await pilot.pause()
         assert app.theme == themes.DEFAULT_LIGHT
         assert app.theme_variables["tier-escalation"] == "#8338B5"
+
+
+async def test_the_chosen_theme_is_remembered_for_the_next_start(build, no_user_config: Path) -> None:  # type: ignore[no-untyped-def]
+    settings = no_user_config / "gearshift" / "settings.toml"
+    first = build("story")
+    async with first.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        first.theme = "nord"
+        await pilot.pause()
+    assert themes.saved_theme(settings) == "nord"
+    second = build("story")
+    async with second.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert second.theme == "nord"
+    settings.write_text('theme = "no-such-theme"\n')  # a theme since removed: the default, no error
+    third = build("story")
+    async with third.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert third.theme == themes.DEFAULT_DARK
+
+
+def test_a_broken_settings_file_is_ignored_and_rewritten_keeping_nothing_unreadable(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text("theme = = broken")
+    assert themes.saved_theme(settings) is None
+    themes.save_theme("gearshift-light", settings)
+    assert themes.saved_theme(settings) == "gearshift-light"

@@ -130,8 +130,9 @@ class GearshiftApp(ActionsMixin, App[int]):
         for theme in result.loaded:
             self.register_theme(theme)
         self.theme_failures = result.failed
-        wanted = self.initial_theme or themes.DEFAULT_DARK
-        self.theme = wanted if wanted in self.available_themes else "textual-dark"
+        wanted = self.initial_theme or themes.saved_theme() or themes.DEFAULT_DARK
+        fallback = themes.DEFAULT_DARK if themes.DEFAULT_DARK in self.available_themes else "textual-dark"
+        self.theme = wanted if wanted in self.available_themes else fallback
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return themes.variable_defaults(self.current_theme)
@@ -267,8 +268,14 @@ class GearshiftApp(ActionsMixin, App[int]):
         flag = f"⚑ {len(pending)} awaiting approval · " if pending else ""  # first: narrow headers cut the end
         self.sub_title = f"{flag}{name} · {mode}"
 
-    def _theme_changed(self, _theme: object) -> None:
+    def _theme_changed(self, theme: object) -> None:
         self.query_one(TaskQueue).sync(self.state)
+        name = getattr(theme, "name", None)
+        if name and name != themes.saved_theme():
+            try:
+                themes.save_theme(name)  # the next start opens with it
+            except OSError as exc:
+                self.notify(f"Could not remember the theme: {exc}", severity="warning")
 
     # -- workers -------------------------------------------------------------------------------
 

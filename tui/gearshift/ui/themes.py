@@ -102,6 +102,38 @@ def _textual_variable(key: str, value: str) -> str:
     return value
 
 
+def settings_path(environ: dict[str, str] | None = None) -> Path:
+    """Where the app remembers the user's choices (the theme), beside the themes folder."""
+    return user_themes_dir(environ).parent / "settings.toml"
+
+
+def saved_theme(path: Path | None = None) -> str | None:
+    """The theme picked last time, or None (no file, or one that does not read: no fuss)."""
+    try:
+        with (path or settings_path()).open("rb") as fh:
+            value = tomllib.load(fh).get("theme")
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def save_theme(name: str, path: Path | None = None) -> None:
+    """Remember `name` for the next start (other keys of the file are kept)."""
+    import tomli_w
+
+    from gearshift.edits.workspace import atomic_write_text
+
+    target = path or settings_path()
+    try:
+        with target.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        data = {}
+    data["theme"] = name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, tomli_w.dumps(data))
+
+
 def theme_from_mapping(data: dict[str, Any]) -> Theme:
     """Check one theme table and build the Theme; ThemeFileError names the first bad key."""
     known = {f.name for f in fields(Theme)}
