@@ -116,7 +116,7 @@ def _context_lines(ctx: dict[str, Any], width: int) -> list[Content | str | tupl
 
 class RoutingPane(VerticalScroll):
     DEFAULT_CSS = """
-    RoutingPane { height: 1fr; }
+    RoutingPane { height: 1fr; scrollbar-gutter: stable; }  /* a stable width: the bar is sized to it */
     RoutingPane > Static { width: 1fr; }
     """
 
