@@ -28,28 +28,18 @@ from typing import Any
 from gearshift.config import ContextConfig
 from gearshift.context import views
 from gearshift.context.graph import ImportGraph
+from gearshift.context.named import (  # noqa: F401  (ContextError, AMBIGUOUS: re-exported)
+    AMBIGUOUS,
+    ContextError,
+    prompt_mentions,
+    read_text,
+    resolve_named,
+)
 from gearshift.context.rank import Candidate, candidates, prompt_words
 from gearshift.context.resolve import is_python
 from gearshift.models.pricing import estimate_tokens
 
 NAMED = "named"
-AMBIGUOUS = "mentioned in the prompt but ambiguous: "  # + the candidates, in a pruned reason
-_MENTION = re.compile(r"[\w@$~][\w./@$~-]*")
-_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}$")
-
-
-class ContextError(ValueError):
-    """A named file that does not exist, is outside the project, or is not a text file."""
-
-    def __init__(self, message: str, reason: str = "") -> None:
-        super().__init__(message)
-        self.reason = reason or message  # the message without the path
-
-
-def _not_readable(rel: str, reason: str) -> ContextError:
-    return ContextError(f"{rel}: {reason}", reason)
-
-
 @dataclass(frozen=True)
 class SelectedFile:
     path: str
@@ -109,15 +99,15 @@ def select_context(
             clock.update_ms += graph.stats.get("parse_ms", 0.0)
     t1 = time.perf_counter()
     graph_ms = (t1 - t0) * 1000.0 - clock.update_ms
-    paths = _resolve_named(root, graph, named)
-    mentioned, pruned = _mentions(root, graph, prompt, set(paths))
+    paths = resolve_named(root, graph, named)
+    mentioned, pruned = prompt_mentions(root, graph, prompt, set(paths))
     clock.refresh(graph, paths + mentioned)
 
     files: list[SelectedFile] = []
     for path in paths:  # never capped: the model must see every file it is asked to edit
-        text = _read(root, path)
+        text = read_text(root, path)
         files.append(SelectedFile(path, NAMED, estimate_tokens(text), "full", text))
-    left_out = _add_mentions(root, graph, cfg, prompt, mentioned, files, pruned)
+    left_out = _addprompt_mentions(root, graph, cfg, prompt, mentioned, files, pruned)
     paths += mentioned
     in_graph = [p for p in paths if p in graph.files]
     if cfg.pruning_strategy == "dependency_graph":
@@ -158,7 +148,7 @@ MENTIONED = "mentioned in the prompt"
 MIN_EXCERPT_TOKENS = 200  # less than this of a large file tells the model nothing
 
 
-def _add_mentions(
+def _addprompt_mentions(
     root: Path,
     graph: ImportGraph,
     cfg: ContextConfig,
@@ -183,7 +173,7 @@ def _add_mentions(
     left_out: set[str] = set()
     for path in mentioned:
         try:
-            text = _read(root, path)
+            text = read_text(root, path)
         except ContextError as exc:  # a mention is a hint: an image or unreadable file is skipped
             pruned.append({"path": path, "reason": f"{MENTIONED}; {exc.reason}"})
             left_out.add(path)
@@ -345,7 +335,7 @@ class _Views:
         strip = cfg.strip_documentation and cuttable
 
         def load() -> tuple[str, Any]:
-            text = _read(root, cand.path)
+            text = read_text(root, cand.path)
             if not cuttable:
                 return text, None
             if is_python(cand.path):
@@ -437,112 +427,11 @@ def _used_definitions(view: views.PythonView, uses: set[str]) -> set[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Named files
-
-
-def _resolve_named(root: Path, graph: ImportGraph, named: list[str]) -> list[str]:
-    out: list[str] = []
-    for entry in named:
-        rel = _project_file(root, entry)
-        if rel is None and not (root / entry).is_dir():
-            rel = graph.resolve_module(entry)  # a module name ("pkg.mod") or "src/x"
-        if rel is None:
-            raise ContextError(_why_not(root, entry))
-        if rel not in out:
-            out.append(rel)
-    return out
-
-
-def _project_file(root: Path, entry: str) -> str | None:
-    p = Path(entry)
-    full = p if p.is_absolute() else root / p
-    try:
-        rel = full.resolve().relative_to(root)
-    except (ValueError, OSError):
-        return None
-    return rel.as_posix() if full.is_file() else None
-
-
-def _why_not(root: Path, entry: str) -> str:
-    p = Path(entry)
-    full = (p if p.is_absolute() else root / p).resolve()
-    try:
-        full.relative_to(root)
-    except ValueError:
-        return f"{entry}: outside the project ({root})"
-    if full.is_dir():
-        return f"{entry}: is a folder, not a file"
-    return f"{entry}: no such file in {root}"
-
-
-def _mentions(
-    root: Path, graph: ImportGraph, prompt: str, known: set[str]
-) -> tuple[list[str], list[dict[str, str]]]:
-    """Project files the prompt names by path ("src/app.py", "app.py") or module ("pkg.mod")."""
-    found: list[str] = []
-    ambiguous: list[dict[str, str]] = []
-    by_name: dict[str, list[str]] = {}
-    for raw in _MENTION.findall(prompt):
-        token = raw.rstrip(".,:;!?)]}'\"`")
-        if not token or token in known:
-            continue
-        rel: str | None = None
-        if "/" in token or _EXTENSION.search(token):
-            rel, clash = _path_mention(root, graph, token, by_name)
-            if clash:
-                ambiguous.append({"path": token, "reason": AMBIGUOUS + clash})
-        if rel is None and "." in token and "/" not in token:
-            rel = graph.resolve_module(token)
-            parts = token.split(".")
-            if rel is None and len(parts) > 2:
-                rel = graph.resolve_module(".".join(parts[:-1]))  # pkg.mod.Name
-        if rel is not None and rel not in known and rel not in found:
-            found.append(rel)
-    return found, ambiguous
-
-
-def _path_mention(
-    root: Path, graph: ImportGraph, token: str, by_name: dict[str, list[str]]
-) -> tuple[str | None, str]:
-    """A path in the prompt: exact, without its suffix, or the unique file it ends."""
-    rel = _project_file(root, token) if not token.startswith(("/", "~")) else None
-    if rel is None and "/" in token:
-        rel = graph.resolve_module(token)
-    if rel is not None or not _EXTENSION.search(token):
-        return rel, ""
-    if not by_name:
-        by_name.update(graph.memoized(("by_name", graph.files), lambda: _by_basename(graph.files)))
-    same_name = by_name.get(token.rsplit("/", 1)[-1], [])
-    matches = [p for p in same_name if p == token or p.endswith("/" + token)]
-    if len(matches) == 1:
-        return matches[0], ""
-    if len(matches) > 1:
-        return None, ", ".join(sorted(matches)[:4]) + (" …" if len(matches) > 4 else "")
-    return None, ""
-
-
-def _by_basename(files: frozenset[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for path in files:
-        out.setdefault(path.rsplit("/", 1)[-1], []).append(path)
-    return out
-
-
-def _read(root: Path, rel: str) -> str:
-    try:
-        data = (root / rel).read_bytes()
-    except OSError as exc:
-        raise _not_readable(rel, f"cannot be read ({exc.strerror})") from None
-    if b"\0" in data[:8192]:
-        raise _not_readable(rel, "not a text file")
-    return data.decode("utf-8", errors="replace")
-
-
 def _full_tokens(root: Path, graph: ImportGraph, rel: str) -> int:
     record = graph.record(rel)
     if record is not None:
         return (record.chars + 3) // 4
     try:
-        return estimate_tokens(_read(root, rel))
+        return estimate_tokens(read_text(root, rel))
     except ContextError:
         return 0
