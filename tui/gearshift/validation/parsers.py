@@ -10,6 +10,9 @@ Nor do they pass on a flood: a finding's message, code and each line of its raw 
 to 2,000 characters, and its raw text to 8,000 in all (see `bounded`), since a finding is
 copied into several events, the ledger and the model's prompt — one 20 MB output line (a
 minified bundle, a dumped array) must not become a 20 MB finding.
+
+(Eight formats in one module on purpose, past the usual ~400 lines: each parser is short, they
+share the path scrubbing and the bounding, and `PARSERS` is the one table the checks name.)
 """
 
 from __future__ import annotations
