@@ -139,12 +139,17 @@ def _dependencies(
             skipped.setdefault(target, f"type-only import of {n} (include_types is off)")
             continue
         typed = include_types and (type_only or _all_types(graph, target, bound))
-        score = 3.0 + (1.0 if typed else 0.0) + 0.25 * min(len(bound), 4)
-        score += (1.0 if bound & bases else 0.0) - (0.5 if edge.lazy else 0.0)
+        score = _link_score(3.0 + (1.0 if typed else 0.0), bound, bound, bases, edge.lazy)
         c = _candidate(found, target)
         c.add(score, f"{'type of' if typed else 'imported by'} {n}", bound)
         c.dependent_only = False
         _reexported(graph, n, target, edge, named, include_types, bases, found)
+
+
+def _link_score(base: float, names: set[str], imported: set[str], bases: frozenset[str] | set[str], lazy: bool) -> float:
+    """A dependency's weight: its base, +0.25 per name it provides (up to four), +1.0 when a
+    named file subclasses one of them, −0.5 for a lazy import."""
+    return base + 0.25 * min(len(names), 4) + (1.0 if imported & bases else 0.0) - (0.5 if lazy else 0.0)
 
 
 def _reexported(
@@ -179,8 +184,7 @@ def _reexported(
         origs.add(orig)
         imported.add(name)
     for path, (origs, imported) in defined.items():
-        score = 2.5 + 0.25 * min(len(origs), 4)
-        score += (1.0 if imported & bases else 0.0) - (0.5 if edge.lazy else 0.0)
+        score = _link_score(2.5, origs, imported, bases, edge.lazy)
         c = _candidate(found, path)
         c.add(score, f"imported by {n} via {target}", origs)
         c.dependent_only = False
