@@ -315,26 +315,24 @@ class Session:
         files = [
             SelectedFile(path, NAMED, estimate_tokens(text), "full", text) for path, text in created.items()
         ]
-        # A file a pending change touched is sent as it will be, whole: its outline or stripped
-        # text on disk is out of date (and one the change deleted is not sent at all).
-        files += [
-            replace(f, text=text, tokens=estimate_tokens(text), mode="full")
-            if (text := pending.get(f.path, f.text)) is not f.text
-            else f
-            for f in selection.files
-            if not (f.path in pending and pending[f.path] is None)
-        ]
+        for f in selection.files:
+            if f.path not in pending:
+                files.append(f)
+            elif (text := pending[f.path]) is not None:  # a deleted one is not sent at all
+                # sent as it will be, whole: its outline or stripped text on disk is out of date
+                files.append(replace(f, text=text, tokens=estimate_tokens(text), mode="full"))
         # Named files always go (the model edits them); max_files caps what comes around them.
-        room = max(self.config.context.max_files - sum(f.reason == NAMED for f in files), 0)
-        around = [f for f in files if f.reason != NAMED]
-        pruned = selection.pruned + [
-            {"path": f.path, "reason": f"over max_files ({self.config.context.max_files})"}
-            for f in around[room:]
-        ]
-        files = [f for f in files if f.reason == NAMED or f in around[:room]]
-        return replace(
-            selection, files=files, pruned=pruned, tokens_sent=sum(f.tokens for f in files)
-        )
+        cap = self.config.context.max_files
+        room = max(cap - sum(f.reason == NAMED for f in files), 0)
+        kept: list[SelectedFile] = []
+        pruned = list(selection.pruned)
+        for f in files:
+            if f.reason == NAMED or room > 0:
+                kept.append(f)
+                room -= f.reason != NAMED
+            else:
+                pruned.append({"path": f.path, "reason": f"over max_files ({cap})"})
+        return replace(selection, files=kept, pruned=pruned, tokens_sent=sum(f.tokens for f in kept))
 
     def expected_latency_ms(self, model: ModelSpec) -> float:
         measured = self.ledger.median_latency_ms(model.id) if self.ledger else None
