@@ -26,7 +26,6 @@ from typing import Any
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
@@ -210,10 +209,9 @@ class GearshiftApp(ActionsMixin, App[int]):
         events, self._buffer = self._buffer, []
         self.state.apply_all(coalesce(events))
         async with self._paint_lock:
-            try:
-                await self._paint(self.state.take_changes())
-            except NoMatches:  # the app is closing and its panes are already gone
+            if not self.is_running:  # shutting down: the panes are being taken away
                 return
+            await self._paint(self.state.take_changes())
         for severity, message in self.state.take_notes():
             self.notify(message, severity=severity)  # type: ignore[arg-type]
 
