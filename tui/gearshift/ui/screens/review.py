@@ -107,9 +107,13 @@ class ReviewScreen(Screen[bool]):
     def on_mount(self) -> None:
         self.sub_title = f"review {self.task_id}"
         views = self.hunk_views()
-        self.query_one("#review-summary", Static).update(self._head() + run_summary(self.state.latest_run(self.task_id)))
+        self._show_summary()
         if views:
             views[0].focus()
+
+    def _show_summary(self) -> None:
+        """The header and the task's latest validation run (the selection's, once checked)."""
+        self.query_one("#review-summary", Static).update(self._head() + run_summary(self.state.latest_run(self.task_id)))
 
     def _head(self) -> Content:
         files = len(self.record.changes)
@@ -155,9 +159,7 @@ class ReviewScreen(Screen[bool]):
         target.scroll_visible()
 
     def show_error(self, message: str) -> None:
-        error = self.query_one("#review-error", Static)
-        error.update(Content(message))
-        error.add_class("-shown")
+        self.show_note(message)
         self.notify(message, title="Not applied", severity="error")
 
     def action_apply(self) -> None:
@@ -191,7 +193,7 @@ class ReviewScreen(Screen[bool]):
         finally:
             self._checking = False
         await self.app.drain()  # type: ignore[attr-defined]  # the run's events into the state
-        self.query_one("#review-summary", Static).update(self._head() + run_summary(self.state.latest_run(self.task_id)))
+        self._show_summary()
         if result.outcome == "pass":
             self._apply(accepted, " — your selection passed its checks")
             return
@@ -211,6 +213,7 @@ class ReviewScreen(Screen[bool]):
         self.dismiss(True)
 
     def show_note(self, message: str) -> None:
+        """A line under the summary (the error line, without the toast)."""
         note = self.query_one("#review-error", Static)
         note.update(Content(message))
         note.add_class("-shown")
