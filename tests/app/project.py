@@ -219,3 +219,10 @@ async def wait_for(predicate: Callable[[], bool], pilot: Any, limit_s: float = 6
         await pilot.pause(0.02)
 
 
+
+
+async def run_to_review(app: Any, pilot: Any, task_id: str) -> None:
+    """Run the selected task `task_id` (press r) until its change awaits review."""
+    await pilot.pause()
+    await pilot.press("r")
+    await wait_for(lambda: app.state.tasks[task_id].status == "awaiting_review", pilot)

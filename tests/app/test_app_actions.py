@@ -16,7 +16,7 @@ from gearshift.ui.screens.review import ReviewScreen
 from textual.widgets import DataTable, Markdown, Static
 
 from tests.app.conftest import SIZE
-from tests.app.project import CALC, OPUS, SONNET, ReplayGate, wait_for
+from tests.app.project import CALC, OPUS, SONNET, ReplayGate, run_to_review, wait_for
 
 
 def of(app: Any, kind: type) -> list[Any]:
@@ -215,9 +215,7 @@ async def test_quit_with_a_change_awaiting_review_asks_and_keeps_it_as_a_patch(b
     app = build("opus-direct", force={"opus-direct": "escalation"})
     root = app.config.root
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("r")
-        await wait_for(lambda: app.state.tasks["opus-direct"].status == "awaiting_review", pilot)
+        await run_to_review(app, pilot, "opus-direct")
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
@@ -259,9 +257,7 @@ async def test_quit_from_a_half_typed_task_asks(build) -> None:  # type: ignore[
 async def test_running_an_applied_task_again_asks_first(build) -> None:  # type: ignore[no-untyped-def]
     app = build("opus-direct", force={"opus-direct": "escalation"})
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("r")
-        await wait_for(lambda: app.state.tasks["opus-direct"].status == "awaiting_review", pilot)
+        await run_to_review(app, pilot, "opus-direct")
         await pilot.press("v")
         await pilot.pause()
         await pilot.press("enter")
@@ -356,9 +352,7 @@ async def test_a_change_whose_file_became_a_symlink_out_of_the_project_is_refuse
     app = build("opus-direct", force={"opus-direct": "escalation"})
     root = app.config.root
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("r")
-        await wait_for(lambda: app.state.tasks["opus-direct"].status == "awaiting_review", pilot)
+        await run_to_review(app, pilot, "opus-direct")
         outside = tmp_path / "elsewhere.py"
         outside.write_text((root / "calc.py").read_text())
         (root / "calc.py").unlink()
