@@ -166,7 +166,12 @@ class Journey:
                 if config.validation.enabled and self.task.requires_validation
                 else []
             )
-            problems = preflight(self.specs, self.stage.root, project=self.s.root) if self.specs else []
+            # a thread: asking an interpreter whether a tool is installed is a subprocess
+            problems = (
+                await asyncio.to_thread(preflight, self.specs, self.stage.root, project=self.s.root)
+                if self.specs
+                else []
+            )
             if problems:
                 raise TaskFailed("failed", problems[0].error)
             answer_only = self.task.interactive and not self.task.requires_validation

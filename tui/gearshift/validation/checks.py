@@ -376,6 +376,11 @@ def _module_found(python: str, module: str) -> bool:
     return found
 
 
+def missing_module(spec: CheckSpec) -> str:
+    """What to say when the check's tool is not installed for its interpreter."""
+    return f"{spec.module} is not installed for {spec.python}: run `{spec.python} -m pip install {spec.module}`"
+
+
 def setup_error(spec: CheckSpec, workdir: Path, project: Path | None = None) -> str:
     """Why `spec` cannot run in `workdir` for reasons that are not the model's doing; "" if none.
 
@@ -389,7 +394,7 @@ def setup_error(spec: CheckSpec, workdir: Path, project: Path | None = None) -> 
             f".venv or set validation.python"
         )
     if spec.python and spec.module and not _module_found(spec.python, spec.module):
-        return f"{spec.module} is not installed for {spec.python}: run `{spec.python} -m pip install {spec.module}`"
+        return missing_module(spec)
     if not spec.node_bins:
         return ""
     if shutil.which("node") is None:

@@ -29,7 +29,7 @@ from gearshift.events import (
     ValidationLine,
     ValidationStarted,
 )
-from gearshift.validation.checks import CheckSpec, python_test_files, setup_error
+from gearshift.validation.checks import CheckSpec, missing_module, python_test_files, setup_error
 from gearshift.validation.findings import CheckResult, Finding, ValidationResult
 from gearshift.validation.gate import judge
 from gearshift.validation.parsers import PARSERS, scrub, strip_ansi
@@ -118,14 +118,7 @@ def _interpret(
 ) -> tuple[bool, list[Finding], str]:
     """(passed, findings, setup error) for a finished check."""
     if spec.module and exit_code not in (0, None) and f"No module named {spec.module}" in tail:
-        return (
-            False,
-            [],
-            (
-                f"{spec.module} is not installed for {spec.python}: run "
-                f"`{spec.python} -m pip install {spec.module}`"
-            ),
-        )
+        return False, [], missing_module(spec)
     passed = exit_code == 0 and not timed_out
     if spec.parser == "pytest" and exit_code == 5 and not timed_out:
         # "No tests collected" passes only in a project that has no test files at all:
@@ -280,7 +273,8 @@ async def _run_check(
     limit: asyncio.Semaphore,
     project: Path | None,
 ) -> CheckResult:
-    error = setup_error(spec, workdir, project)
+    # a thread: the first time, asking the interpreter whether the tool is installed is a subprocess
+    error = await asyncio.to_thread(setup_error, spec, workdir, project)
     if error:
         result = CheckResult(spec.name, spec.kind, False, [], None, 0.0, error=error)
     else:
