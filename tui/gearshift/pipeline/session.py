@@ -171,13 +171,13 @@ class Session:
     ) -> ValidationResult:
         """Validate a stage and say loudly if a check wrote into a project file in place: the
         stage's unchanged files are hard links to the user's, and checks run unreviewed code."""
-        shared = stage.shared_files()
+        shared = await asyncio.to_thread(stage.shared_files)  # a walk of the stage: off the loop
         try:
             return await run_validation(
                 specs, stage.root, self.emit, run_id=run_id, task_id=task_id, reason=reason, project=self.root
             )
         finally:
-            touched = stage.written_in_place(shared)
+            touched = await asyncio.to_thread(stage.written_in_place, shared)
             if touched:
                 self.emit(
                     ev.Notice(
