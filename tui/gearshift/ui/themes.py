@@ -107,13 +107,18 @@ def settings_path(environ: dict[str, str] | None = None) -> Path:
     return user_themes_dir(environ).parent / "settings.toml"
 
 
-def saved_theme(path: Path | None = None) -> str | None:
-    """The theme picked last time, or None (no file, or one that does not read: no fuss)."""
+def _settings(path: Path) -> dict[str, Any]:
+    """The settings file's table; {} when it is missing or does not read (no fuss)."""
     try:
-        with (path or settings_path()).open("rb") as fh:
-            value = tomllib.load(fh).get("theme")
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return None
+        return {}
+
+
+def saved_theme(path: Path | None = None) -> str | None:
+    """The theme picked last time, or None."""
+    value = _settings(path or settings_path()).get("theme")
     return value if isinstance(value, str) and value else None
 
 
@@ -124,11 +129,7 @@ def save_theme(name: str, path: Path | None = None) -> None:
     from gearshift.edits.workspace import atomic_write_text
 
     target = path or settings_path()
-    try:
-        with target.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        data = {}
+    data = _settings(target)
     data["theme"] = name
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target, tomli_w.dumps(data))
