@@ -387,15 +387,22 @@ async def test_without_auto_approve_a_neighbour_a_kept_change_edited_is_sent_as_
 
 async def test_the_context_selection_is_explained_in_the_summary_and_the_ledger(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
+    config = project / "gearshift.toml"
+    config.write_text(config.read_text().replace("max_files = 5", "max_files = 2"))
+    (project / "fmt.py").write_text("def show(x: int) -> str:\n    return str(x)\n")
+    test = project / "tests" / "test_calc.py"
+    test.write_text("from fmt import show\n" + test.read_text())
     task = Task(id="why", prompt="Is the test complete?", context_files=("tests/test_calc.py",))
     server = MessagesServer([Reply.text("It is.", usage=usage(100, 5))])
     with server:
-        code, events = await run(project, server, [task])
+        _, events = await run(project, server, [task])
     (summary,) = events[-1]["tasks"]
     files = {f["path"]: f for f in summary["context"]["files"]}
     assert files["tests/test_calc.py"]["reason"] == "named"
-    assert files["calc.py"]["reason"].startswith("imported by tests/test_calc.py")
-    assert "pruned" in summary["context"]
+    (kept,) = set(files) - {"tests/test_calc.py"}  # two imports, room for one beside the named file
+    assert files[kept]["reason"].startswith("imported by tests/test_calc.py") and files[kept]["tokens"] > 0
+    (left_out,) = [p for p in summary["context"]["pruned"] if p["path"] in {"calc.py", "fmt.py"}]
+    assert left_out["path"] != kept and "max_files (2)" in left_out["reason"]
     (row,) = list(Ledger.for_project(project).tasks())
     assert json.loads(row["detail"])["context"] == summary["context"]
 
