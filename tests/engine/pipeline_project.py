@@ -58,6 +58,8 @@ def discounted_total(prices: list[int], percent: int) -> int:
     """Total after a percentage discount."""
     return total(prices) * (100 - 2 * percent) // 100
 '''
+# ... the fix of that logic error ...
+FIX_WRONG = {"command": "str_replace", "path": "calc.py", "old_str": "(100 - 2 * percent)", "new_str": "(100 - percent)"}
 # ... and a syntax error.
 BROKEN = """
 

@@ -101,7 +101,7 @@ def test_report_by_tag_and_type_and_formats(tmp_path: Path) -> None:
     by_type = build_report(ledger, by="task_type")
     assert {g["key"] for g in by_type["groups"]} == {"feature", "security"}
     table = format_report(by_type, "table")
-    assert "security" in table and "all-escalation $" in table
+    assert "security" in table and "same calls $" in table and "naive is blank where 6 calls predate" in table
     assert "tasks: approved 2" in table  # outcomes show in the table too, not only in JSON
     # cost_tracking.tags: "by tag" groups on the tags the team reports on, not every tag stored
     only_team = {g["key"] for g in build_report(ledger, by="tag", tags=("team",))["groups"]}

@@ -19,7 +19,15 @@ from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
 from gearshift.tasks import Task
 
-from tests.engine.pipeline_project import BROKEN, GOOD, TEST, WRONG, insert_after_total, make_project
+from tests.engine.pipeline_project import (
+    BROKEN,
+    FIX_WRONG,
+    GOOD,
+    TEST,
+    WRONG,
+    insert_after_total,
+    make_project,
+)
 from tests.support.messages_server import MessagesServer, Reply
 
 SONNET, OPUS = "claude-sonnet-4-6", "claude-opus-4-7"
@@ -68,12 +76,7 @@ async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) ->
             Reply.text("Added discounted_total.", usage=usage(300, 40, read=1000)),
             Reply.tool_use(
                 EDITOR,
-                {
-                    "command": "str_replace",
-                    "path": "calc.py",
-                    "old_str": "(100 - 2 * percent)",
-                    "new_str": "(100 - percent)",
-                },
+                FIX_WRONG,
                 text="The discount is applied twice.",
                 usage=usage(900, 150, write=0),
             ),

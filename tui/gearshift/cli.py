@@ -156,10 +156,17 @@ def cmd_report(argv: list[str]) -> int:
     db = root / ".gearshift" / "ledger.db"
     if not db.is_file():
         raise UsageError(f"{root}: no ledger yet ({db} does not exist) — run some tasks first")
-    tags = load_config(root).cost_tracking.tags  # "by tag" reports on the tags the team chose
+    config = load_config(root)
+    tags = config.cost_tracking.tags  # "by tag" reports on the tags the team chose
     ledger = Ledger(db)
     try:
-        print(format_report(build_report(ledger, by=args.by, tags=tags), args.format))
+        if args.by == "arm":
+            from gearshift.experiment_report import arm_report, format_arm_report
+
+            print(format_arm_report(arm_report(ledger, config), args.format))
+        else:
+            report = build_report(ledger, by=args.by, tags=tags, escalation_label=config.escalation_model.label)
+            print(format_report(report, args.format))
     finally:
         ledger.close()
     return 0

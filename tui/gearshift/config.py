@@ -127,6 +127,16 @@ DEFAULT_MODELS: dict[str, dict[str, Any]] = {
 
 
 @dataclass(frozen=True)
+class ExperimentConfig:
+    """`[routing.experiment]`: an A/B test of the complexity threshold. Each task is assigned by
+    a hash of its id to arm "b" (this threshold) with probability `share`, else to arm "a"
+    (routing.complexity_threshold); `gearshift report --by arm` compares the arms."""
+
+    threshold: float = field(metadata=_check("a number between 0 and 1", _fraction))
+    share: float = field(default=0.5, metadata=_check("a number between 0 and 1", _fraction))
+
+
+@dataclass(frozen=True)
 class RoutingConfig:
     default_model: str = "claude-sonnet-4-6"
     escalation_model: str = "claude-opus-4-7"
@@ -135,6 +145,7 @@ class RoutingConfig:
     interactive_fallback: bool = True
     always_escalate_scopes: tuple[str, ...] = ("security", "architecture")
     signoff_scopes: tuple[str, ...] = ()
+    experiment: ExperimentConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -267,6 +278,9 @@ def _coerce(value: Any, tp: Any, file: str, key: str) -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
+        tables = [a for a in args if dataclasses.is_dataclass(a)]
+        if isinstance(value, dict) and tables:  # a table's own mistake names its own key
+            return _coerce(value, tables[0], file, key)
         for arg in args:
             try:
                 return _coerce(value, arg, file, key)

@@ -59,7 +59,8 @@ class SessionStarted(Event):
 @dataclass(frozen=True, kw_only=True)
 class SessionFinished(Event):
     total_cost_usd: float
-    all_escalation_cost_usd: float
+    all_escalation_cost_usd: float  # baseline "same calls at the escalation model's prices"
+    naive_cost_usd: float = 0.0  # baseline "naive escalation model" (see pipeline/metering.py)
 
 
 # --- task lifecycle ----------------------------------------------------------------------------
@@ -97,6 +98,7 @@ class TaskRouted(Event):
     explanation: str
     signals: list[dict[str, Any]]  # {"name", "weight", "detail"}
     estimated_cost_usd: float = 0.0
+    arm: str | None = None  # the A/B arm under [routing.experiment] ("a" or "b"), else None
 
 
 @_event("attempt_started")
@@ -201,6 +203,7 @@ class CostUpdated(Event):
     cache_read_tokens: int
     cache_write_tokens: int
     escalation_equivalent_usd: float  # the same calls priced at the escalation model
+    naive_usd: float = 0.0  # the naive baseline: escalation model, naive context, no cache (metering.py)
 
 
 @_event("budget_alert")

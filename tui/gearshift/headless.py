@@ -89,6 +89,15 @@ class HumanPrinter:
         return None
 
 
+def baseline_line(summary: dict, label: str) -> str:
+    """The run's spend against both named baselines (see pipeline/metering.py)."""
+    spent, base = summary["total_cost_usd"], summary["baselines"]
+    return (
+        f"total ${spent:.4f} — same calls at {label} prices ${base['same_calls_usd']:.4f}; "
+        f"naive {label} (full context, no cache, same turns) ${base['naive_usd']:.4f}"
+    )
+
+
 def json_printer(out: TextIO) -> ev.EventSink:
     def emit(event: ev.Event) -> None:
         out.write(json.dumps(event.to_dict(), default=str) + "\n")
@@ -143,15 +152,13 @@ async def run_headless(
             ev.SessionFinished(
                 total_cost_usd=summary["total_cost_usd"],
                 all_escalation_cost_usd=summary["all_escalation_cost_usd"],
+                naive_cost_usd=summary["baselines"]["naive_usd"],
             )
         )  # type: ignore[arg-type]
         if as_json:
             out.write(json.dumps(summary, default=str) + "\n")
         else:
-            out.write(
-                f"total ${summary['total_cost_usd']:.4f} (the same calls on {config.escalation_model.label}: "
-                f"${summary['all_escalation_cost_usd']:.4f})\n"
-            )
+            out.write(baseline_line(summary, config.escalation_model.label) + "\n")
         out.flush()
         return 0 if all(r.status == "approved" for r in session.records.values()) else 1
     finally:

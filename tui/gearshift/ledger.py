@@ -3,6 +3,12 @@
 A row per call is committed the moment the call ends — before its edits are validated or
 applied — so a crash, a cancel or Ctrl+C never loses money that was spent. WAL mode lets the TUI
 read reports while a run writes.
+
+Columns added after the first release are listed in `ADDED_COLUMNS` and added to an older
+ledger when it is opened (additive only: an old gearshift can still read a new ledger). A task
+row carries what `gearshift tune` and `report --by arm` need: the score, scope, the rule and
+threshold that routed it, its A/B arm, each attempt's model, kind, outcome and cost, and both
+baselines. Undoing an applied change books a new row for the task with status `undone`.
 """
 
 from __future__ import annotations
@@ -39,8 +45,7 @@ CREATE TABLE IF NOT EXISTS calls (
     fault TEXT,
     task_type TEXT,
     tags TEXT NOT NULL,
-    request_id TEXT,
-    mode TEXT NOT NULL DEFAULT 'live'
+    request_id TEXT
 );
 CREATE INDEX IF NOT EXISTS calls_task ON calls(task_id);
 CREATE TABLE IF NOT EXISTS tasks (
@@ -61,6 +66,22 @@ CREATE TABLE IF NOT EXISTS tasks (
     detail TEXT NOT NULL
 );
 """
+
+# (table, column, declaration): added to any ledger that lacks them, in this order.
+ADDED_COLUMNS = (
+    ("calls", "mode", "TEXT NOT NULL DEFAULT 'live'"),
+    ("calls", "naive_usd", "REAL"),  # NULL: booked before the naive baseline existed
+    ("tasks", "scope", "TEXT"),
+    ("tasks", "score", "REAL"),
+    ("tasks", "rule", "TEXT"),
+    ("tasks", "threshold", "REAL"),
+    ("tasks", "arm", "TEXT"),
+    ("tasks", "first_outcome", "TEXT"),  # the first attempt's validation outcome
+    ("tasks", "attempt_log", "TEXT"),  # JSON: [{attempt, model, kind, outcome, cost_usd, usage}]
+    ("tasks", "same_calls_usd", "REAL"),
+    ("tasks", "naive_usd", "REAL"),
+    ("tasks", "undone", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +105,7 @@ class CallRow:
     tags: dict[str, str]
     request_id: str | None = None
     mode: str = "live"  # live | record | replay: replayed latencies say nothing about the model
+    naive_usd: float | None = None
 
 
 class LedgerError(Exception):
@@ -101,14 +123,22 @@ class Ledger:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
             self._db.row_factory = sqlite3.Row
-            columns = {r["name"] for r in self._db.execute("PRAGMA table_info(calls)")}
-            if "mode" not in columns:  # a ledger written before the column existed
-                self._db.execute("ALTER TABLE calls ADD COLUMN mode TEXT NOT NULL DEFAULT 'live'")
+            self._add_columns()
         except sqlite3.DatabaseError as exc:  # OperationalError (read-only, locked) included
             self._db.close()
             raise LedgerError(
                 f"{path}: cannot be used as the ledger ({exc}); move it aside and gearshift starts a new one"
             ) from None
+
+    def _add_columns(self) -> None:
+        """Bring a ledger written by an older gearshift up to `ADDED_COLUMNS`."""
+        present = {
+            table: {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            for table in ("calls", "tasks")
+        }
+        for table, column, declaration in ADDED_COLUMNS:
+            if column not in present[table]:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     @classmethod
     def for_project(cls, root: Path, session: str | None = None) -> Ledger:
@@ -122,7 +152,7 @@ class Ledger:
             "INSERT INTO calls (session, ts, task_id, attempt, turn, kind, model, input_tokens,"
             " output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,"
             " cost_usd, escalation_equiv_usd, ttft_ms, latency_ms, stop_reason, fault, task_type,"
-            " tags, request_id, mode) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " tags, request_id, mode, naive_usd) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 self.session,
                 time.time(),
@@ -146,15 +176,21 @@ class Ledger:
                 json.dumps(row.tags, sort_keys=True),
                 row.request_id,
                 row.mode,
+                row.naive_usd,
             ),
         )
 
     def record_task(self, summary: dict[str, Any], tags: dict[str, str], escalation_model: str) -> None:
+        """Book a task's outcome (a later row for the same session and task supersedes it)."""
         route = summary.get("route", [])
+        complexity = summary.get("complexity") or {}
+        attempt_log = summary.get("attempt_log") or []
+        baselines = summary.get("baselines") or {}
         self._db.execute(
             "INSERT INTO tasks (session, ts, task_id, status, route, escalated, attempts, calls,"
-            " validation, cost_usd, latency_ms, task_type, tags, detail)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " validation, cost_usd, latency_ms, task_type, tags, detail, scope, score, rule, threshold,"
+            " arm, first_outcome, attempt_log, same_calls_usd, naive_usd, undone)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 self.session,
                 time.time(),
@@ -170,6 +206,16 @@ class Ledger:
                 tags.get("task_type"),
                 json.dumps(tags, sort_keys=True),
                 json.dumps(summary, sort_keys=True, default=str),
+                summary.get("scope"),
+                complexity.get("score"),
+                summary.get("rule"),
+                summary.get("threshold"),
+                summary.get("arm"),
+                attempt_log[0].get("outcome") if attempt_log else None,
+                json.dumps(attempt_log),
+                baselines.get("same_calls_usd"),
+                baselines.get("naive_usd"),
+                int(bool(summary.get("undone"))),
             ),
         )
 

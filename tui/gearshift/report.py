@@ -1,8 +1,10 @@
 """`gearshift report`: what the ledger says about spend, escalations and latency.
 
-The counterfactual column answers the question teams actually ask — "what would pinning
-everything to the strong model have cost?" — by pricing the very same token counts at the
-escalation model's rates.
+Savings are shown against two named baselines (defined in `pipeline/metering.py`, worded once
+in `baseline_names` for every place that shows them): the *same calls* priced at the
+escalation model's rates, and a *naive* escalation-model pipeline (no pruning, no cache, the
+same turns and output tokens). Calls booked before the naive baseline existed have no naive
+figure; the report counts them and says so instead of guessing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,20 @@ from typing import Any
 
 from gearshift.ledger import Ledger
 
-GROUPINGS = ("model", "tag", "task_type")
+GROUPINGS = ("model", "tag", "task_type", "arm")
+
+
+def baseline_names(label: str) -> dict[str, str]:
+    """How each baseline is named and explained wherever a saving is shown."""
+    return {
+        "same_calls": f"same calls at {label} prices",
+        "same_calls_means": f"every token of these very calls (cache writes and reads included) at {label}'s rates",
+        "naive": f"naive {label}",
+        "naive_means": (
+            f"{label} with no pruning (the named files and what they import directly, whole), "
+            "no cache, the same turns and output tokens"
+        ),
+    }
 
 
 @dataclass
@@ -28,6 +43,8 @@ class Group:
     escalated_tasks: int = 0
     cost_usd: float = 0.0
     escalation_equiv_usd: float = 0.0
+    naive_usd: float = 0.0
+    naive_missing_calls: int = 0  # booked before the naive baseline existed
     tokens: dict[str, int] = field(
         default_factory=lambda: {"input": 0, "output": 0, "cache_write": 0, "cache_read": 0}
     )
@@ -44,6 +61,9 @@ class Group:
             "cost_usd": round(self.cost_usd, 6),
             "escalation_equiv_usd": round(self.escalation_equiv_usd, 6),
             "savings_usd": round(self.escalation_equiv_usd - self.cost_usd, 6),
+            "naive_usd": None if self.naive_missing_calls else round(self.naive_usd, 6),
+            "savings_vs_naive_usd": None if self.naive_missing_calls else round(self.naive_usd - self.cost_usd, 6),
+            "naive_missing_calls": self.naive_missing_calls,
             "tokens": dict(self.tokens),
             "latency_p50_ms": round(_percentile(lat, 50), 1) if lat else None,
             "latency_p95_ms": round(_percentile(lat, 95), 1) if lat else None,
@@ -67,11 +87,16 @@ def _keys(row: Any, by: str, tags: tuple[str, ...] | None = None) -> list[str]:
 
 
 def build_report(
-    ledger: Ledger, by: str = "model", session: str | None = None, tags: tuple[str, ...] | None = None
+    ledger: Ledger,
+    by: str = "model",
+    session: str | None = None,
+    tags: tuple[str, ...] | None = None,
+    escalation_label: str = "the escalation model",
 ) -> dict[str, Any]:
     """Spend, escalation rate and latency per group. `tags` (the config's cost_tracking.tags)
-    limits `by="tag"` to the tags the team reports on; None keeps every tag stored."""
-    if by not in GROUPINGS:
+    limits `by="tag"` to the tags the team reports on; None keeps every tag stored. The arms of
+    a threshold experiment are compared by `experiment_report`, not here."""
+    if by not in GROUPINGS or by == "arm":
         raise ValueError(f"--by must be one of {', '.join(GROUPINGS)}")
     groups: dict[str, Group] = {}
     total = Group("total")
@@ -84,6 +109,10 @@ def build_report(
             g.calls += 1
             g.cost_usd += row["cost_usd"]
             g.escalation_equiv_usd += row["escalation_equiv_usd"]
+            if row["naive_usd"] is None:
+                g.naive_missing_calls += 1
+            else:
+                g.naive_usd += row["naive_usd"]
             g.tokens["input"] += row["input_tokens"]
             g.tokens["output"] += row["output_tokens"]
             g.tokens["cache_write"] += row["cache_write_5m_tokens"] + row["cache_write_1h_tokens"]
@@ -110,6 +139,7 @@ def build_report(
         "groups": [g.to_dict() for g in sorted(groups.values(), key=lambda g: -g.cost_usd)],
         "total": total.to_dict(),
         "task_statuses": dict(statuses),
+        "baselines": baseline_names(escalation_label),
     }
 
 
@@ -119,8 +149,10 @@ COLUMNS = (
     ("tasks", "tasks"),
     ("escalation_rate", "escalated"),
     ("cost_usd", "spend $"),
-    ("escalation_equiv_usd", "all-escalation $"),
-    ("savings_usd", "saved $"),
+    ("escalation_equiv_usd", "same calls $"),
+    ("savings_usd", "saved vs same calls $"),
+    ("naive_usd", "naive $"),
+    ("savings_vs_naive_usd", "saved vs naive $"),
     ("latency_p50_ms", "p50 ms"),
     ("latency_p95_ms", "p95 ms"),
 )
@@ -129,6 +161,21 @@ COLUMNS = (
 def replayed_words(report: dict[str, Any]) -> str:
     n = report["total"]["replayed_calls"]
     return f"{n} call{'' if n == 1 else 's'} replayed from recordings"
+
+
+def baseline_legend(report: dict[str, Any]) -> list[str]:
+    """The two baselines' names and meanings, under every table that shows a saving."""
+    names = report["baselines"]
+    lines = [
+        f"same calls = {names['same_calls']}: {names['same_calls_means']}",
+        f"naive = {names['naive']}: {names['naive_means']}",
+    ]
+    missing = report["total"]["naive_missing_calls"]
+    if missing:
+        lines.append(
+            f"naive is blank where {missing} call{'' if missing == 1 else 's'} predate the naive baseline"
+        )
+    return lines
 
 
 def format_cell(key: str, value: Any) -> str:
@@ -177,4 +224,5 @@ def format_report(report: dict[str, Any], fmt: str = "table") -> str:
         lines.append(f"tasks: {statuses or 'none finished'}")
         if report["total"]["replayed_calls"]:
             lines.append(f"latency leaves out {replayed_words(report)}")
+        lines.extend(baseline_legend(report))
     return "\n".join(lines)

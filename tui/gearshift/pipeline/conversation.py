@@ -21,7 +21,7 @@ from gearshift.ledger import CallRow, Ledger
 from gearshift.models.call import CallFault, CallRequest
 from gearshift.models.client import ModelGateway
 from gearshift.models.pricing import Usage, estimate_tokens, usd
-from gearshift.pipeline.metering import BudgetExceeded, CostMeter
+from gearshift.pipeline.metering import CONTEXT_KINDS, BudgetExceeded, CostMeter
 from gearshift.tasks import Task
 
 READ_ONLY_COMMANDS = {"view"}
@@ -62,7 +62,10 @@ class CallContext:
     ledger: Ledger | None
     emit: ev.EventSink
     task: Task
-    on_call: Callable[[], None] = lambda: None
+    # told (attempt, usage, cost) after each booked call: the task's per-attempt log
+    on_call: Callable[[int, Usage, float], None] = lambda attempt, usage, spent: None
+    # naive minus sent context tokens: the naive baseline's input for a call carrying the context
+    context_delta: int = 0
 
 
 def _book(
@@ -79,8 +82,9 @@ def _book(
     fault: str | None,
     request_id: str | None,
 ) -> float:
-    spent, equiv = ctx.meter.add(ctx.task.id, model, usage, latency_ms or 0.0)
-    ctx.on_call()
+    delta = ctx.context_delta if kind in CONTEXT_KINDS else 0
+    spent, equiv, naive = ctx.meter.add(ctx.task.id, model, usage, latency_ms or 0.0, context_delta=delta)
+    ctx.on_call(attempt, usage, usd(spent))
     if ctx.ledger is not None:
         ctx.ledger.record_call(
             CallRow(
@@ -96,6 +100,7 @@ def _book(
                 cache_read_tokens=usage.cache_read,
                 cost_usd=usd(spent),
                 escalation_equiv_usd=usd(equiv),
+                naive_usd=usd(naive),
                 ttft_ms=ttft_ms,
                 latency_ms=latency_ms,
                 stop_reason=stop_reason,

@@ -102,8 +102,9 @@ class Journey:
             on_call=self._count_call,
         )
 
-    def _count_call(self) -> None:
+    def _count_call(self, attempt: int, usage: Usage, spent: float) -> None:
         self.r.calls += 1
+        self.r.book_call(attempt, usage, spent)
 
     def _status(self, status: str, detail: str = "") -> None:
         self.r.status = status
@@ -130,6 +131,7 @@ class Journey:
                 "tokens_sent": selection.tokens_sent,
                 "tokens_naive": selection.tokens_naive,
             }
+            self.ctx.context_delta = selection.tokens_naive - selection.tokens_sent
             self.emit(
                 ev.ContextSelected(
                     task_id=self.task.id,
@@ -146,6 +148,7 @@ class Journey:
             )
             decision = decide(self.task, complexity, config, expected_latency_ms=self.s.expected_latency_ms)
             self.r.complexity, self.r.decision = complexity, decision
+            self.r.arm = decision.arm
             self.emit(
                 ev.TaskRouted(
                     task_id=self.task.id,
@@ -158,6 +161,7 @@ class Journey:
                     estimated_cost_usd=usd(
                         self._estimate(decision.model, selection.tokens_sent + 1500, 3, 1200)
                     ),
+                    arm=decision.arm,
                 )
             )
             self.stage = self.s.new_stage(self.task.id)
@@ -236,6 +240,7 @@ class Journey:
             self.r.attempts += 1
             attempt = self.r.attempts
             self.r.route.append(model.id)
+            self.r.start_attempt(model.id, kind)
             self.emit(
                 ev.AttemptStarted(
                     task_id=self.task.id,
@@ -250,6 +255,7 @@ class Journey:
                 self.ctx, conv, model, attempt=attempt, kind=kind, editor=editor, read_only=answer_only
             )
             if not outcome.ok:
+                self.r.attempt_outcome("failed")
                 raise TaskFailed(
                     "failed",
                     f"attempt {attempt} on {model.label} failed ({outcome.fault}): {outcome.message}",
@@ -257,6 +263,7 @@ class Journey:
             self.r.answer = outcome.text
             if not self.specs:
                 self.r.validation = "skipped"
+                self.r.attempt_outcome("answered")
                 break
             self._status("validating")
             result = await self._validate()
@@ -264,6 +271,7 @@ class Journey:
             if problem:
                 raise TaskFailed("failed", problem)
             self.r.validation = result.outcome
+            self.r.attempt_outcome(result.outcome)
             if result.outcome == "pass":
                 self.r.findings = []  # the summary's findings are the final attempt's
                 break
@@ -403,6 +411,7 @@ class Journey:
             return
         self.r.attempts += 1
         attempt = self.r.attempts
+        self.r.start_attempt(reviewer.id, "signoff")
         self.emit(
             ev.AttemptStarted(
                 task_id=self.task.id, attempt=attempt, model=reviewer.id, kind="signoff", starts_from="staged"
@@ -420,11 +429,13 @@ class Journey:
         )
         outcome = await run_turns(self.ctx, conv, reviewer, attempt=attempt, kind="signoff", editor=None)
         if not outcome.ok or outcome.captured is None:
+            self.r.attempt_outcome("failed")
             raise TaskFailed(
                 "failed", f"sign-off by {reviewer.label} did not complete: {outcome.message or 'no decision'}"
             )
         approved = bool(outcome.captured.get("approved"))
         reason = str(outcome.captured.get("reason", ""))
+        self.r.attempt_outcome("approved" if approved else "rejected")
         self.r.signoff = {"model": reviewer.id, "approved": approved, "reason": reason}
         self.emit(
             ev.SignoffFinished(task_id=self.task.id, model=reviewer.id, approved=approved, reason=reason)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gearshift.edits.workspace import FileChange
+from gearshift.models.pricing import Usage
 from gearshift.pipeline.metering import CostMeter, TaskCost
 from gearshift.routing.policy import RouteDecision
 from gearshift.routing.score import Complexity
@@ -48,6 +49,11 @@ class TaskRecord:
     escalation: dict[str, Any] | None = None
     signoff: dict[str, Any] | None = None
     findings: list[dict[str, Any]] = field(default_factory=list)
+    # Under [routing.experiment]: the A/B arm ("a" or "b") that chose the threshold, else None.
+    arm: str | None = None
+    # One entry per attempt: model, kind, outcome (a validation outcome, "answered", "failed",
+    # "approved"/"rejected" for a sign-off), its calls' cost and tokens — what `tune` prices.
+    attempt_log: list[dict[str, Any]] = field(default_factory=list)
     # The meter's totals for this task when this run began: a retry's summary counts its own run
     # (its route, calls and attempts start over, so its cost and tokens must too).
     meter_base: TaskCost = field(default_factory=TaskCost)
@@ -55,6 +61,27 @@ class TaskRecord:
     @property
     def final(self) -> bool:
         return self.status in FINAL
+
+    def start_attempt(self, model: str, kind: str) -> None:
+        self.attempt_log.append(
+            {"attempt": self.attempts, "model": model, "kind": kind, "outcome": None, "cost_usd": 0.0,
+             "input": 0, "output": 0, "cache_write": 0, "cache_read": 0}
+        )
+
+    def book_call(self, attempt: int, usage: Usage, spent: float) -> None:
+        """Add one call's cost and tokens to its attempt's entry."""
+        for entry in reversed(self.attempt_log):
+            if entry["attempt"] == attempt:
+                entry["cost_usd"] = round(entry["cost_usd"] + spent, 8)
+                entry["input"] += usage.input
+                entry["output"] += usage.output
+                entry["cache_write"] += usage.cache_write
+                entry["cache_read"] += usage.cache_read
+                return
+
+    def attempt_outcome(self, outcome: str) -> None:
+        if self.attempt_log and self.attempt_log[-1]["outcome"] is None:
+            self.attempt_log[-1]["outcome"] = outcome
 
     def summary(self, meter: CostMeter) -> dict[str, Any]:
         cost = meter.tasks[self.task.id].since(self.meter_base)
@@ -65,6 +92,8 @@ class TaskRecord:
             "scope": self.task.scope,
             "complexity": self.complexity.to_dict() if self.complexity else None,
             "rule": self.decision.rule if self.decision else None,
+            "threshold": self.decision.threshold if self.decision else None,
+            "arm": self.arm,
             "route": list(self.route),
             "calls": self.calls,
             "attempts": self.attempts,
@@ -77,6 +106,11 @@ class TaskRecord:
                 "cache_write": usage.cache_write,
                 "cache_read": usage.cache_read,
             },
+            "baselines": {
+                "same_calls_usd": float(round(cost.escalation_equiv, 8)),
+                "naive_usd": float(round(cost.naive, 8)),
+            },
+            "attempt_log": [dict(a) for a in self.attempt_log],
             "latency_ms": round(cost.latency_ms, 1),
             "cost_alert": cost.alerted,
             "files": sorted(c.path for c in self.changes),

@@ -243,6 +243,9 @@ class Session:
         record = self.records.get(task_id)
         if record is not None and record.applied:  # not a retry's fresh record of the same id
             record.applied, record.undone = False, True
+            if self.ledger is not None:  # a later row supersedes "approved": reports stop counting it
+                booked = {**record.summary(self.meter), "status": "undone"}
+                self.ledger.record_task(booked, record.task.tags, self.config.escalation_model.id)
         self._applied_generation += 1
         self.emit(ev.ChangeUndone(task_id=task_id, files=files))
         return files
@@ -346,6 +349,11 @@ class Session:
             "tasks": [r.summary(self.meter) for r in self.records.values()],
             "total_cost_usd": usd(self.meter.session),
             "all_escalation_cost_usd": usd(self.meter.session_equiv),
+            "baselines": {
+                "same_calls_usd": usd(self.meter.session_equiv),
+                "naive_usd": usd(self.meter.session_naive),
+                "model": self.config.escalation_model.id,
+            },
             "mode": self.gateway.mode,
             "scripted": self.gateway.scripted,
         }

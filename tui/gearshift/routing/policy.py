@@ -5,7 +5,7 @@ Rules, in order of precedence:
 2. `always_escalate_scopes` — the article routes security audits and architecture to Opus in its
    decision matrix, yet its own scorer gives security alone 0.6 < 0.75 and sends it to Sonnet;
    a rule by scope is the honest fix;
-3. the complexity threshold;
+3. the complexity threshold (under `[routing.experiment]`, the threshold of the task's A/B arm);
 4. for interactive tasks, the latency budget: an answer a person waits for must not come from a
    model whose typical latency exceeds `max_latency_ms` (when `interactive_fallback` is on).
 """
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gearshift.config import Config, ModelSpec
+from gearshift.routing.experiment import threshold_for
 from gearshift.routing.score import Complexity
 from gearshift.tasks import Task
 
@@ -36,6 +37,7 @@ class RouteDecision:
     explanation: str
     complexity: Complexity
     threshold: float
+    arm: str | None = None
 
 
 def decide(
@@ -48,10 +50,11 @@ def decide(
     """Pick the model for `task`'s first attempt."""
     routing = config.routing
     default, escalation = config.default_model, config.escalation_model
-    threshold = routing.complexity_threshold
+    threshold, arm = threshold_for(task.id, routing)
+    arm_note = f" (A/B arm {arm})" if arm else ""
 
     def made(model: ModelSpec, rule: str, why: str) -> RouteDecision:
-        return RouteDecision(model, rule, why, complexity, threshold)
+        return RouteDecision(model, rule, why, complexity, threshold, arm)
 
     if task.force == "default":
         return made(default, "forced-default", f"{RULES['forced-default']}")
@@ -65,9 +68,13 @@ def decide(
             f"scope '{task.scope}' is in always_escalate_scopes (score {complexity.score:.2f})",
         )
     elif complexity.score >= threshold:
-        choice = made(escalation, "threshold", f"score {complexity.score:.2f} ≥ threshold {threshold:.2f}")
+        choice = made(
+            escalation, "threshold", f"score {complexity.score:.2f} ≥ threshold {threshold:.2f}{arm_note}"
+        )
     else:
-        choice = made(default, "below-threshold", f"score {complexity.score:.2f} < threshold {threshold:.2f}")
+        choice = made(
+            default, "below-threshold", f"score {complexity.score:.2f} < threshold {threshold:.2f}{arm_note}"
+        )
 
     if task.interactive and routing.interactive_fallback and choice.model.id != default.id:
         latency_of = expected_latency_ms or (lambda m: float(m.typical_latency_ms))

@@ -160,7 +160,8 @@ class UIState:
         self.tasks: dict[str, TaskView] = {}
         self.runs: OrderedDict[str, RunView] = OrderedDict()
         self.session_cost = 0.0
-        self.escalation_equiv = 0.0
+        self.escalation_equiv = 0.0  # baseline: the same calls at the escalation model's prices
+        self.naive = 0.0  # baseline: naive escalation model (no pruning, no cache; pipeline/metering.py)
         self.by_model: dict[str, float] = {}
         self.cache_read_tokens = 0
         self.cache_write_tokens = 0
@@ -176,7 +177,13 @@ class UIState:
 
     @property
     def savings(self) -> float:
+        """Against the same calls at the escalation model's prices."""
         return self.escalation_equiv - self.session_cost
+
+    @property
+    def savings_vs_naive(self) -> float:
+        """Against the naive escalation-model pipeline."""
+        return self.naive - self.session_cost
 
     def pending_approvals(self) -> list[str]:
         return [t.id for t in self.tasks.values() if t.awaiting_approval]
@@ -282,6 +289,7 @@ class UIState:
                 self.by_model = dict(e.by_model)
                 self.cache_read_tokens, self.cache_write_tokens = e.cache_read_tokens, e.cache_write_tokens
                 self.escalation_equiv = e.escalation_equivalent_usd
+                self.naive = e.naive_usd
                 self._changes.cost = True
             case ev.BudgetAlert():
                 self._touch(e.task_id).alerted = True

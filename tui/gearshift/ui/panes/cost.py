@@ -1,5 +1,8 @@
 """The cost meter: this task, the session, per model, cache traffic, savings, gauges, spend plot.
 
+Savings are shown against both named baselines, each with its name: the same calls at the
+escalation model's prices, and the naive escalation model (no pruning, no cache).
+
 Figures are the engine's (CostUpdated carries the meter's totals), never re-added here. The
 per-task alert threshold and the session budget are gauges that turn the warning colour once
 crossed; spend per call over time is a Sparkline of the last samples.
@@ -64,7 +67,18 @@ class CostMeter(Vertical):
             parts.append("\n")
         parts += [f"cache {tokens(state.cache_read_tokens)} read · {tokens(state.cache_write_tokens)} written\n"]
         escalation = self.config.escalation_model.label
-        parts += ["saved ", (money(state.savings), "bold $outcome-pass" if state.savings > 0 else "bold"), f" vs all-{escalation} ({money(state.escalation_equiv)})"]
+        # Each saving names its baseline (report.baseline_names words them for the report).
+        baselines = (
+            (state.savings, state.escalation_equiv, f"same calls at {escalation} prices"),
+            (state.savings_vs_naive, state.naive, f"naive {escalation}: no pruning, no cache"),
+        )
+        for i, (saved, base, name) in enumerate(baselines):
+            parts += [
+                "\n" if i else "",
+                "saved " if saved >= 0 else "over ",
+                (money(abs(saved)), "bold $outcome-pass" if saved > 0 else "bold"),
+                (f" vs {money(base)} {name}", "$text-muted"),
+            ]
         self.query_one("#cost-figures", Static).update(Content.assemble(*parts))
 
         threshold = ct.alert_threshold_per_task

@@ -63,7 +63,11 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
         ctx = t.context
         est = f"est. {money(float(r['estimated_cost_usd']))}"
         if ctx is not None:
-            est += f" · context {len(ctx['files'])} files, {tokens(ctx['tokens_sent'])} tok (naive {tokens(ctx['tokens_naive'])})"
+            # "naive" explained in place: a bigger figure than naive is neighbours added, not a loss
+            est += (
+                f" · context {len(ctx['files'])} files, {tokens(ctx['tokens_sent'])} tok"
+                f" (naive paste of named files + their imports: {tokens(ctx['tokens_naive'])})"
+            )
         parts += [(est, "$text-muted"), "\n"]
         if forced:
             parts += [("next run forced to the " + forced, "bold $warning"), "\n"]
