@@ -11,7 +11,9 @@ from pathlib import Path
 from gearshift import events as ev
 from gearshift.config import load_config
 from gearshift.models.client import ModelGateway
+from gearshift.ledger import Ledger
 from gearshift.pipeline.record import TaskRecord
+from gearshift.report import build_report
 from gearshift.pipeline.session import Session
 from gearshift.tasks import Task
 
@@ -25,9 +27,11 @@ TASK = Task(
 )
 
 
-def session_for(project: Path, server: MessagesServer, sink: list[ev.Event]) -> Session:
+def session_for(
+    project: Path, server: MessagesServer, sink: list[ev.Event], ledger: Ledger | None = None
+) -> Session:
     gateway = ModelGateway(api_key="test-key", base_url=server.url, max_retries=0)
-    return Session(load_config(project), gateway, emit=sink.append)
+    return Session(load_config(project), gateway, emit=sink.append, ledger=ledger)
 
 
 async def test_an_undone_change_is_not_laid_under_later_tasks(tmp_path: Path) -> None:
@@ -36,15 +40,21 @@ async def test_an_undone_change_is_not_laid_under_later_tasks(tmp_path: Path) ->
         [Reply.tool_use(EDITOR, insert_after_total(GOOD)), Reply.text("Added discounted_total.")]
     )
     sink: list[ev.Event] = []
+    ledger = Ledger.for_project(project)
     with server:
-        session = session_for(project, server, sink)
+        session = session_for(project, server, sink, ledger)
         try:
             session.add(TASK)
             record = await session.run(TASK.id)
             assert record.status == "awaiting_review"
             session.apply(TASK.id)
             assert "discounted_total" in (project / "calc.py").read_text()
+            assert build_report(ledger)["task_statuses"] == {"approved": 1}
             assert session.undo(TASK.id) == ["calc.py"]
+            # Booked: a new row supersedes "approved", and the report stops counting it approved.
+            rows = list(ledger.tasks())
+            assert [(r["status"], r["undone"]) for r in rows] == [("approved", 0), ("undone", 1)]
+            assert build_report(ledger)["task_statuses"] == {"undone": 1}
             assert (project / "calc.py").read_text() == CALC
             # The user took the change back: the next task starts from the project as it is now.
             assert session.overlay() == []
