@@ -10,11 +10,11 @@ from pathlib import Path
 
 from gearshift import events as ev
 from gearshift.config import load_config
-from gearshift.models.client import ModelGateway
 from gearshift.ledger import Ledger
+from gearshift.models.client import ModelGateway
 from gearshift.pipeline.record import TaskRecord
-from gearshift.report import build_report
 from gearshift.pipeline.session import Session
+from gearshift.report import build_report
 from gearshift.tasks import Task
 
 from tests.engine.pipeline_project import CALC, GOOD, insert_after_total, make_project

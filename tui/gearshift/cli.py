@@ -3,6 +3,7 @@
     gearshift [PROJECT]                      open the app (default: the current folder)
     gearshift run PROJECT --headless ...     run the task queue with no UI
     gearshift report [PROJECT] ...           what the ledger says
+    gearshift tune [PROJECT] ...             the complexity threshold: per band, and what another would do
     gearshift init [PROJECT]                 write a starting gearshift.toml
     gearshift context PROJECT --files ...    show a context selection without calling a model
     gearshift demo [python|typescript]       open the app on a scratch copy of a sample project
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from gearshift.config import Config
     from gearshift.tasks import Task
 
-COMMANDS = ("run", "report", "init", "context", "demo")
+COMMANDS = ("run", "report", "tune", "init", "context", "demo")
 RECORDINGS_DIR = "gearshift-recordings"
 
 
@@ -143,22 +144,55 @@ def _stop_if_checks_cannot_run(config: Config, tasks: list[Task]) -> None:
         raise UsageError(f"gearshift run: {problems[0].name} cannot run: {problems[0].error}{hint}")
 
 
-def cmd_report(argv: list[str]) -> int:
+def _ledger_of(root: Path):
     from gearshift.ledger import Ledger
+
+    db = root / ".gearshift" / "ledger.db"
+    if not db.is_file():
+        raise UsageError(f"{root}: no ledger yet ({db} does not exist) — run some tasks first")
+    return Ledger(db)
+
+
+def cmd_tune(argv: list[str]) -> int:
+    from gearshift.tune import build_tune, format_tune
+
+    p = _Parser(
+        prog="gearshift tune",
+        description=(
+            "Per complexity band and scope: pass and escalation rates and cost by route; then what "
+            "thresholds 0.30–0.95 would cost and pass, and the cheapest that keeps today's pass rate."
+        ),
+    )
+    p.add_argument("project", nargs="?")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
+    args = p.parse_args(argv)
+    root = _project(args.project)
+    config = load_config(root)
+    ledger = _ledger_of(root)
+    try:
+        print(format_tune(build_tune(ledger, config), args.format))
+    finally:
+        ledger.close()
+    return 0
+
+
+def cmd_report(argv: list[str]) -> int:
     from gearshift.report import GROUPINGS, build_report, format_report
 
     p = _Parser(prog="gearshift report", description="Spend, escalation rate and latency from the ledger.")
     p.add_argument("project", nargs="?")
-    p.add_argument("--by", choices=GROUPINGS, default="model")
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument(
+        "--by",
+        choices=GROUPINGS,
+        default="model",
+        help="model (default), tag (cost_tracking.tags), task_type, or arm (the [routing.experiment] arms compared)",
+    )
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
     args = p.parse_args(argv)
     root = _project(args.project)
-    db = root / ".gearshift" / "ledger.db"
-    if not db.is_file():
-        raise UsageError(f"{root}: no ledger yet ({db} does not exist) — run some tasks first")
     config = load_config(root)
     tags = config.cost_tracking.tags  # "by tag" reports on the tags the team chose
-    ledger = Ledger(db)
+    ledger = _ledger_of(root)
     try:
         if args.by == "arm":
             from gearshift.experiment_report import arm_report, format_arm_report
@@ -215,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
             command = {
                 "run": cmd_run,
                 "report": cmd_report,
+                "tune": cmd_tune,
                 "init": cmd_init,
                 "context": cmd_context,
                 "demo": cmd_demo,
