@@ -180,9 +180,22 @@ async def test_report_screen_shows_the_ledger(build) -> None:  # type: ignore[no
         assert table.get_row(SONNET)[1] == "1"  # one call
         caption = str(app.screen.query_one("#report-caption", Static).render())
         assert "Latency leaves out 1 call replayed from recordings" in caption  # the tests' calls are replayed
+        assert "same calls = same calls at Opus 4.7 prices" in caption and "naive = naive Opus 4.7" in caption
         await pilot.press("t")
         await pilot.pause()
         assert [row.value for row in table.rows] == ["(untagged)", "__total__"]
+        await pilot.press("a")  # no experiment configured: both arms empty, and it says so
+        await pilot.pause()
+        assert [row.value for row in table.rows] == ["a", "b"]
+        caption = str(app.screen.query_one("#report-caption", Static).render())
+        assert "no [routing.experiment] in the config" in caption and "too few tasks to test" in caption
+        await pilot.press("u")  # tuning: one scored task is far too few to recommend anything
+        await pilot.pause()
+        assert app.screen.has_class("-tuning") and len(table.rows) == 14
+        caption = str(app.screen.query_one("#report-caption", Static).render())
+        assert "1 scored tasks" in caption and "too few tasks to recommend a threshold" in caption
+        plot = str(app.screen.query_one("#report-plot", Static).render())
+        assert "Score against outcome" in plot and "↑ threshold 0.75" in plot and ".75" in plot
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ReportScreen)

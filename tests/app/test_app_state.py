@@ -85,9 +85,10 @@ def test_cost_escalation_and_undo_stack() -> None:
     s.apply(ev.CostUpdated(task_id="t", task_cost_usd=0.02, session_cost_usd=0.02, by_model={"m": 0.02},
                            cache_read_tokens=10, cache_write_tokens=5, escalation_equivalent_usd=0.05))
     s.apply(ev.CostUpdated(task_id="t", task_cost_usd=0.03, session_cost_usd=0.03, by_model={"m": 0.03},
-                           cache_read_tokens=10, cache_write_tokens=5, escalation_equivalent_usd=0.07))
+                           cache_read_tokens=10, cache_write_tokens=5, escalation_equivalent_usd=0.07, naive_usd=0.09))
     assert [round(x, 6) for x in s.spend] == [0.02, 0.01]
     assert round(s.savings, 6) == 0.04
+    assert round(s.savings_vs_naive, 6) == 0.06  # the naive baseline is kept apart, not mixed in
     s.apply(ev.EscalationProposed(task_id="t", from_model="a", to_model="b", reason="validation fail-logic",
                                   failure_signature="sig", payload_tokens=10, naive_tokens=40, estimated_cost_usd=0.1, starts_from="staged"))
     assert s.pending_approvals() == ["t"]

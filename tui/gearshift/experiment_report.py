@@ -131,7 +131,7 @@ COLUMNS = (
 )
 
 
-def _cell(key: str, value: Any) -> str:
+def arm_cell(key: str, value: Any) -> str:
     if value is None:
         return "–"
     if key.endswith("rate"):
@@ -153,7 +153,7 @@ def format_arm_report(report: dict[str, Any], fmt: str = "table") -> str:
         for arm in report["arms"]:
             writer.writerow([arm[k] for k, _ in COLUMNS])
         return out.getvalue()
-    table = [[t for _, t in COLUMNS]] + [[_cell(k, arm[k]) for k, _ in COLUMNS] for arm in report["arms"]]
+    table = [[t for _, t in COLUMNS]] + [[arm_cell(k, arm[k]) for k, _ in COLUMNS] for arm in report["arms"]]
     widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
     lines = [
         "  ".join(

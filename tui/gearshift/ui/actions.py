@@ -227,7 +227,7 @@ class ActionsMixin(_Base):
     def action_report(self) -> None:
         from gearshift.ui.screens.report import ReportScreen
 
-        self.push_screen(ReportScreen(self.ledger, tags=self.config.cost_tracking.tags))
+        self.push_screen(ReportScreen(self.ledger, self.config))
 
     def action_switch_theme(self) -> None:
         self.action_change_theme()
