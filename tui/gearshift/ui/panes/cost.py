@@ -42,6 +42,8 @@ class CostMeter(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.config = config
         self.border_title = "Cost"
+        # "naive" explained where it is shown, without taking a row from the gauges
+        self.border_subtitle = "naive: no pruning, no cache"
 
     def compose(self) -> ComposeResult:
         yield Static(id="cost-figures")
@@ -69,15 +71,15 @@ class CostMeter(Vertical):
         escalation = self.config.escalation_model.label
         # Each saving names its baseline (report.baseline_names words them for the report).
         baselines = (
-            (state.savings, state.escalation_equiv, f"same calls at {escalation} prices"),
-            (state.savings_vs_naive, state.naive, f"naive {escalation}: no pruning, no cache"),
+            (state.savings, f"same calls at {escalation} prices"),
+            (state.savings_vs_naive, f"naive {escalation}"),
         )
-        for i, (saved, base, name) in enumerate(baselines):
+        for i, (saved, name) in enumerate(baselines):
             parts += [
                 "\n" if i else "",
                 "saved " if saved >= 0 else "over ",
                 (money(abs(saved)), "bold $outcome-pass" if saved > 0 else "bold"),
-                (f" vs {money(base)} {name}", "$text-muted"),
+                f" vs {name}",
             ]
         self.query_one("#cost-figures", Static).update(Content.assemble(*parts))
 
