@@ -331,7 +331,7 @@ def format_tune(tune: dict[str, Any], fmt: str = "table") -> str:
     today = tune["today"]
     lines = [
         f"{tune['tasks']} scored tasks; today: threshold {today['threshold']:.2f}, ${today['cost_usd']:.4f}, "
-        f"pass rate {_pct(today['pass_rate'])}, {today['escalations']} escalations",
+        f"pass rate {_pct(today['pass_rate'])}, {today['escalations']} escalation{'' if today['escalations'] == 1 else 's'}",
         "",
     ]
     lines += _table(group_header, group_rows(tune["bands"])) + [""]
