@@ -175,3 +175,8 @@ def test_the_routing_pane_lists_the_context_files_with_their_reasons(tmp_path) -
     assert " shop/pricing.py imports shop/cart.py · signatures · 120 tok" in shown
     assert "pruned 7:" in shown and "shop/m4.py — over the token budget" in shown
     assert "shop/m5.py" not in shown and "… 2 more" in shown
+    # "naive" is explained where it is shown; no experiment, no arm line
+    assert "(naive paste of named files + their imports: 4000)" in shown and "A/B arm" not in shown
+    s.apply(ev.TaskRouted(task_id="t", model="claude-opus-4-7", rule="threshold", score=0.7, threshold=0.6,
+                          signals=[], explanation="", arm="b"))
+    assert "A/B arm b: threshold 0.60" in routing_content(load_config(tmp_path), s.tasks["t"], 60).plain

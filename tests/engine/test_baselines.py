@@ -93,3 +93,13 @@ def test_same_calls_and_naive_baselines_match_hand_arithmetic(tmp_path: Path) ->
 
 def of_type(events: list[dict], kind: str) -> list[dict]:
     return [e for e in events if e["type"] == kind]
+
+
+def test_the_headless_closing_line_names_both_baselines() -> None:
+    from gearshift.headless import baseline_line
+
+    summary = {"total_cost_usd": 0.0232, "baselines": {"same_calls_usd": 0.0285, "naive_usd": 0.03275}}
+    assert baseline_line(summary, "Opus 4.7") == (
+        "total $0.0232 — same calls at Opus 4.7 prices $0.0285; "
+        "naive Opus 4.7 (no pruning, no cache, same turns) $0.0328"
+    )

@@ -164,3 +164,26 @@ def test_two_proportion_z_against_a_hand_figure() -> None:
     # 16/20 vs 17/20: pooled 0.825, se = sqrt(0.825*0.175*0.1) = 0.120156…, z = 0.05/se = 0.41612…
     assert two_proportion_z(16, 20, 17, 20) == pytest.approx(0.416125, abs=1e-6)
     assert two_proportion_z(0, 0, 1, 2) is None
+
+
+def test_report_by_arm_command(tmp_path: Path) -> None:
+    _project(tmp_path, "[routing.experiment]\nthreshold = 0.6\n")
+    ledger = Ledger(tmp_path / ".gearshift" / "ledger.db")
+    _fill(ledger, "a", 6, approved=5, escalated=1, cost=0.03)
+    _fill(ledger, "b", 6, approved=6, escalated=0, cost=0.04)
+    ledger.close()
+    env = {"PYTHONPATH": str(Path(__file__).parents[2] / "tui"), "PATH": "/usr/bin:/bin"}
+    run = [sys.executable, "-m", "gearshift", "report", str(tmp_path), "--by", "arm"]
+    done = subprocess.run(run, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()[2:4]]
+    assert rows[0][:5] == ["a", "0.75", "6", "5", "83%"] and rows[1][:5] == ["b", "0.60", "6", "6", "100%"]
+    assert "b − a pass rate: +17 pts — within noise" in done.stdout
+    as_json = json.loads(
+        subprocess.run([*run, "--format", "json"], capture_output=True, text=True, env=env).stdout
+    )
+    assert [a["tasks"] for a in as_json["arms"]] == [6, 6]
+    helped = subprocess.run(
+        [sys.executable, "-m", "gearshift", "report", "--help"], capture_output=True, text=True, env=env
+    )
+    assert "arm (the [routing.experiment] arms compared)" in helped.stdout

@@ -153,7 +153,7 @@ def test_measured_latency_ignores_replayed_calls(tmp_path: Path) -> None:
     assert ledger.median_latency_ms("claude-opus-4-7") == 7500.0
 
 
-def test_old_ledger_gains_the_mode_column(tmp_path: Path) -> None:
+def test_old_ledger_gains_the_added_columns(tmp_path: Path) -> None:
     import sqlite3
 
     path = tmp_path / "old.db"
@@ -164,11 +164,35 @@ def test_old_ledger_gains_the_mode_column(tmp_path: Path) -> None:
         " cache_write_1h_tokens INTEGER, cache_read_tokens INTEGER, cost_usd REAL, escalation_equiv_usd REAL,"
         " ttft_ms REAL, latency_ms REAL, stop_reason TEXT, fault TEXT, task_type TEXT, tags TEXT, request_id TEXT)"
     )
+    db.execute(
+        "CREATE TABLE tasks (id INTEGER PRIMARY KEY, session TEXT NOT NULL, ts REAL NOT NULL, task_id TEXT NOT NULL,"
+        " status TEXT NOT NULL, route TEXT NOT NULL, escalated INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+        " calls INTEGER NOT NULL, validation TEXT, cost_usd REAL NOT NULL, latency_ms REAL NOT NULL,"
+        " task_type TEXT, tags TEXT NOT NULL, detail TEXT NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO tasks VALUES (1, 's0', 0, 'old', 'approved', '[\"claude-sonnet-4-6\"]', 0, 1, 1, 'pass',"
+        " 0.01, 1.0, NULL, '{}', '{}')"
+    )
     db.commit()
     db.close()
     ledger = Ledger(path)
     ledger.record_call(call("t", "claude-opus-4-7", 0.1, 0.1, 5.0, {}))
     assert [r["mode"] for r in ledger.calls()] == ["live"]
+    # The task rows gained tune's and the experiment's columns; the old row keeps its place, empty.
+    ledger.record_task(
+        {"id": "new", "status": "approved", "route": [], "scope": "security", "complexity": {"score": 0.6},
+         "rule": "always-escalate", "threshold": 0.75, "arm": "a",
+         "attempt_log": [{"attempt": 1, "outcome": "pass"}], "baselines": {"same_calls_usd": 0.2, "naive_usd": 0.3}},
+        {},
+        "claude-opus-4-7",
+    )
+    old_row, new_row = list(ledger.tasks())
+    assert (old_row["score"], old_row["arm"], old_row["undone"], old_row["naive_usd"]) == (None, None, 0, None)
+    assert (new_row["scope"], new_row["score"], new_row["rule"], new_row["arm"]) == ("security", 0.6, "always-escalate", "a")
+    assert (new_row["first_outcome"], new_row["same_calls_usd"], new_row["naive_usd"]) == ("pass", 0.2, 0.3)
+    report = build_report(ledger)
+    assert report["total"]["naive_usd"] is None and report["total"]["naive_missing_calls"] == 1
 
 
 def test_report_latency_leaves_out_replayed_calls_and_says_so(tmp_path: Path) -> None:

@@ -94,7 +94,7 @@ def baseline_line(summary: dict, label: str) -> str:
     spent, base = summary["total_cost_usd"], summary["baselines"]
     return (
         f"total ${spent:.4f} — same calls at {label} prices ${base['same_calls_usd']:.4f}; "
-        f"naive {label} (full context, no cache, same turns) ${base['naive_usd']:.4f}"
+        f"naive {label} (no pruning, no cache, same turns) ${base['naive_usd']:.4f}"
     )
 
 

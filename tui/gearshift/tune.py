@@ -1,7 +1,8 @@
 """`gearshift tune`: what the ledger says about the complexity threshold, and what another would do.
 
 It reads the latest outcome of every task the ledger scored (its score, scope, the rule that
-routed it, and each attempt's model, outcome and cost) and gives
+routed it, and each attempt's model, outcome and cost; cancelled and over-budget tasks are left
+out — they say nothing about the models) and gives
 
 - per complexity band (0.1 wide) and per scope: tasks, the default model's first-attempt pass
   rate, the escalation rate and the mean cost by route;
@@ -41,7 +42,9 @@ THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(14))  # 0.30 … 0.9
 MIN_TASKS = 20
 MIN_BAND = 5
 MOVABLE_RULES = ("threshold", "below-threshold")
-SUCCESS = ("approved", "undone")  # an undone change was good enough to approve; the undo is a choice
+SUCCESS = ("approved", "undone")
+# Stopped by the user or the budget, not by the models: says nothing about the threshold.
+NOT_OUTCOMES = ("cancelled", "over_budget")  # an undone change was good enough to approve; the undo is a choice
 PASSING = ("pass", "answered")
 
 METHOD = (
@@ -96,8 +99,8 @@ def _repriced(attempts: list[dict[str, Any]], model: ModelSpec) -> float:
 def read_facts(ledger: Ledger, session: str | None = None) -> list[TaskFacts]:
     facts = []
     for row in latest_tasks(ledger, session):
-        if row["score"] is None or not row["attempt_log"]:
-            continue  # booked before tune's columns existed, or never reached a model
+        if row["score"] is None or not row["attempt_log"] or row["status"] in NOT_OUTCOMES:
+            continue  # booked before tune's columns existed, never reached a model, or stopped by you
         attempts = json.loads(row["attempt_log"])
         if not attempts:
             continue

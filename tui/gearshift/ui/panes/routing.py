@@ -56,6 +56,8 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
         parts += ["score ", (f"{score:.2f} ", "bold")]
         parts += [("".join(run), styles[ch]) for ch, run in itertools.groupby(gauge)]
         parts += [f" {threshold:.2f}\n"]
+        if r.get("arm"):  # under [routing.experiment] the threshold is the task's arm's
+            parts += [(f"A/B arm {r['arm']}: threshold {threshold:.2f}", "$text-muted"), "\n"]
         for s in r["signals"]:
             parts += [(f" {s['weight']:+.2f} ", "bold" if s["weight"] else "$text-muted"), f"{s['name']}", (f" {s['detail']}\n", "$text-muted")]
         if r["rule"] not in ("threshold", "below-threshold"):  # the bar already says those
