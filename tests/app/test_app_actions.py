@@ -193,7 +193,7 @@ async def test_report_screen_shows_the_ledger(build) -> None:  # type: ignore[no
         await pilot.pause()
         assert app.screen.has_class("-tuning") and len(table.rows) == 14
         caption = str(app.screen.query_one("#report-caption", Static).render())
-        assert "1 scored tasks" in caption and "too few tasks to recommend a threshold" in caption
+        assert "1 scored task," in caption and "too few tasks to recommend a threshold" in caption
         plot = str(app.screen.query_one("#report-plot", Static).render())
         assert "Score against outcome" in plot and "↑ threshold 0.75" in plot and ".75" in plot
         await pilot.press("escape")

@@ -161,3 +161,25 @@ def test_shipped_theme(snap_compare, build, theme: str) -> None:  # type: ignore
         await until(pilot, lambda: app.state.tasks["opus-direct"].status == "awaiting_review" and settled(app, "opus-direct")())
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_report_tuning_view(snap_compare, build) -> None:  # type: ignore[no-untyped-def]
+    """The report's Tuning view (l, then u, then s for every session) on a ledger of 24 tasks
+    whose best threshold is 0.60: the caption recommends 0.60 and gives the method; the what-if
+    table marks 0.60 "← recommended" and 0.75 "← today"; below, the score-against-outcome strip
+    (passes at 0.2, escalations at 0.6, Opus passes at 0.8, the threshold mark at 0.75), the cost
+    bars (the 0.30–0.60 bars shortest and green, .75 in bold) and the per-band lines."""
+    from tests.engine.test_tune import known_ledger
+
+    app = build("mul")
+
+    async def run_before(pilot: Any) -> None:
+        known_ledger(app.ledger.path).close()  # another session's rows: hence s for all sessions
+        await pilot.press("l")
+        await pilot.pause(0.2)
+        await pilot.press("u")
+        await pilot.pause(0.2)
+        await pilot.press("s")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

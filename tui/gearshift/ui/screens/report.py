@@ -129,7 +129,8 @@ class ReportScreen(Screen[None]):
     def _tuning(self, table: DataTable, caption: Static, session: str | None) -> None:
         tune = build_tune(self.ledger, self.config, session)  # type: ignore[arg-type]
         today = tune["today"]
-        head = f"Tuning, {self._scope_words}: {tune['tasks']} scored tasks, threshold {today['threshold']:.2f} today"
+        plural = "" if tune["tasks"] == 1 else "s"
+        head = f"Tuning, {self._scope_words}: {tune['tasks']} scored task{plural}, threshold {today['threshold']:.2f} today"
         best = tune["recommended_threshold"]
         if best is not None:
             head += f" — recommended {best:.2f} (the cheapest whose estimated pass rate is not below today's)"
