@@ -69,7 +69,7 @@ class HumanPrinter:
             case ev.FindingsCompared() if e.preexisting:
                 return f"  {e.preexisting} of {len(e.findings)} findings were already there before the task (pre-existing)"
             case ev.EscalationProposed():
-                return f"[{e.task_id}] escalation proposed {e.from_model} → {e.to_model}: {e.failure_signature} (payload ~{e.payload_tokens} tokens vs naive ~{e.naive_tokens}; est. ${e.estimated_cost_usd:.4f})"
+                return f"[{e.task_id}] escalation proposed {e.from_model} → {e.to_model}: {e.failure_signature} (payload ~{e.payload_tokens} tokens vs ~{e.naive_tokens} for a naive re-prompt of the whole attempt; est. ${e.estimated_cost_usd:.4f})"
             case ev.EscalationDecided():
                 return f"[{e.task_id}] escalation {'approved' if e.approved else 'declined'} ({e.by})"
             case ev.SignoffFinished():

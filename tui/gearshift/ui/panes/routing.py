@@ -88,7 +88,8 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
         parts += [f"{p['reason']}: ", (p["failure_signature"], "italic"), "\n"]
         saved = 1 - p["payload_tokens"] / p["naive_tokens"] if p["naive_tokens"] else 0.0
         parts += [
-            f"payload {tokens(p['payload_tokens'])} tok vs naive {tokens(p['naive_tokens'])}",
+            # naive: re-sending the whole attempt (prefix, prompt, conversation, check output)
+            f"payload {tokens(p['payload_tokens'])} tok vs naive re-prompt {tokens(p['naive_tokens'])}",
             (f" (−{saved:.0%})", "$outcome-pass") if saved > 0 else "",
             "\n",
             f"est. {money(float(p['estimated_cost_usd']))} · starts from {p['starts_from']}",
