@@ -179,3 +179,25 @@ def test_tune_command(tmp_path: Path) -> None:
         env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
     )
     assert empty.returncode == 2 and "no such project folder" in empty.stderr
+
+
+def test_cache_writes_are_repriced_at_the_configured_ttl(tmp_path: Path) -> None:
+    from gearshift.tune import Estimator, read_facts
+
+    ledger = Ledger(tmp_path / "l.db")
+    log = [attempt(1, SONNET, "initial", "pass", 0, 0, 0.00375)]
+    log[0]["cache_write"] = 1000  # 1000 written at Sonnet's 5-minute price: $0.00375
+    book(ledger, "cached", 0.5, log, "below-threshold")
+    (facts,) = read_facts(ledger)
+    for ttl, opus_price in (("5m", 0.00625), ("1h", 0.01)):  # Opus writes: $6.25 / $10 per Mtok
+        cfg = load_config(_project_with_ttl(tmp_path / ttl, ttl))
+        estimator = Estimator([facts], cfg.default_model, cfg.escalation_model, cfg.session.cache_ttl)
+        cost, passes, escalations, on_escalation = estimator.task(facts, threshold=0.3)
+        assert (passes, escalations, on_escalation) == (1.0, 0.0, True)
+        assert cost == pytest.approx(opus_price)
+
+
+def _project_with_ttl(root: Path, ttl: str) -> Path:
+    root.mkdir()
+    (root / "gearshift.toml").write_text(f'[session]\ncache_ttl = "{ttl}"\n')
+    return root

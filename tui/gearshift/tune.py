@@ -44,7 +44,10 @@ MIN_BAND = 5
 MOVABLE_RULES = ("threshold", "below-threshold")
 SUCCESS = ("approved", "undone")
 # Stopped by the user or the budget, not by the models: says nothing about the threshold.
-NOT_OUTCOMES = ("cancelled", "over_budget")  # an undone change was good enough to approve; the undo is a choice
+NOT_OUTCOMES = (
+    "cancelled",
+    "over_budget",
+)  # an undone change was good enough to approve; the undo is a choice
 PASSING = ("pass", "answered")
 
 METHOD = (
@@ -83,17 +86,16 @@ class TaskFacts:
         return [a for a in self.attempts if a["model"] == model_id and a["kind"] != "signoff"]
 
 
-def _usage(attempts: list[dict[str, Any]]) -> Usage:
+def _usage(attempts: list[dict[str, Any]], cache_ttl: str) -> Usage:
+    """The attempts' tokens; cache writes at the configured TTL (the log keeps their total)."""
+    written = sum(a["cache_write"] for a in attempts)
     return Usage(
         input=sum(a["input"] for a in attempts),
         output=sum(a["output"] for a in attempts),
-        cache_write_5m=sum(a["cache_write"] for a in attempts),
+        cache_write_5m=0 if cache_ttl == "1h" else written,
+        cache_write_1h=written if cache_ttl == "1h" else 0,
         cache_read=sum(a["cache_read"] for a in attempts),
     )
-
-
-def _repriced(attempts: list[dict[str, Any]], model: ModelSpec) -> float:
-    return float(cost(model, _usage(attempts)))
 
 
 def read_facts(ledger: Ledger, session: str | None = None) -> list[TaskFacts]:
@@ -154,8 +156,11 @@ def group_stats(
 class Estimator:
     """The what-if arithmetic for one ledger (see the module docstring)."""
 
-    def __init__(self, tasks: list[TaskFacts], default: ModelSpec, escalation: ModelSpec) -> None:
+    def __init__(
+        self, tasks: list[TaskFacts], default: ModelSpec, escalation: ModelSpec, cache_ttl: str = "5m"
+    ) -> None:
         self.tasks, self.default, self.escalation = tasks, default, escalation
+        self.cache_ttl = cache_ttl
         # How the default model fared per band where it was tried: (passed alone, escalated, tasks).
         self.default_outcomes: dict[float, tuple[int, int, int]] = {}
         for t in tasks:
@@ -168,6 +173,9 @@ class Estimator:
                 )
         tried = [t for t in tasks if t.attempts_on(escalation.id)]
         self.escalation_success = sum(t.success for t in tried) / len(tried) if tried else 1.0
+
+    def _repriced(self, attempts: list[dict[str, Any]], model: ModelSpec) -> float:
+        return float(cost(model, _usage(attempts, self.cache_ttl)))
 
     def default_rates(self, band: float) -> tuple[float, float]:
         """(passes alone, is escalated) for the default model in `band`, else in the nearest band
@@ -191,11 +199,11 @@ class Estimator:
             if own:
                 return sum(a["cost_usd"] for a in own), float(t.success), 0.0, True
             guess = 1.0 if t.success else self.escalation_success
-            return _repriced(t.attempts_on(self.default.id), self.escalation), guess, 0.0, True
+            return self._repriced(t.attempts_on(self.default.id), self.escalation), guess, 0.0, True
         # started on the escalation model; would start on the default model, which passes alone,
         # is escalated (and then does as this task did), or fails for good, at its band's rates
         alone, escalated = self.default_rates(t.band)
-        first = _repriced(own, self.default)
+        first = self._repriced(own, self.default)
         escalation_cost = sum(a["cost_usd"] for a in own)
         return first + escalated * escalation_cost, alone + escalated * float(t.success), escalated, False
 
@@ -216,7 +224,7 @@ def build_tune(ledger: Ledger, config: Config, session: str | None = None) -> di
     tasks = read_facts(ledger, session)
     bands = sorted({t.band for t in tasks})
     scopes = sorted({t.scope for t in tasks})
-    estimator = Estimator(tasks, default, escalation)
+    estimator = Estimator(tasks, default, escalation, config.session.cache_ttl)
     names = {m.id: m.label for m in config.models.values()}
     what_if = [estimator.at(th) for th in THRESHOLDS]
     today = {
