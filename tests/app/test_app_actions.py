@@ -148,6 +148,12 @@ async def test_budget_alert_warns_and_turns_the_gauge(build) -> None:  # type: i
         assert app.state.tasks["story"].alerted
         assert any(sev == "warning" and "per-task alert" in msg for msg, sev in notes)
         assert app.query_one(CostMeter).query_one("#alert-gauge").has_class("-crossed")
+        # both baselines reach the pane from the engine's meter, each shown with its name
+        last = of(app, ev.CostUpdated)[-1]
+        assert app.state.naive == last.naive_usd > 0 and app.state.escalation_equiv == last.escalation_equivalent_usd
+        figures = str(app.query_one("#cost-figures", Static).render())
+        assert "vs same calls at Opus 4.7 prices" in figures and "vs naive Opus 4.7" in figures
+        assert app.query_one(CostMeter).border_subtitle == "naive: no pruning, no cache"
 
 
 async def test_session_budget_blocks_the_call_and_says_so(build) -> None:  # type: ignore[no-untyped-def]
