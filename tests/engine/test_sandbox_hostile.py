@@ -12,6 +12,7 @@ CI runs as root: every boundary here is a namespace or a mount, which holds for 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -179,5 +180,5 @@ async def test_hostile_check_code_cannot_reach_files_secrets_network_or_outlive_
     # No process of the check survives it, setsid'd or not.
     deadline = time.monotonic() + 10
     while marked_processes(marker) and time.monotonic() < deadline:
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
     assert marked_processes(marker) == []
