@@ -179,6 +179,6 @@ async def test_hostile_check_code_cannot_reach_files_secrets_network_or_outlive_
 
     # No process of the check survives it, setsid'd or not.
     deadline = time.monotonic() + 10
-    while marked_processes(marker) and time.monotonic() < deadline:
+    while marked_processes(marker) and time.monotonic() < deadline:  # noqa: ASYNC110 - polling /proc
         await asyncio.sleep(0.05)
     assert marked_processes(marker) == []
