@@ -134,7 +134,9 @@ async def test_hostile_check_code_cannot_reach_files_secrets_network_or_outlive_
         marker=marker,
     )
     config = (project / "gearshift.toml").read_text()
-    config = config.replace("max_correction_attempts = 2", 'max_correction_attempts = 1\nescalation_on = "never"')
+    config = config.replace(
+        "max_correction_attempts = 2", 'max_correction_attempts = 1\nescalation_on = "never"'
+    )
     if via == "conftest":
         path, text = "tests/conftest.py", code_text
     else:  # the project's own command runs a hostile script; the model only writes a file
