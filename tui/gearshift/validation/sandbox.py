@@ -160,9 +160,15 @@ def _inside(path: str, folder: str) -> bool:
     return path != folder and path.startswith(folder.rstrip("/") + "/")
 
 
+# Credentials that live inside toolchain folders: hidden even when their folder is visible.
+TOOLCHAIN_SECRETS = (".cargo/credentials", ".cargo/credentials.toml", ".npmrc", ".pypirc")
+
+
 def toolchain_paths(python: str, home: str, path_var: str) -> list[str]:
     """Folders under `home` a check needs to see: the interpreter's venv and install, node's
-    install, and the PATH entries (tools such as ~/.local/bin, ~/.cargo/bin)."""
+    install, and the toolchains on PATH. A PATH entry named bin or shims brings its parent
+    (pyenv's shims call ~/.pyenv/libexec; nvm's node needs its lib), except ~/.local, whose
+    share/ holds keyrings: there only bin and lib are shown."""
     found: list[str] = []
     candidates: list[str] = []
     if python and ("/" in python):
@@ -177,12 +183,30 @@ def toolchain_paths(python: str, home: str, path_var: str) -> list[str]:
     node = shutil.which("node", path=path_var)
     if node:
         candidates.append(os.path.dirname(os.path.dirname(os.path.realpath(node))))
-    candidates += [p for p in path_var.split(os.pathsep) if os.path.isabs(p)]
+    local = os.path.join(home, ".local")
+    for entry in (p for p in path_var.split(os.pathsep) if os.path.isabs(p)):
+        real = os.path.realpath(entry)
+        parent = os.path.dirname(real)
+        if os.path.basename(real) in ("bin", "shims") and parent != home:
+            candidates += [real, os.path.join(local, "lib")] if parent == local else [parent]
+        else:
+            candidates.append(real)
     for candidate in candidates:
         real = os.path.realpath(candidate)
         if _inside(real, home) and os.path.isdir(real) and real not in found:
             found.append(real)
-    return found
+    # a folder inside another one already shown adds nothing
+    return [p for p in found if not any(_inside(p, q) for q in found)]
+
+
+def _hidden_secrets(home: str, shown: Sequence[str]) -> list[str]:
+    """Credential files inside the shown toolchain folders, to cover with an empty file."""
+    out = []
+    for rel in TOOLCHAIN_SECRETS:
+        path = os.path.join(home, rel)
+        if any(_inside(path, folder) for folder in shown) and os.path.isfile(path):
+            out.append(path)
+    return out
 
 
 def wrap(
@@ -205,9 +229,11 @@ def wrap(
     real_home = os.path.realpath(home) if home else ""
     if real_home and real_home != "/":  # a project under $HOME comes back as the overlay below
         argv += ["--tmpfs", real_home]
-    for path in toolchain:
-        if not (path == mount or _inside(path, mount) or _inside(mount, path)):
-            argv += ["--ro-bind", path, path]
+    shown = [p for p in toolchain if not (p == mount or _inside(p, mount) or _inside(mount, p))]
+    for path in shown:
+        argv += ["--ro-bind", path, path]
+    for path in _hidden_secrets(real_home, shown) if real_home else ():
+        argv += ["--ro-bind", "/dev/null", path]
     for source in (layers.project, *layers.layers):
         argv += ["--overlay-src", str(source)]
     argv += ["--tmp-overlay", mount, "--bind", str(tmp_dir), str(tmp_dir), "--chdir", str(workdir), "--"]
