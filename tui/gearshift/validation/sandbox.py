@@ -25,6 +25,7 @@ per binary, and the session falls back or refuses per `validation.sandbox`.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -164,7 +165,8 @@ def _inside(path: str, folder: str) -> bool:
 TOOLCHAIN_SECRETS = (".cargo/credentials", ".cargo/credentials.toml", ".npmrc", ".pypirc")
 
 
-def toolchain_paths(python: str, home: str, path_var: str) -> list[str]:
+@functools.lru_cache(maxsize=64)  # per (interpreter, home, PATH): a dozen stat/realpath calls
+def toolchain_paths(python: str, home: str, path_var: str) -> tuple[str, ...]:
     """Folders under `home` a check needs to see: the interpreter's venv and install, node's
     install, and the toolchains on PATH. A PATH entry named bin or shims brings its parent
     (pyenv's shims call ~/.pyenv/libexec; nvm's node needs its lib), except ~/.local, whose
@@ -196,7 +198,7 @@ def toolchain_paths(python: str, home: str, path_var: str) -> list[str]:
         if _inside(real, home) and os.path.isdir(real) and real not in found:
             found.append(real)
     # a folder inside another one already shown adds nothing
-    return [p for p in found if not any(_inside(p, q) for q in found)]
+    return tuple(p for p in found if not any(_inside(p, q) for q in found))
 
 
 def _hidden_secrets(home: str, shown: Sequence[str]) -> list[str]:
