@@ -193,6 +193,7 @@ class GearshiftApp(ActionsMixin, App[int]):
         for pane in self.query(OutputPane):  # already gone when the screen unmounted first
             await pane.close()
         await self.gateway.aclose()
+        self.session.close()  # the pending layer, if headless-style acceptance left one
         if self.ledger is not None:
             self.ledger.close()
         if self._gc_saved is not None:
