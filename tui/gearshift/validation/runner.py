@@ -6,6 +6,11 @@ a cancellation, or simply the check's main process exiting ends with SIGKILL to 
 nothing a validator started outlives the run. Checks run concurrently, as many at a time as the
 machine has cores; tool output goes to the UI line by line as it arrives, and machine-readable
 reports are written to a temp folder outside the workdir so the staged diff stays clean.
+
+With a `Confinement` each check runs inside its bubblewrap sandbox (sandbox.py): the group's
+first process is bwrap, whose death takes every process of the sandbox with it (a PID namespace:
+`setsid` escapees included). Every check, sandboxed or not, gets the allow-listed environment of
+checkenv.py, never the API key.
 """
 
 from __future__ import annotations
