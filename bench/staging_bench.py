@@ -1,9 +1,10 @@
-"""How much cheaper a hard-linked stage is than copying the project, on a 10,000-file tree.
+"""Staging a 10,000-file tree: the copy-on-write stage, the hard-linked stage, and a full copy.
 
 Builds a synthetic repository (nested packages, source-like file sizes drawn from a log-normal
 distribution with a few large files, plus a .git folder and caches that staging skips) and times,
-in one run on one machine: `Stage.create` against `shutil.copytree` of the same tree, and the
-cleanup of each. Reports medians of N runs with min–max, and the ratio. Absolute numbers depend
+in one run on one machine: `CowStage.create` (the default where checks run sandboxed), the
+hard-linked `Stage.create` (the fallback), `shutil.copytree` of the same tree, and the cleanup of
+each; then a task's whole life on each stage (create, edit 5 files, diff, discard). Reports medians of N runs with min–max, and the ratio. Absolute numbers depend
 on the machine and its page cache; the ratio is what to compare.
 
     python bench/staging_bench.py [--files 10000] [--runs 7] [--dir DIR]
@@ -24,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui"))
 
+from gearshift.edits.cowstage import CowStage  # noqa: E402
 from gearshift.edits.workspace import Stage  # noqa: E402
 
 
@@ -71,7 +73,7 @@ def row(name: str, samples: list[float]) -> str:
         1000 * min(samples),
         1000 * max(samples),
     )
-    return f"| {name:<28} | {median:9.1f} ms | {low:7.1f}–{high:.1f} ms |"
+    return f"| {name:<32} | {median:9.1f} ms | {low:7.1f}–{high:.1f} ms |"
 
 
 def main() -> int:
@@ -92,6 +94,27 @@ def main() -> int:
             lambda: shutil.rmtree(stages / "bench"),
             args.runs,
         )
+        cow_dir = Path(tmp) / "cow"
+        cow_made, cow_gone = timed(
+            lambda: CowStage.create(project, cow_dir, "bench"),
+            lambda: shutil.rmtree(cow_dir / "bench"),
+            args.runs,
+        )
+        edited = sorted(p.relative_to(project).as_posix() for p in project.rglob("*.py"))[:5]
+
+        def task_life(make: Callable[[], Stage | CowStage]) -> None:
+            stage = make()
+            for rel in edited:
+                stage.write_text(rel, stage.read_text(rel) + "# edited\n")
+            assert len(stage.changes()) == len(edited) and stage.diff()
+            stage.discard()
+
+        linked_life, _ = timed(
+            lambda: task_life(lambda: Stage.create(project, stages, "life")), lambda: None, args.runs
+        )
+        cow_life, _ = timed(
+            lambda: task_life(lambda: CowStage.create(project, cow_dir, "life")), lambda: None, args.runs
+        )
         ignore = shutil.ignore_patterns(".gearshift")
         copy_made, copy_gone = timed(
             lambda: shutil.copytree(project, out / "copy", ignore=ignore, symlinks=True),
@@ -100,14 +123,21 @@ def main() -> int:
         )
     python = sys.version.split()[0]
     print(f"tree: {files:,} files, {size / 1e6:.1f} MB; {args.runs} runs each; Python {python}")
-    print(f"| {'what':<28} | {'median':>12} | {'min–max':>15} |")
-    print(f"|{'-' * 30}|{'-' * 14}|{'-' * 17}|")
+    print(f"| {'what':<32} | {'median':>12} | {'min–max':>15} |")
+    print(f"|{'-' * 34}|{'-' * 14}|{'-' * 17}|")
+    print(row("CowStage.create (copy-on-write)", cow_made))
     print(row("Stage.create (hard links)", stage_made))
     print(row("shutil.copytree", copy_made))
-    print(row("discard stage (rmtree)", stage_gone))
+    print(row("discard copy-on-write stage", cow_gone))
+    print(row("discard linked stage (rmtree)", stage_gone))
     print(row("remove copy (rmtree)", copy_gone))
+    print(row("task on copy-on-write stage", cow_life))
+    print(row("task on linked stage", linked_life))
     ratio = statistics.median(copy_made) / statistics.median(stage_made)
     print(f"Stage.create is {ratio:.1f}x faster than copytree (median against median)")
+    cow = statistics.median(cow_made) / statistics.median(stage_made)
+    life = statistics.median(cow_life) / statistics.median(linked_life)
+    print(f"copy-on-write / hard links: create {cow:.4f}x, whole task {life:.3f}x (target: at most 1.5x)")
     return 0
 
 

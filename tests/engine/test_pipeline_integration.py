@@ -410,8 +410,14 @@ async def test_the_context_selection_is_explained_in_the_summary_and_the_ledger(
     assert json.loads(row["detail"])["context"] == summary["context"]
 
 
-async def test_a_test_that_writes_into_a_project_file_in_place_is_reported(tmp_path: Path) -> None:
+def _sandbox_off(project: Path) -> None:
+    config = project / "gearshift.toml"
+    config.write_text(config.read_text().replace("[validation]\n", '[validation]\nsandbox = "off"\n'))
+
+
+async def test_unsandboxed_a_test_that_writes_into_a_project_file_in_place_is_reported(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
+    _sandbox_off(project)  # the hard-linked stage: the fallback where no sandbox can start
     (project / "tests" / "test_calc.py").write_text(TEST.split("\n\n\ndef test_discounted_total")[0] + "\n")
     (project / "prices.json").write_text('{"a": 1}\n')
     writer = "from pathlib import Path\n\n\ndef test_export() -> None:\n    Path('prices.json').write_text('{}')\n"
@@ -432,6 +438,38 @@ async def test_a_test_that_writes_into_a_project_file_in_place_is_reported(tmp_p
     notices = [e for e in of(events, "notice") if e["level"] == "error"]
     assert len(notices) == 1 and "prices.json" in notices[0]["message"]
     assert notices[0]["task_id"] == "export" and "in place" in notices[0]["message"]
+    (started,) = of(events, "session_started")
+    assert started["sandbox"] == "off" and "unsandboxed" in started["sandbox_note"]
+    assert of(events, "summary")[0]["sandbox"] == "off"
+
+
+async def test_sandboxed_a_test_that_writes_into_a_project_file_in_place_changes_nothing(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    (project / "tests" / "test_calc.py").write_text(TEST.split("\n\n\ndef test_discounted_total")[0] + "\n")
+    (project / "prices.json").write_text('{"a": 1}\n')
+    writer = (
+        "from pathlib import Path\n\n\ndef test_export() -> None:\n"
+        "    Path('prices.json').write_text('{}')\n    assert Path('prices.json').read_text() == '{}'\n"
+    )
+    task = Task(id="export", prompt="Add an export test")
+    server = MessagesServer(
+        [
+            Reply.tool_use(
+                EDITOR, {"command": "create", "path": "tests/test_export.py", "file_text": writer}, usage=usage(100, 50)
+            ),
+            Reply.text("Done.", usage=usage(100, 5)),
+        ]
+    )
+    with server:
+        code, events = await run(project, server, [task], auto_approve=False)
+    # The copy-on-write stage: the test saw its own write (it passed), the user's file did not change.
+    assert code == 0 and (project / "prices.json").read_text() == '{"a": 1}\n'
+    assert not (project / "tests" / "test_export.py").exists()  # not approved into the tree
+    assert not [e for e in of(events, "notice") if e["level"] == "error"]
+    (started,) = of(events, "session_started")
+    assert started["sandbox"] == "bubblewrap" and of(events, "summary")[0]["sandbox"] == "bubblewrap"
+
+
 
 
 async def test_a_view_of_a_huge_file_is_cut_to_the_context_budget(tmp_path: Path) -> None:

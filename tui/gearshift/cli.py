@@ -130,9 +130,13 @@ def _stop_if_checks_cannot_run(config: Config, tasks: list[Task]) -> None:
     """A headless run whose validators cannot start (node_modules or the interpreter missing)
     would fail every task with the same setup message: say it once, up front, as bad input."""
     from gearshift.validation.checks import preflight, resolve_checks
+    from gearshift.validation.sandbox import choose
 
     if not config.validation.enabled or not any(t.requires_validation for t in tasks):
         return
+    sandbox = choose(config.validation.sandbox)  # probed once: the session reuses the answer
+    if sandbox.refused:
+        raise UsageError(f"gearshift run: {sandbox.describe()}")
     problems = preflight(resolve_checks(config, config.root), config.root)
     if problems:
         hint = ""

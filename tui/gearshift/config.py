@@ -160,6 +160,22 @@ class CommandSpec:
     # when the command fails.
     parser: str = "lines"
     timeout_s: float | None = field(default=None, metadata=_check("a positive number", _positive))
+    # Whether this command's sandbox keeps the network; None means validation.network.
+    network: bool | None = None
+
+
+SANDBOX_MODES = ("auto", "required", "off")
+
+
+def _env_names(names: tuple[str, ...]) -> bool:
+    """Plain variable names, and never ANTHROPIC_*: the API key must not reach a check."""
+    return all(
+        n
+        and (n[0].isalpha() or n[0] == "_")
+        and all(c.isalnum() or c == "_" for c in n)
+        and not n.upper().startswith("ANTHROPIC_")
+        for n in names
+    )
 
 
 @dataclass(frozen=True)
@@ -177,6 +193,16 @@ class ValidationConfig:
     # else the interpreter running gearshift.
     python: str = ""
     commands: dict[str, CommandSpec] = field(default_factory=dict)
+    # Checks run in a bubblewrap sandbox: "auto" falls back (and says so) where none can start,
+    # "required" refuses to run without one, "off" runs them unsandboxed on a hard-linked stage.
+    sandbox: str = field(
+        default="auto", metadata=_check('"auto", "required" or "off"', lambda v: v in SANDBOX_MODES)
+    )
+    network: bool = False  # whether sandboxed checks keep the network (per command: .network)
+    # Environment variables passed to checks beyond the allow-list (never ANTHROPIC_*).
+    env_passthrough: tuple[str, ...] = field(
+        default=(), metadata=_check("variable names, none starting with ANTHROPIC_", _env_names)
+    )
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,10 @@ class SessionStarted(Event):
     mode: str  # "live" | "replay" | "record"
     scripted: bool = False  # replaying hand-written demo recordings, not real model output
     config_source: str = ""
+    # How checks run: "bubblewrap" (sandboxed), "off" (validation.sandbox = off) or
+    # "unavailable" (no sandbox could start: auto fell back, required refuses); note says why.
+    sandbox: str = ""
+    sandbox_note: str = ""
 
 
 @_event("session_finished")

@@ -47,7 +47,8 @@ class HumanPrinter:
         match e:
             case ev.SessionStarted():
                 note = " (scripted demo recordings)" if e.scripted else ""
-                return f"gearshift: {e.project} — {e.mode}{note}"
+                unsafe = f"\nwarning: {e.sandbox_note}" if e.sandbox not in ("bubblewrap", "") else ""
+                return f"gearshift: {e.project} — {e.mode}{note}{unsafe}"
             case ev.TaskRouted():
                 return f"[{e.task_id}] → {e.model} ({e.rule}: {e.explanation})"
             case ev.AttemptStarted():
@@ -132,9 +133,14 @@ async def run_headless(
             mode=gateway.mode,
             scripted=gateway.scripted,
             config_source=config.source,
+            sandbox=session.sandbox.label,
+            sandbox_note=session.sandbox.describe(),
         )
     )
     try:
+        if session.sandbox.refused:  # before any model call: one line, exit 2
+            print(f"gearshift: {session.sandbox.describe()}", file=sys.stderr)
+            return 2
         for task in tasks:
             session.add(task)
         for task in tasks:
@@ -162,5 +168,6 @@ async def run_headless(
         out.flush()
         return 0 if all(r.status == "approved" for r in session.records.values()) else 1
     finally:
+        session.close()
         ledger.close()
         await gateway.aclose()

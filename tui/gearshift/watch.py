@@ -34,6 +34,7 @@ from gearshift.context.tree import Ignore
 from gearshift.events import EventSink
 from gearshift.validation.checks import CheckSpec, resolve_checks
 from gearshift.validation.runner import run_validation
+from gearshift.validation.sandbox import Confinement, Layers, SandboxStatus, choose
 
 IGNORED_DIRS = {
     ".git",
@@ -143,8 +144,11 @@ class ProjectWatcher:
         burst_files: int = 20,
         settle_ms: int = 150,
         stop_event: asyncio.Event | None = None,
+        sandbox: SandboxStatus | None = None,
     ) -> None:
         self.config = config
+        # The watcher's checks run on the real project: sandboxed, their writes vanish.
+        self.sandbox = sandbox if sandbox is not None else choose(config.validation.sandbox)
         self.root = config.root
         self.emit = emit
         self.on_change = on_change
@@ -153,7 +157,8 @@ class ProjectWatcher:
         self.burst_files = burst_files
         self.settle_ms = settle_ms
         self.stop_event = stop_event or asyncio.Event()
-        self.specs = resolve_checks(config, self.root) if config.validation.enabled else []
+        runnable = config.validation.enabled and not self.sandbox.refused
+        self.specs = resolve_checks(config, self.root) if runnable else []
         self._run: asyncio.Task[None] | None = None
         self._dirs: set[str] = set()  # the project's folders (not below ignored ones)
         self._changed_dirs: set[str] = set()  # changed paths that are or were folders, not yet run
@@ -277,6 +282,7 @@ class ProjectWatcher:
             reason="watch",
             changed=changed,
             project=self.root,
+            confinement=Confinement(self.sandbox.bwrap, Layers(self.root)) if self.sandbox.bwrap else None,
         )
         self.runs_finished += 1
 

@@ -11,7 +11,6 @@ quotes back) and written as CRLF again; a file without a trailing newline keeps 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,9 +151,9 @@ class EditorTool:
     # -- helpers -------------------------------------------------------------------------------
 
     def _read(self, target: Path, rel: str) -> _Text:
-        if target.is_dir():
+        if self.stage.is_dir(rel):
             raise _Refusal(f"{rel} is a directory; this command needs a file")
-        if not target.exists():
+        if not self.stage.exists(rel):
             raise _Refusal(f"no such file: {rel} (use the create command to make a new file)")
         raw = self.stage.read_text(rel)
         if "\x00" in raw:
@@ -185,7 +184,7 @@ class EditorTool:
 
     def _view(self, tool_input: dict[str, Any], target: Path, rel: str) -> ToolOutcome:
         view_range = tool_input.get("view_range")
-        if target.is_dir():
+        if self.stage.is_dir(rel):
             if view_range is not None:
                 raise _Refusal(f"view_range applies to files, and {rel} is a directory")
             return ToolOutcome("view", rel, self._listing(target, rel), False, False, "")
@@ -218,17 +217,16 @@ class EditorTool:
     def _listing(self, target: Path, rel: str) -> str:
         entries: list[str] = []
 
-        def walk(folder: Path, depth: int) -> None:
-            for child in sorted(folder.iterdir(), key=lambda p: p.name):
-                if child.name.startswith(".") or child.name in IGNORED_DIRS:
+        def walk(folder: str, depth: int) -> None:
+            for child, is_dir in self.stage.listdir(folder):  # the merged view: edits included
+                base = child.rsplit("/", 1)[-1]
+                if base.startswith(".") or base in IGNORED_DIRS:
                     continue
-                is_dir = child.is_dir() and not child.is_symlink()
-                name = Path(os.path.relpath(child, self.stage.root)).as_posix()
-                entries.append(name + ("/" if is_dir else ""))
+                entries.append(child + ("/" if is_dir else ""))
                 if is_dir and depth < 2:
                     walk(child, depth + 1)
 
-        walk(target, 1)
+        walk(rel, 1)
         shown = entries[:LISTING_LIMIT]
         if len(entries) > LISTING_LIMIT:
             shown.append(f"[... {len(entries) - LISTING_LIMIT} more entries; view a subfolder]")
@@ -239,9 +237,9 @@ class EditorTool:
 
     def _create(self, tool_input: dict[str, Any], target: Path, rel: str) -> ToolOutcome:
         file_text = _require_str(tool_input, "file_text")
-        if rel == "." or target.is_dir():
+        if rel == "." or self.stage.is_dir(rel):
             raise _Refusal(f"{rel} is a directory; create needs a file path")
-        if not target.exists():
+        if not self.stage.exists(rel):
             lines = len(_lines(file_text))
             return self._write("create", rel, None, file_text, f"Created {rel} ({lines} lines).")
         old = self._read(target, rel)

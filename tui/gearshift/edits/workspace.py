@@ -209,8 +209,20 @@ def _remove_tree(path: Path) -> None:
         shutil.rmtree(path)  # never follows symlinks, so linked dependency folders survive
 
 
+def list_folder(folder: Path, rel: str) -> dict[str, bool]:
+    """{posix path under the root: is a real folder (not a symlink)} for `folder`'s entries."""
+    prefix = "" if rel == "." else rel.rstrip("/") + "/"
+    try:
+        with os.scandir(folder) as entries:
+            return {prefix + e.name: e.is_dir(follow_symlinks=False) for e in entries}
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+
+
 class Stage:
-    """A staged copy of the project where the model's edits land."""
+    """A hard-linked staged copy of the project (the fallback where no sandbox can start)."""
+
+    shares_inodes = True  # unchanged files are the user's: a check writing in place reaches them
 
     def __init__(self, project: Path, root: Path, overlay: Iterable[FileChange] = ()) -> None:
         self.project = project
@@ -274,7 +286,22 @@ class Stage:
             rel for rel, was in before.items() if rel in after and after[rel][0] == was[0] and after[rel] != was
         )
 
+    @property
+    def workdir(self) -> Path:
+        """Where checks run: the staged copy itself."""
+        return self.root
+
     # -- paths ---------------------------------------------------------------------------------
+
+    def is_dir(self, rel: str) -> bool:
+        return self.resolve(rel).is_dir()
+
+    def exists(self, rel: str) -> bool:
+        return self.resolve(rel).exists()
+
+    def listdir(self, rel: str) -> list[tuple[str, bool]]:
+        """(path relative to the root, is a folder) of a staged folder's entries, sorted."""
+        return sorted(list_folder(self.resolve(rel), self.rel(rel)).items())
 
     def resolve(self, path: str) -> Path:
         """The stage location for a model-supplied path, or PathRefused.

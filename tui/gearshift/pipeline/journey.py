@@ -16,9 +16,9 @@ from gearshift import events as ev
 from gearshift import prompts
 from gearshift.config import ModelSpec
 from gearshift.context.select import ContextError
+from gearshift.edits.cowstage import AnyStage
 from gearshift.edits.editor_tool import EditorTool
 from gearshift.edits.hunks import split_hunks
-from gearshift.edits.workspace import Stage
 from gearshift.models.pricing import Usage, cost, usd
 from gearshift.pipeline.conversation import CallContext, Conversation, run_turns
 from gearshift.pipeline.metering import BudgetExceeded
@@ -49,7 +49,7 @@ class TaskFailed(Exception):
 
 
 def _snippets(
-    stage: Stage, result: ValidationResult, diff_paths: list[str]
+    stage: AnyStage, result: ValidationResult, diff_paths: list[str]
 ) -> list[tuple[str, int, int, str]]:
     """Excerpts (with line numbers) around each finding and each changed hunk in the staged copy."""
     wanted: dict[str, list[tuple[int, int]]] = {}
@@ -91,7 +91,7 @@ class Journey:
         self.r = record
         self.task = record.task
         self.emit = session.emit
-        self.stage: Stage | None = None
+        self.stage: AnyStage | None = None
         self.ctx = CallContext(
             config=session.config,
             gateway=session.gateway,
@@ -116,6 +116,8 @@ class Journey:
         config = self.s.config
         self._status("running")
         try:
+            if self.s.sandbox.refused and config.validation.enabled and self.task.requires_validation:
+                raise TaskFailed("failed", self.s.sandbox.describe())
             try:
                 selection = self.s.select_context(self.task)
             except ContextError as exc:
@@ -166,13 +168,13 @@ class Journey:
             )
             self.stage = self.s.new_stage(self.task.id)
             self.specs = (
-                resolve_checks(config, self.stage.root)
+                resolve_checks(config, self.stage.workdir)
                 if config.validation.enabled and self.task.requires_validation
                 else []
             )
             # a thread: asking an interpreter whether a tool is installed is a subprocess
             problems = (
-                await asyncio.to_thread(preflight, self.specs, self.stage.root, project=self.s.root)
+                await asyncio.to_thread(preflight, self.specs, self.stage.workdir, project=self.s.root)
                 if self.specs
                 else []
             )
@@ -321,7 +323,7 @@ class Journey:
             ev.ChangeReady(task_id=self.task.id, files=sorted(c.path for c in self.r.changes), diff=diff)
         )
 
-    async def _validate(self, stage: Stage | None = None, reason: str = "attempt") -> ValidationResult:
+    async def _validate(self, stage: AnyStage | None = None, reason: str = "attempt") -> ValidationResult:
         stage = stage or self.stage
         assert stage is not None
         return await self.s.watched_validation(

@@ -19,6 +19,7 @@ from gearshift.config import Config, ModelSpec
 from gearshift.context.graph import ImportGraph
 from gearshift.context.select import NAMED, SelectedFile, Selection, select_context
 from gearshift.edits.apply import AppliedChange, apply_changes, undo
+from gearshift.edits.cowstage import AnyStage, CowStage, PendingLayer, stages_home, sweep_dead
 from gearshift.edits.hunks import apply_hunks, unified_diff
 from gearshift.edits.workspace import FileChange, Stage
 from gearshift.ledger import Ledger
@@ -31,6 +32,7 @@ from gearshift.tasks import Task
 from gearshift.validation.checks import CheckSpec, resolve_checks
 from gearshift.validation.findings import ValidationResult
 from gearshift.validation.runner import run_validation
+from gearshift.validation.sandbox import Confinement, SandboxStatus, choose
 
 # Decides a proposed escalation: returns (approved, who decided: "user" | "auto" | "policy").
 EscalationApprover = Callable[[ev.EscalationProposed], Awaitable[tuple[bool, str]]]
@@ -63,7 +65,16 @@ class Session:
         self.meter = CostMeter(config)
         self.records: dict[str, TaskRecord] = {}
         self.baseline_cache: dict[tuple[str, ...], ValidationResult] = {}
-        self.stages_dir = self.root / ".gearshift" / "stages"
+        # Checks sandboxed (copy-on-write stages, outside the tree) or not (hard-linked stages,
+        # which must share the project's filesystem). Probed once per process.
+        self.sandbox: SandboxStatus = choose(config.validation.sandbox)
+        self.stages_dir = (
+            stages_home(self.root) if self.sandbox.active else self.root / ".gearshift" / "stages"
+        )
+        for folder in {self.stages_dir, self.root / ".gearshift" / "stages"}:
+            sweep_dead(folder)  # stages of processes that died without cleaning up
+        self._pending_layer: PendingLayer | None = None
+        self._laid: list[TaskRecord] = []  # the pending records the layer holds, in order
         self.journal_dir = self.root / ".gearshift" / "undo"
         self._graph: ImportGraph | None = None
         self._stage_names = itertools.count(1)
@@ -154,12 +165,14 @@ class Session:
         """Run the project's checks on a part of a change, as it would land: the whole change
         was validated, a selection of its hunks was not (dropping one can break the rest)."""
         changes, _ = self._selection(task_id, accepted)
-        stage = Stage.create(
-            self.root, self.stages_dir, f"{task_id}-selection-{os.getpid()}-{next(self._stage_names)}",
-            overlay=[*self.overlay(), *changes],
-        )
+        name = f"{task_id}-selection-{os.getpid()}-{next(self._stage_names)}"
+        stage: AnyStage
+        if self.sandbox.active:
+            stage = CowStage.create(self.root, self.stages_dir, name, changes, base=self._pending_base())
+        else:
+            stage = Stage.create(self.root, self.stages_dir, name, overlay=[*self.overlay(), *changes])
         try:
-            specs = resolve_checks(self.config, stage.root) if self.config.validation.enabled else []
+            specs = resolve_checks(self.config, stage.workdir) if self.config.validation.enabled else []
             return await self.watched_validation(
                 stage, specs, run_id=f"v{next(self.run_ids)}", task_id=task_id, reason="selection"
             )
@@ -167,10 +180,23 @@ class Session:
             stage.discard()
 
     async def watched_validation(
-        self, stage: Stage, specs: list[CheckSpec], *, run_id: str, task_id: str, reason: str
+        self, stage: AnyStage, specs: list[CheckSpec], *, run_id: str, task_id: str, reason: str
     ) -> ValidationResult:
-        """Validate a stage and say loudly if a check wrote into a project file in place: the
-        stage's unchanged files are hard links to the user's, and checks run unreviewed code."""
+        """Validate a stage. A copy-on-write stage's checks run sandboxed over its layers, so
+        nothing they write reaches the project. A hard-linked stage's unchanged files are the
+        user's: say loudly if a check wrote into one in place."""
+        if isinstance(stage, CowStage):
+            assert self.sandbox.bwrap is not None
+            return await run_validation(
+                specs,
+                stage.workdir,
+                self.emit,
+                run_id=run_id,
+                task_id=task_id,
+                reason=reason,
+                project=self.root,
+                confinement=Confinement(self.sandbox.bwrap, stage.layers()),
+            )
         shared = await asyncio.to_thread(stage.shared_files)  # a walk of the stage: off the loop
         try:
             return await run_validation(
@@ -282,9 +308,38 @@ class Session:
     def base_key(self) -> tuple[str, ...]:
         return (str(self._applied_generation), *(r.task.id for r in self._pending()))
 
-    def new_stage(self, name: str) -> Stage:
+    def new_stage(self, name: str) -> AnyStage:
         unique = f"{name}-{os.getpid()}-{next(self._stage_names)}"
+        if self.sandbox.active:
+            return CowStage.create(self.root, self.stages_dir, unique, base=self._pending_base())
         return Stage.create(self.root, self.stages_dir, unique, overlay=self.overlay())
+
+    def _pending_base(self) -> PendingLayer | None:
+        """The pending changes as one layer under every stage: laid once, then grown by each
+        newly accepted task only (rebuilt only if a laid task stopped being pending)."""
+        pending = self._pending()
+        if not pending:
+            return None
+        laid = self._laid
+        if (
+            self._pending_layer is None
+            or pending[: len(laid)] != laid
+            or any(a is not b for a, b in zip(pending, laid, strict=False))
+        ):
+            if self._pending_layer is not None:
+                self._pending_layer.discard()
+            folder = self.stages_dir / f"pending-{os.getpid()}-{next(self._stage_names)}"
+            self._pending_layer, self._laid = PendingLayer.create(self.root, folder), []
+        for record in pending[len(self._laid) :]:
+            self._pending_layer.add(record.task.id, record.changes)
+            self._laid.append(record)
+        return self._pending_layer
+
+    def close(self) -> None:
+        """Remove what the session keeps on disk between tasks (the pending layer)."""
+        if self._pending_layer is not None:
+            self._pending_layer.discard()
+            self._pending_layer, self._laid = None, []
 
     @property
     def graph(self) -> ImportGraph:
@@ -356,6 +411,8 @@ class Session:
             },
             "mode": self.gateway.mode,
             "scripted": self.gateway.scripted,
+            "sandbox": self.sandbox.label,
+            "sandbox_note": self.sandbox.describe(),
         }
 
 

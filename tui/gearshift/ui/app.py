@@ -99,7 +99,14 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.ledger = Ledger.for_project(config.root) if ledger else None
         self.session = Session(config, gateway, emit=self.emit_event, approver=self.approve_escalation, ledger=self.ledger)
         self.emit_event(
-            ev.SessionStarted(project=str(config.root), mode=gateway.mode, scripted=gateway.scripted, config_source=config.source)
+            ev.SessionStarted(
+                project=str(config.root),
+                mode=gateway.mode,
+                scripted=gateway.scripted,
+                config_source=config.source,
+                sandbox=self.session.sandbox.label,
+                sandbox_note=self.session.sandbox.describe(),
+            )
         )
         for task in tasks:
             self.session.add(task)
@@ -157,6 +164,9 @@ class GearshiftApp(ActionsMixin, App[int]):
         self._output_pane = self.query_one(OutputPane)
         if self.notice:
             self.notify(self.notice, title="gearshift", timeout=12)
+        if not self.session.sandbox.active and self.config.validation.enabled:
+            severity = "error" if self.session.sandbox.refused else "warning"
+            self.notify(self.session.sandbox.describe(), title="Sandbox", severity=severity, timeout=12)
         await self.drain()
         self.set_interval(TICK_S, self.drain, name="drain")
         self.query_one(TaskQueue).focus()
@@ -183,6 +193,7 @@ class GearshiftApp(ActionsMixin, App[int]):
         for pane in self.query(OutputPane):  # already gone when the screen unmounted first
             await pane.close()
         await self.gateway.aclose()
+        self.session.close()  # the pending layer, if headless-style acceptance left one
         if self.ledger is not None:
             self.ledger.close()
         if self._gc_saved is not None:
@@ -193,7 +204,9 @@ class GearshiftApp(ActionsMixin, App[int]):
     async def _watch(self) -> None:
         from gearshift.watch import ProjectWatcher
 
-        self.watcher = ProjectWatcher(self.config, self.emit_event, on_change=self.session.files_changed)
+        self.watcher = ProjectWatcher(
+            self.config, self.emit_event, on_change=self.session.files_changed, sandbox=self.session.sandbox
+        )
         await self.watcher.run()
 
     # -- the tick ------------------------------------------------------------------------------
@@ -264,7 +277,9 @@ class GearshiftApp(ActionsMixin, App[int]):
             mode = "live"
         pending = self.state.pending_approvals()
         flag = f"⚑ {len(pending)} awaiting approval · " if pending else ""  # first: narrow headers cut the end
-        self.sub_title = f"{flag}{name} · {mode}"
+        sandbox = self.session.sandbox
+        badge = "" if sandbox.active else ("⚠ checks refused: no sandbox · " if sandbox.refused else "⚠ checks unsandboxed · ")
+        self.sub_title = f"{flag}{badge}{name} · {mode}"
 
     def _theme_changed(self, theme: object) -> None:
         self.query_one(TaskQueue).sync(self.state)

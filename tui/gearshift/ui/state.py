@@ -157,6 +157,8 @@ class UIState:
         self.project = ""
         self.mode = ""
         self.scripted = False
+        self.sandbox = ""  # session_started: "bubblewrap" | "off" | "unavailable"
+        self.sandbox_note = ""
         self.tasks: dict[str, TaskView] = {}
         self.runs: OrderedDict[str, RunView] = OrderedDict()
         self.session_cost = 0.0
@@ -243,6 +245,7 @@ class UIState:
         match e:
             case ev.SessionStarted():
                 self.project, self.mode, self.scripted = e.project, e.mode, e.scripted
+                self.sandbox, self.sandbox_note = e.sandbox, e.sandbox_note
                 self._changes.header = True
             case ev.TaskQueued():
                 old = self.tasks.get(e.task_id)

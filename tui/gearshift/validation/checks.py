@@ -10,6 +10,7 @@ show up in the diff the user reviews.
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -88,6 +89,8 @@ class CheckSpec:
     # False where stdout is the parser's JSON: raw JSON in the live log is noise, the findings
     # that CheckFinished carries say the same thing legibly (stderr still streams).
     stream_stdout: bool = True
+    network: bool = False  # keeps the network inside the sandbox (validation.network / .network)
+    env_passthrough: tuple[str, ...] = ()  # variables passed beyond the allow-list (checkenv.py)
 
     def command(
         self, workdir: Path, tmp_dir: Path, changed: list[str] | None = None
@@ -337,7 +340,14 @@ def resolve_checks(config: Config, workdir: Path) -> list[CheckSpec]:
             )
         else:
             specs.append(_builtin(name, config, Path(workdir), python))
-    return specs
+    return [_confined(spec, config) for spec in specs]
+
+
+def _confined(spec: CheckSpec, config: Config) -> CheckSpec:
+    """The sandbox settings from config: network per command (else the default), passthrough."""
+    custom = config.validation.commands.get(spec.name)
+    network = config.validation.network if custom is None or custom.network is None else custom.network
+    return dataclasses.replace(spec, network=network, env_passthrough=config.validation.env_passthrough)
 
 
 def _install_command(folder: Path) -> str:

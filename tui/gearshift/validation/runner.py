@@ -6,6 +6,11 @@ a cancellation, or simply the check's main process exiting ends with SIGKILL to 
 nothing a validator started outlives the run. Checks run concurrently, as many at a time as the
 machine has cores; tool output goes to the UI line by line as it arrives, and machine-readable
 reports are written to a temp folder outside the workdir so the staged diff stays clean.
+
+With a `Confinement` each check runs inside its bubblewrap sandbox (sandbox.py): the group's
+first process is bwrap, whose death takes every process of the sandbox with it (a PID namespace:
+`setsid` escapees included). Every check, sandboxed or not, gets the allow-listed environment of
+checkenv.py, never the API key.
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from gearshift.events import (
     ValidationLine,
     ValidationStarted,
 )
+from gearshift.validation.checkenv import scrubbed_env
 from gearshift.validation.checks import CheckSpec, missing_module, python_test_files, setup_error
 from gearshift.validation.findings import CheckResult, Finding, ValidationResult
 from gearshift.validation.gate import judge
 from gearshift.validation.parsers import PARSERS, scrub, strip_ansi
+from gearshift.validation.sandbox import Confinement
 
 TAIL_LINES = 40
 EVENT_LINE_MAX = 1000  # a minified JSON report on one line must not flood the UI
@@ -48,7 +55,8 @@ def _kill_group(pgid: int) -> None:
 
 
 def _env(spec: CheckSpec) -> dict[str, str]:
-    env = dict(os.environ)
+    """The allow-listed environment (no API key, no credentials) plus the check's own settings."""
+    env = scrubbed_env(os.environ, spec.env_passthrough)
     env.pop("FORCE_COLOR", None)
     env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", NO_COLOR="1")
     env.update(dict(spec.env))
@@ -115,6 +123,7 @@ def _interpret(
     timed_out: bool,
     text: str,
     tail: str,
+    confinement: Confinement | None = None,
 ) -> tuple[bool, list[Finding], str]:
     """(passed, findings, setup error) for a finished check."""
     if spec.module and exit_code not in (0, None) and f"No module named {spec.module}" in tail:
@@ -123,7 +132,11 @@ def _interpret(
     if spec.parser == "pytest" and exit_code == 5 and not timed_out:
         # "No tests collected" passes only in a project that has no test files at all:
         # if it has some, the tests were lost (renamed, broken, deselected) and that fails.
-        found = next(python_test_files(workdir), None)
+        found = (
+            confinement.layers.first_test_file()  # the merged tree, not the project alone
+            if confinement is not None
+            else next(python_test_files(workdir), None)
+        )
         if found is None:
             return True, [], ""
         message = f"pytest collected no tests although the project has test files ({found}, …)"
@@ -203,10 +216,21 @@ async def _execute(
     tmp_dir: Path,
     emit: EventSink,
     run_id: str,
+    confinement: Confinement | None = None,
 ) -> CheckResult:
     started = time.perf_counter()
+    env = _env(spec)
+    if confinement is not None:
+        cmd = confinement.command(
+            cmd,
+            workdir=workdir,
+            tmp_dir=tmp_dir,
+            network=spec.network,
+            python=spec.python,
+            env_path=env.get("PATH", ""),
+        )
     try:
-        proc = await _start(cmd, workdir, _env(spec))
+        proc = await _start(cmd, workdir, env)
     except OSError as exc:
         return CheckResult(
             spec.name, spec.kind, False, [], None, 0.0, error=f"{spec.name} could not be started: {exc}"
@@ -248,7 +272,7 @@ async def _execute(
         report = tmp_dir / spec.report
         text = report.read_text("utf-8", "replace") if report.is_file() else ""
     tail = "\n".join(out.tail)
-    passed, findings, error = _interpret(spec, workdir, exit_code, timed_out, text, tail)
+    passed, findings, error = _interpret(spec, workdir, exit_code, timed_out, text, tail, confinement)
     return CheckResult(
         spec.name,
         spec.kind,
@@ -272,6 +296,7 @@ async def _run_check(
     changed: list[str] | None,
     limit: asyncio.Semaphore,
     project: Path | None,
+    confinement: Confinement | None,
 ) -> CheckResult:
     # a thread: the first time, asking the interpreter whether the tool is installed is a subprocess
     error = await asyncio.to_thread(setup_error, spec, workdir, project)
@@ -293,7 +318,7 @@ async def _run_check(
                     output_tail="skipped: no changed file is one it checks",
                 )
             else:
-                result = await _execute(spec, cmd, workdir, tmp_dir, emit, run_id)
+                result = await _execute(spec, cmd, workdir, tmp_dir, emit, run_id, confinement)
     emit(
         CheckFinished(
             run_id=run_id,
@@ -320,18 +345,22 @@ async def run_validation(
     reason: str = "attempt",
     changed: list[str] | None = None,
     project: Path | None = None,
+    confinement: Confinement | None = None,
 ) -> ValidationResult:
     """Run `specs` in `workdir` and judge them. `changed` (paths relative to the workdir) lets
-    the cheap checks look at those files only; test runners always run whole. `project` is the
-    folder named in setup messages (defaults to `workdir`). Cancelling the awaiting task kills
-    every check's process group, emits ValidationFinished(outcome="cancelled"), and re-raises.
+        the cheap checks look at those files only; test runners always run whole. `project` is the
+        folder named in setup messages (defaults to `workdir`). With `confinement`, every check runs in
+    its sandbox, over its layers mounted at `workdir` (see sandbox.py). Cancelling the awaiting task kills
+        every check's process group, emits ValidationFinished(outcome="cancelled"), and re-raises.
     """
     workdir = Path(workdir)
     emit(ValidationStarted(run_id=run_id, task_id=task_id, checks=[s.name for s in specs], reason=reason))
     limit = asyncio.Semaphore(max(1, os.cpu_count() or 1))
     tmp_root = Path(tempfile.mkdtemp(prefix="gearshift-validate-"))
     tasks = [
-        asyncio.create_task(_run_check(spec, i, workdir, tmp_root, emit, run_id, changed, limit, project))
+        asyncio.create_task(
+            _run_check(spec, i, workdir, tmp_root, emit, run_id, changed, limit, project, confinement)
+        )
         for i, spec in enumerate(specs)
     ]
     try:

