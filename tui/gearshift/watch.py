@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Collection
 from pathlib import Path
 
+from gearshift import redact
 from gearshift.config import Config
 from gearshift.context.tree import Ignore
 from gearshift.events import EventSink
@@ -146,7 +147,7 @@ class ProjectWatcher:
     ) -> None:
         self.config = config
         self.root = config.root
-        self.emit = emit
+        self.emit = redact.sink(emit)
         self.on_change = on_change
         self.step_ms = step_ms
         self.debounce_ms = debounce_ms
@@ -210,6 +211,11 @@ class ProjectWatcher:
                 self._dirs = {d for d in self._dirs if d != rel and not d.startswith(prefix)}
                 folders.append(rel)
         return folders
+
+    def use_config(self, config: Config) -> None:
+        """Run the next changes' checks as `config` says (the user trusted the project's own)."""
+        self.config = config
+        self.specs = resolve_checks(config, self.root) if config.validation.enabled else []
 
     async def run(self) -> None:
         from watchfiles import awatch

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from gearshift import events as ev
+from gearshift import redact
 from gearshift.config import Config, ModelSpec
 from gearshift.context.graph import ImportGraph
 from gearshift.context.select import NAMED, SelectedFile, Selection, select_context
@@ -57,7 +58,7 @@ class Session:
         self.config = config
         self.root = config.root
         self.gateway = gateway
-        self.emit = emit
+        self.emit = redact.sink(emit)  # every event of the engine passes here on its way out
         self.approver = approver
         self.ledger = ledger
         self.meter = CostMeter(config)
@@ -218,7 +219,7 @@ class Session:
         patches = self.root / ".gearshift" / "patches"
         patches.mkdir(parents=True, exist_ok=True)
         path = patches / f"{task_id}.diff"
-        path.write_text(_diff_of(self.records[task_id].changes))
+        path.write_text(redact.redact(_diff_of(self.records[task_id].changes)))
         return path
 
     def awaiting_review(self) -> list[str]:
