@@ -114,6 +114,39 @@ def _walk(value: Any) -> Any:
     return value
 
 
+class TextStream:
+    """Redacts a text that arrives in pieces (a model's streamed answer), where a secret can be
+    split across two deltas: the tail that could be the start of a secret is held back until
+    the next piece shows whether it is one, and `flush` lets it go at the end."""
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, text: str) -> str:
+        """What of everything fed so far can be shown now, redacted."""
+        pattern, table = _replacements(_environment_values())
+        buf = self._held + text
+        if pattern is None:
+            self._held = ""
+            return buf
+        last_end = 0
+        for match in pattern.finditer(buf):
+            last_end = match.end()
+        cut = len(buf)
+        longest = max(map(len, table))
+        for k in range(min(longest - 1, len(buf) - last_end), 0, -1):
+            tail = buf[-k:]
+            if any(secret.startswith(tail) for secret in table):
+                cut = len(buf) - k
+                break
+        self._held = buf[cut:]
+        return pattern.sub(lambda m: table[m.group(0)], buf[:cut])
+
+    def flush(self) -> str:
+        held, self._held = self._held, ""
+        return redact(held)
+
+
 def sink(emit: Any) -> Any:
     """An event sink that redacts each event before passing it on (idempotent: wrapping a
     sink twice does not redact twice)."""

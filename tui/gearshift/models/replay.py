@@ -35,7 +35,7 @@ from urllib.parse import quote, unquote
 import httpx2
 
 from gearshift.models.call import HEADER_ATTEMPT, HEADER_TASK, HEADER_TURN, CallFault
-from gearshift.redact import redact_bytes
+from gearshift.models.redact_sse import redact_chunks
 
 MANIFEST = "manifest.json"
 # How a recorded body ended: read to its end; cut by the network (replayed as a cut, so the
@@ -139,7 +139,7 @@ def save_recording(
     sse, sidecar = recording_paths(root, task_id, attempt, turn)
     sse.parent.mkdir(parents=True, exist_ok=True)
     if not content_encoding:  # a compressed body cannot be searched; recordings ask for identity
-        chunks = _redacted(chunks)
+        chunks = redact_chunks(chunks)
     meta: dict[str, Any] = {
         "model": model,
         "status": status,
@@ -158,17 +158,6 @@ def save_recording(
     _write_atomic(sse, b"".join(data for _, data in chunks))
     _write_atomic(sidecar, (json.dumps(meta, indent=1) + "\n").encode())
     return sse
-
-
-def _redacted(chunks: list[tuple[float, bytes]]) -> list[tuple[float, bytes]]:
-    """The chunks with secrets redacted (a model may echo one it saw). Chunk by chunk keeps the
-    pacing; a secret split across two chunks makes the whole body one chunk instead."""
-    out = [(ms, redact_bytes(data)) for ms, data in chunks]
-    body = b"".join(data for _, data in out)
-    whole = redact_bytes(body)
-    if whole != body:
-        return [(out[-1][0], whole)]
-    return out
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

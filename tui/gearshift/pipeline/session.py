@@ -345,7 +345,8 @@ class Session:
     # -- reporting -----------------------------------------------------------------------------
 
     def summary(self) -> dict[str, object]:
-        return {
+        """The run's summary (redacted: a task's error may quote what a check printed)."""
+        return redact.redact_value({
             "type": "summary",
             "tasks": [r.summary(self.meter) for r in self.records.values()],
             "total_cost_usd": usd(self.meter.session),
@@ -357,7 +358,7 @@ class Session:
             },
             "mode": self.gateway.mode,
             "scripted": self.gateway.scripted,
-        }
+        })
 
 
 def _diff_of(changes: list[FileChange]) -> str:
