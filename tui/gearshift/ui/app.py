@@ -162,23 +162,26 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.set_interval(TICK_S, self.drain, name="drain")
         self.query_one(TaskQueue).focus()
         self.call_after_refresh(self._after_first_frame)
-        if not self.ask_trust() and self.run_all_on_start:
+        if self.config.trusted and self.run_all_on_start:  # else once the trust question is answered
             self.action_run_all()
 
     # -- project trust -------------------------------------------------------------------------
 
-    def ask_trust(self) -> bool:
-        """Show the project's own commands once and ask; False when nothing needs asking.
-        Until the answer is yes none of them runs (the engine reports them as not run)."""
+    def ask_trust(self) -> None:
+        """Show the project's own commands once and ask (nothing when the config is trusted).
+        Until the answer is yes none of them runs (the engine reports them as not run); a run
+        of every task the command line asked for starts once the question is answered."""
         from gearshift import trust
         from gearshift.ui.screens.trust import TrustScreen
 
         if self.config.trusted:
-            return False
+            return
         verdict = trust.verdict(self.config)
         if verdict.trusted:  # trusted meanwhile (`gearshift trust` in another terminal)
             self.use_trusted_config()
-            return False
+            if self.run_all_on_start:
+                self.action_run_all()
+            return
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -197,7 +200,6 @@ class GearshiftApp(ActionsMixin, App[int]):
                 self.action_run_all()
 
         self.push_screen(TrustScreen(str(self.config.root), verdict.needs.lines(), verdict.reason), answered)
-        return True
 
     def use_trusted_config(self) -> None:
         """From now on the session and the watcher run the project's own commands."""
@@ -211,8 +213,8 @@ class GearshiftApp(ActionsMixin, App[int]):
 
     def _after_first_frame(self) -> None:
         """What the first frame need not wait for: the file watcher (watchfiles, a tree walk),
-        the SDK's client (built on a thread, so the first run starts at once) and the
-        collector's tuning."""
+        the SDK's client (built on a thread, so the first run starts at once), the
+        collector's tuning, and the trust question if the project's own commands need one."""
         self.run_worker(self.gateway.prepare(), name="sdk", group="sdk", exit_on_error=False)
         if self.watch_files:
             self.run_worker(self._watch(), name="watcher", group="watcher", exit_on_error=False)
@@ -220,6 +222,7 @@ class GearshiftApp(ActionsMixin, App[int]):
             self._gc_saved = gc.get_threshold()
             gc.freeze()
             gc.set_threshold(GC_GEN0, *self._gc_saved[1:])
+        self.ask_trust()
 
     async def on_unmount(self) -> None:
         stop = getattr(self.watcher, "stop", None)
