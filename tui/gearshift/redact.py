@@ -6,8 +6,8 @@ So the few places where text leaves gearshift — emitted events (the `--json` s
 UI), the ledger's rows, saved patches, recordings, and every request sent to the model — pass
 it through `redact`, which replaces each secret with `[redacted]`.
 
-The secrets are read from the environment at each call (cheap: three lookups, and the compiled
-pattern is cached per set of values): `ANTHROPIC_API_KEY`, `ANTHROPIC_AUTH_TOKEN`, and the
+The secrets are read from the environment at each call (the compiled pattern is cached per set
+of values); the per-event paths — a sink, a streamed answer — read them once when made: `ANTHROPIC_API_KEY`, `ANTHROPIC_AUTH_TOKEN`, and the
 credentials in `ANTHROPIC_BASE_URL` (`http://user:KEY@host`).
 
 The rule for short values: a key, token or password shorter than `MIN_SECRET` (8) characters
@@ -73,11 +73,17 @@ def redact(text: str) -> str:
     pattern, table = _replacements(_environment_values())
     if pattern is None or not text:
         return text
+    return _sub(text, pattern, table)
+
+
+def _sub(text: str, pattern: re.Pattern[str], table: dict[str, str]) -> str:
+    if pattern.search(text) is None:  # the common case: one scan, no new string
+        return text
     return pattern.sub(lambda m: table[m.group(0)], text)
 
 
 def redact_bytes(data: bytes) -> bytes:
-    """`redact` for bytes (recordings): the secrets are ASCII in practice, UTF-8 in any case."""
+    """`redact` for bytes: the secrets are ASCII in practice, UTF-8 in any case."""
     pattern, _ = _replacements(_environment_values())
     if pattern is None:
         return data
@@ -86,32 +92,41 @@ def redact_bytes(data: bytes) -> bytes:
 
 
 def redact_value(value: T) -> T:
-    """Strings in `value` redacted, through lists, tuples, dicts (keys too) and dataclasses."""
-    if _replacements(_environment_values())[0] is None:
+    """Strings in `value` redacted, through lists, tuples, dicts (keys too) and dataclasses;
+    `value` itself (not a copy) when nothing in it changed."""
+    pattern, table = _replacements(_environment_values())
+    if pattern is None:
         return value
-    return _walk(value)
+    return _walk(value, pattern, table)
 
 
-def _walk(value: Any) -> Any:
+def _walk(value: Any, pattern: re.Pattern[str], table: dict[str, str]) -> Any:
     if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [_walk(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_walk(v) for v in value)
+        return _sub(value, pattern, table)
+    if isinstance(value, list | tuple):
+        items = [_walk(v, pattern, table) for v in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        return items if isinstance(value, list) else tuple(items)
     if isinstance(value, dict):
-        return {_walk(k): _walk(v) for k, v in value.items()}
+        pairs = [(_walk(k, pattern, table), _walk(v, pattern, table)) for k, v in value.items()]
+        if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(pairs, value.items(), strict=True)):
+            return value
+        return dict(pairs)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {}
-        for f in dataclasses.fields(value):
-            if not f.init:
-                continue
-            old = getattr(value, f.name)
-            new = _walk(old)
-            if new != old:
-                changes[f.name] = new
+        for name in _init_fields(type(value)):
+            old = getattr(value, name)
+            new = _walk(old, pattern, table)
+            if new is not old:
+                changes[name] = new
         return dataclasses.replace(value, **changes) if changes else value
     return value
+
+
+@functools.cache
+def _init_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
 class TextStream:
@@ -121,10 +136,12 @@ class TextStream:
 
     def __init__(self) -> None:
         self._held = ""
+        # read once: a stream lasts one call, and reading os.environ costs more than a delta
+        self._pattern, self._table = _replacements(_environment_values())
 
     def feed(self, text: str) -> str:
         """What of everything fed so far can be shown now, redacted."""
-        pattern, table = _replacements(_environment_values())
+        pattern, table = self._pattern, self._table
         buf = self._held + text
         if pattern is None:
             self._held = ""
@@ -132,29 +149,37 @@ class TextStream:
         last_end = 0
         for match in pattern.finditer(buf):
             last_end = match.end()
+        # the earliest place in the tail (after the last whole secret) where a secret may begin
         cut = len(buf)
-        longest = max(map(len, table))
-        for k in range(min(longest - 1, len(buf) - last_end), 0, -1):
-            tail = buf[-k:]
-            if any(secret.startswith(tail) for secret in table):
-                cut = len(buf) - k
-                break
+        window = max(last_end, len(buf) - max(map(len, table)) + 1)
+        for secret in table:
+            i = buf.find(secret[0], window)
+            while i != -1 and i < cut:
+                if secret.startswith(buf[i:]):
+                    cut = i
+                    break
+                i = buf.find(secret[0], i + 1)
         self._held = buf[cut:]
-        return pattern.sub(lambda m: table[m.group(0)], buf[:cut])
+        return _sub(buf[:cut], pattern, table)
 
     def flush(self) -> str:
         held, self._held = self._held, ""
-        return redact(held)
+        return held if self._pattern is None else _sub(held, self._pattern, self._table)
 
 
 def sink(emit: Any) -> Any:
     """An event sink that redacts each event before passing it on (idempotent: wrapping a
-    sink twice does not redact twice)."""
+    sink twice does not redact twice). The secrets are read when the sink is made — a
+    session's environment does not change under it — so each event costs only the scan."""
     if getattr(emit, "_redacting", False):
         return emit
 
+    pattern, table = _replacements(_environment_values())  # the secrets of this session
+    if pattern is None:
+        return emit
+
     def redacting(event: Any) -> None:
-        emit(redact_value(event))
+        emit(_walk(event, pattern, table))
 
     redacting._redacting = True  # type: ignore[attr-defined]
     return redacting
