@@ -7,6 +7,7 @@
     gearshift init [PROJECT]                 write a starting gearshift.toml
     gearshift context PROJECT --files ...    show a context selection without calling a model
     gearshift demo [python|typescript]       open the app on a scratch copy of a sample project
+    gearshift trust [PROJECT]                allow the project's own commands (--revoke, --list)
 
 Heavy imports (the SDK, Textual) happen inside the commands that need them, so `report`,
 `init` and `context` start instantly. Usage and configuration mistakes exit with status 2 and
@@ -24,12 +25,14 @@ from typing import TYPE_CHECKING
 
 from gearshift.config import ConfigError, load_config
 from gearshift.ledger import LedgerError
+from gearshift.redact import redact
+from gearshift.trust import TrustError
 
 if TYPE_CHECKING:
     from gearshift.config import Config
     from gearshift.tasks import Task
 
-COMMANDS = ("run", "report", "tune", "init", "context", "demo")
+COMMANDS = ("run", "report", "tune", "init", "context", "demo", "trust")
 RECORDINGS_DIR = "gearshift-recordings"
 
 
@@ -95,6 +98,9 @@ def cmd_run(argv: list[str]) -> int:
         default=None,
         help="with --headless: what to do when escalation is proposed (default auto)",
     )
+    p.add_argument(
+        "--trust", action="store_true", help="run the project's own commands this once, without recording trust"
+    )
     _add_model_source(p)
     args = p.parse_args(argv)
     if not args.headless:  # the app asks the person instead
@@ -110,10 +116,17 @@ def cmd_run(argv: list[str]) -> int:
         from gearshift.ui.launch import launch
 
         return launch(
-            root, tasks_file=args.tasks, record=args.record, replay=args.replay, speed=speed, run_all=True
+            root,
+            tasks_file=args.tasks,
+            record=args.record,
+            replay=args.replay,
+            speed=speed,
+            run_all=True,
+            trust_once=args.trust,
         )
     from gearshift.headless import run_headless
 
+    config = _trusted_or_stop(config, once=args.trust)
     _stop_if_checks_cannot_run(config, tasks)
     try:
         gateway = _gateway(root, args.record, args.replay, speed)
@@ -124,6 +137,19 @@ def cmd_run(argv: list[str]) -> int:
             config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=escalate
         )
     )
+
+
+def _trusted_or_stop(config: Config, *, once: bool) -> Config:
+    """Headless, nobody can be asked: an untrusted config stops the run before any model call
+    and before preflight runs any interpreter of the project's."""
+    from gearshift import trust
+
+    if once:
+        return trust.checked(config, once=True)
+    verdict = trust.verdict(config)
+    if not verdict.trusted:
+        raise UsageError(f"gearshift run: {trust.refusal(config, verdict.reason)}")
+    return trust.checked(config)
 
 
 def _stop_if_checks_cannot_run(config: Config, tasks: list[Task]) -> None:
@@ -246,6 +272,47 @@ def cmd_demo(argv: list[str]) -> int:
     return open_demo(args.sample, speed=0.0 if args.instant else 1.0)
 
 
+def cmd_trust(argv: list[str]) -> int:
+    from gearshift import trust
+
+    p = _Parser(
+        prog="gearshift trust",
+        description="Allow a project's own commands and interpreter to run (recorded in your config folder).",
+    )
+    p.add_argument("project", nargs="?")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--revoke", action="store_true", help="forget the project's trust")
+    group.add_argument("--list", action="store_true", help="list the trusted projects")
+    args = p.parse_args(argv)
+    if args.list:
+        if args.project:
+            raise UsageError("gearshift trust: --list takes no project")
+        records = trust.load_records()
+        if not records:
+            print(f"no trusted projects ({trust.store_path()})")
+        for root, entry in sorted(records.items()):
+            print(f"{root}  (trusted {entry.get('at', '?')})")
+            for line in entry.get("trusted", []):
+                print(f"    {line}")
+        return 0
+    root = _project(args.project)
+    if args.revoke:
+        gone = trust.revoke(root)
+        print(f"{root}: trust revoked" if gone else f"{root}: was not trusted")
+        return 0
+    config = load_config(root)
+    what = trust.needs(config)
+    if not what:
+        print(f"{root}: nothing to trust — its config runs only built-in checks with an interpreter outside the project")
+        return 0
+    trust.record(config)
+    print(f"{root}: trusted ({config.source}). From now on gearshift runs:")
+    for line in what.lines():
+        print(f"    {line}")
+    print(f"Any change to these asks again. Recorded in {trust.store_path()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -257,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                 "init": cmd_init,
                 "context": cmd_context,
                 "demo": cmd_demo,
+                "trust": cmd_trust,
             }[argv[0]]
             return command(argv[1:])
         if argv and argv[0] in ("-h", "--help"):
@@ -278,8 +346,8 @@ def main(argv: list[str] | None = None) -> int:
             replay=args.replay,
             speed=0.0 if args.instant else args.speed,
         )
-    except (ConfigError, UsageError, LedgerError) as exc:
-        print(f"gearshift: {exc}", file=sys.stderr)
+    except (ConfigError, UsageError, LedgerError, TrustError) as exc:
+        print(f"gearshift: {redact(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

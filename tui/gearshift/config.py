@@ -10,6 +10,8 @@ price: the `[models.NAME]` catalogue is the single source, and a newer model is 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import sys
 import tomllib
@@ -245,6 +247,14 @@ class Config:
     cost_tracking: CostTrackingConfig
     session: SessionConfig
     models: dict[str, ModelSpec]
+    # A hash of the raw gearshift table this was built from: project trust is keyed to it
+    # (see trust.py), so a trusted config is exactly the one that runs.
+    digest: str = ""
+    # Whether what the project's config can make gearshift execute beyond the built-in checks
+    # (its [validation.commands], an interpreter inside the project) may run. The command line
+    # and the app set it from the user's trust records (`trust.checked`); untrusted, those
+    # checks are reported as not run and built-in checks use gearshift's own Python.
+    trusted: bool = True
 
     def model(self, ref: str) -> ModelSpec:
         """The catalogue entry for a table name or an API id."""
@@ -467,12 +477,18 @@ def config_from_mapping(root: Path, source: str, raw: dict[str, Any]) -> Config:
                 f"one of {', '.join((*BUILTIN_PARSERS, 'lines'))}",
                 cmd.parser,
             )
-    return Config(root=root, source=source, models=models, **sections)
+    return Config(root=root, source=source, models=models, digest=config_digest(raw), **sections)
 
 
 # Parsers a custom command may borrow; kept here (not imported from validation) so the
 # config stays the lowest floor.
 BUILTIN_PARSERS = ("python_compile", "ruff", "mypy", "pytest", "tsc", "eslint", "vitest")
+
+
+def config_digest(raw: dict[str, Any]) -> str:
+    """sha256 of the gearshift table in a canonical form (key order and comments do not count)."""
+    text = json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def default_python() -> str:

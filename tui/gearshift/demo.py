@@ -64,6 +64,7 @@ def open_demo(name: str, *, speed: float = 1.0) -> int:
     from gearshift.ui.launch import launch
 
     notice = f"Demo on a scratch copy: {project} — approved changes land there, not in the repository."
-    code = launch(project, replay=str(project / RECORDINGS_DIR), speed=speed, notice=notice)
+    # The scratch copy is gearshift's own sample: trusted for this run, nothing recorded.
+    code = launch(project, replay=str(project / RECORDINGS_DIR), speed=speed, notice=notice, trust_once=True)
     print(f"gearshift demo: the scratch copy (with any changes you approved) stays at {project}", file=sys.stderr)
     return code

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gearshift.redact import redact_value
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
     id INTEGER PRIMARY KEY,
@@ -148,6 +150,7 @@ class Ledger:
         self._db.close()
 
     def record_call(self, row: CallRow) -> None:
+        row = redact_value(row)
         self._db.execute(
             "INSERT INTO calls (session, ts, task_id, attempt, turn, kind, model, input_tokens,"
             " output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,"
@@ -182,6 +185,7 @@ class Ledger:
 
     def record_task(self, summary: dict[str, Any], tags: dict[str, str], escalation_model: str) -> None:
         """Book a task's outcome (a later row for the same session and task supersedes it)."""
+        summary, tags = redact_value(summary), redact_value(tags)  # an error may quote a secret
         route = summary.get("route", [])
         complexity = summary.get("complexity") or {}
         attempt_log = summary.get("attempt_log") or []

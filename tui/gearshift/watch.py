@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Collection
 from pathlib import Path
 
+from gearshift import redact
 from gearshift.config import Config
 from gearshift.context.tree import Ignore
 from gearshift.events import EventSink
@@ -150,7 +151,7 @@ class ProjectWatcher:
         # The watcher's checks run on the real project: sandboxed, their writes vanish.
         self.sandbox = sandbox if sandbox is not None else choose(config.validation.sandbox)
         self.root = config.root
-        self.emit = emit
+        self.emit = redact.sink(emit)
         self.on_change = on_change
         self.step_ms = step_ms
         self.debounce_ms = debounce_ms
@@ -215,6 +216,11 @@ class ProjectWatcher:
                 self._dirs = {d for d in self._dirs if d != rel and not d.startswith(prefix)}
                 folders.append(rel)
         return folders
+
+    def use_config(self, config: Config) -> None:
+        """Run the next changes' checks as `config` says (the user trusted the project's own)."""
+        self.config = config
+        self.specs = resolve_checks(config, self.root) if config.validation.enabled else []
 
     async def run(self) -> None:
         from watchfiles import awatch

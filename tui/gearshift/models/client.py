@@ -35,6 +35,7 @@ from gearshift.models.call import (  # noqa: F401  (re-exported: the gateway's v
     CallResult,
 )
 from gearshift.models.pricing import Usage, cost
+from gearshift.redact import redact, redact_value
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -219,7 +220,8 @@ class ModelGateway:
 
         call = _CallState(req, time.perf_counter())
         try:
-            async with client.messages.stream(**req.params()) as stream:
+            # redacted: a tool result or a finding may quote a secret a check found
+            async with client.messages.stream(**redact_value(req.params())) as stream:
                 call.opened = True
                 call.request_id = stream.request_id
                 async for event in stream:
@@ -343,7 +345,7 @@ class _CallState:
         return self.fault(
             "connection_cut",
             f"{self.req.model.id}: the connection was cut while the answer was streaming "
-            f"({type(err).__name__}: {err}); the partial answer was discarded",
+            f"({type(err).__name__}: {redact(str(err))}); the partial answer was discarded",
         )
 
     def connection_fault(self, err: Exception, base_url: str | None) -> CallFault:
@@ -355,7 +357,7 @@ class _CallState:
             words = f"{self.req.model.id}: the request to {where} timed out{cause}"
         else:
             words = f"{self.req.model.id}: could not reach the API at {where}{cause}"
-        return self.fault("connection", words)
+        return self.fault("connection", redact(words))  # a base URL may carry user:KEY@
 
     def result(self, message: Any) -> CallResult:
         content = [block.to_dict(mode="json", exclude_none=True) for block in message.content]

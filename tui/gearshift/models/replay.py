@@ -35,6 +35,7 @@ from urllib.parse import quote, unquote
 import httpx2
 
 from gearshift.models.call import HEADER_ATTEMPT, HEADER_TASK, HEADER_TURN, CallFault
+from gearshift.models.redact_sse import redact_chunks
 
 MANIFEST = "manifest.json"
 # How a recorded body ended: read to its end; cut by the network (replayed as a cut, so the
@@ -137,6 +138,8 @@ def save_recording(
     """
     sse, sidecar = recording_paths(root, task_id, attempt, turn)
     sse.parent.mkdir(parents=True, exist_ok=True)
+    if not content_encoding:  # a compressed body cannot be searched; recordings ask for identity
+        chunks = redact_chunks(chunks)
     meta: dict[str, Any] = {
         "model": model,
         "status": status,

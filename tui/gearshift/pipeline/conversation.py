@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from gearshift import events as ev
+from gearshift import redact
 from gearshift.config import Config, ModelSpec
 from gearshift.edits.editor_tool import TOOL_DEFINITION, EditorTool
 from gearshift.ledger import CallRow, Ledger
@@ -257,13 +258,20 @@ async def run_turns(
             tool_choice=conv.tool_choice,
         )
 
-        def on_text(text: str) -> None:
-            ctx.emit(ev.TextDelta(task_id=ctx.task.id, attempt=attempt, text=text))
+        texts = redact.TextStream()  # a secret the model echoes may span two deltas
+
+        def on_text(text: str, texts: redact.TextStream = texts) -> None:
+            if shown := texts.feed(text):
+                ctx.emit(ev.TextDelta(task_id=ctx.task.id, attempt=attempt, text=shown))
 
         try:
-            result = await ctx.gateway.stream(
-                request, on_text, on_cancelled=partial(_book_fault, ctx, model, attempt, turn, kind)
-            )
+            try:
+                result = await ctx.gateway.stream(
+                    request, on_text, on_cancelled=partial(_book_fault, ctx, model, attempt, turn, kind)
+                )
+            finally:
+                if rest := texts.flush():
+                    ctx.emit(ev.TextDelta(task_id=ctx.task.id, attempt=attempt, text=rest))
         except CallFault as fault:
             _book_fault(ctx, model, attempt, turn, kind, fault)
             outcome.fault, outcome.message = fault.kind, fault.message

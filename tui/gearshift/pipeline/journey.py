@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from gearshift import events as ev
-from gearshift import prompts
+from gearshift import prompts, redact
 from gearshift.config import ModelSpec
 from gearshift.context.select import ContextError
 from gearshift.edits.cowstage import AnyStage
@@ -208,7 +208,7 @@ class Journey:
         except Exception as exc:  # a bug or an unreadable file must not take the session down
             log = self.s.root / ".gearshift" / "logs" / f"{self.task.id}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text(traceback.format_exc())
+            log.write_text(redact.redact(traceback.format_exc()))  # a message may quote a secret
             self.r.error = f"internal error: {exc!r} (traceback in {log})"
             self._status("failed", self.r.error)
         finally:

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from gearshift import events as ev
+from gearshift import redact
 from gearshift.config import Config, ModelSpec
 from gearshift.context.graph import ImportGraph
 from gearshift.context.select import NAMED, SelectedFile, Selection, select_context
@@ -59,7 +60,7 @@ class Session:
         self.config = config
         self.root = config.root
         self.gateway = gateway
-        self.emit = emit
+        self.emit = redact.sink(emit)  # every event of the engine passes here on its way out
         self.approver = approver
         self.ledger = ledger
         self.meter = CostMeter(config)
@@ -244,7 +245,7 @@ class Session:
         patches = self.root / ".gearshift" / "patches"
         patches.mkdir(parents=True, exist_ok=True)
         path = patches / f"{task_id}.diff"
-        path.write_text(_diff_of(self.records[task_id].changes))
+        path.write_text(redact.redact(_diff_of(self.records[task_id].changes)))
         return path
 
     def awaiting_review(self) -> list[str]:
@@ -399,7 +400,8 @@ class Session:
     # -- reporting -----------------------------------------------------------------------------
 
     def summary(self) -> dict[str, object]:
-        return {
+        """The run's summary (redacted: a task's error may quote what a check printed)."""
+        return redact.redact_value({
             "type": "summary",
             "tasks": [r.summary(self.meter) for r in self.records.values()],
             "total_cost_usd": usd(self.meter.session),
@@ -413,7 +415,7 @@ class Session:
             "scripted": self.gateway.scripted,
             "sandbox": self.sandbox.label,
             "sandbox_note": self.sandbox.describe(),
-        }
+        })
 
 
 def _diff_of(changes: list[FileChange]) -> str:

@@ -20,6 +20,7 @@ changes nothing.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 from pathlib import Path
 from typing import Any
@@ -171,13 +172,59 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.set_interval(TICK_S, self.drain, name="drain")
         self.query_one(TaskQueue).focus()
         self.call_after_refresh(self._after_first_frame)
-        if self.run_all_on_start:
+        if self.config.trusted and self.run_all_on_start:  # else once the trust question is answered
             self.action_run_all()
+
+    # -- project trust -------------------------------------------------------------------------
+
+    def ask_trust(self) -> None:
+        """Show the project's own commands once and ask (nothing when the config is trusted).
+        Until the answer is yes none of them runs (the engine reports them as not run); a run
+        of every task the command line asked for starts once the question is answered."""
+        from gearshift import trust
+        from gearshift.ui.screens.trust import TrustScreen
+
+        if self.config.trusted:
+            return
+        verdict = trust.verdict(self.config)
+        if verdict.trusted:  # trusted meanwhile (`gearshift trust` in another terminal)
+            self.use_trusted_config()
+            if self.run_all_on_start:
+                self.action_run_all()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                try:
+                    trust.record(self.config)
+                except trust.TrustError as exc:
+                    self.notify(f"{exc} — trusted for this session only", severity="error", timeout=12)
+                self.use_trusted_config()
+            else:
+                self.notify(
+                    f"Not trusted: the project's own commands do not run. `gearshift trust {self.config.root}` allows them.",
+                    severity="warning",
+                    timeout=10,
+                )
+            if self.run_all_on_start:
+                self.action_run_all()
+
+        self.push_screen(TrustScreen(str(self.config.root), verdict.needs.lines(), verdict.reason), answered)
+
+    def use_trusted_config(self) -> None:
+        """From now on the session and the watcher run the project's own commands."""
+        self.config = dataclasses.replace(self.config, trusted=True)
+        self.session.config = self.config
+        self.session.baseline_cache.clear()  # baselines judged without the project's commands
+        use = getattr(self.watcher, "use_config", None)
+        if use is not None:
+            use(self.config)
+        self._update_header()
 
     def _after_first_frame(self) -> None:
         """What the first frame need not wait for: the file watcher (watchfiles, a tree walk),
-        the SDK's client (built on a thread, so the first run starts at once) and the
-        collector's tuning."""
+        the SDK's client (built on a thread, so the first run starts at once), the
+        collector's tuning, and the trust question if the project's own commands need one."""
         self.run_worker(self.gateway.prepare(), name="sdk", group="sdk", exit_on_error=False)
         if self.watch_files:
             self.run_worker(self._watch(), name="watcher", group="watcher", exit_on_error=False)
@@ -185,6 +232,7 @@ class GearshiftApp(ActionsMixin, App[int]):
             self._gc_saved = gc.get_threshold()
             gc.freeze()
             gc.set_threshold(GC_GEN0, *self._gc_saved[1:])
+        self.ask_trust()
 
     async def on_unmount(self) -> None:
         stop = getattr(self.watcher, "stop", None)
@@ -204,7 +252,7 @@ class GearshiftApp(ActionsMixin, App[int]):
     async def _watch(self) -> None:
         from gearshift.watch import ProjectWatcher
 
-        self.watcher = ProjectWatcher(
+        self.watcher = ProjectWatcher(  # reads self.config now: trust may have been given already
             self.config, self.emit_event, on_change=self.session.files_changed, sandbox=self.session.sandbox
         )
         await self.watcher.run()
@@ -275,6 +323,8 @@ class GearshiftApp(ActionsMixin, App[int]):
             mode = "no API key: model calls will fail (try gearshift demo)"
         else:
             mode = "live"
+        if not self.config.trusted:
+            mode += " · project commands untrusted"
         pending = self.state.pending_approvals()
         flag = f"⚑ {len(pending)} awaiting approval · " if pending else ""  # first: narrow headers cut the end
         sandbox = self.session.sandbox

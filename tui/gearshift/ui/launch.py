@@ -19,13 +19,16 @@ def launch(
     speed: float = 1.0,
     run_all: bool = False,
     notice: str | None = None,
+    trust_once: bool = False,
 ) -> int:
+    from gearshift import trust
     from gearshift.cli import UsageError, _gateway, _tasks_for
     from gearshift.config import load_config
     from gearshift.tasks import TASKS_FILE
     from gearshift.ui.app import make_app
 
-    config = load_config(root)
+    # Untrusted, the app asks (a modal) before anything of the project's own runs.
+    config = trust.checked(load_config(root), once=trust_once)
     tasks = _tasks_for(root, tasks_file) if tasks_file or (root / "tasks.toml").is_file() else []
     try:
         gateway = _gateway(root, record, replay, speed)

@@ -91,6 +91,9 @@ class CheckSpec:
     stream_stdout: bool = True
     network: bool = False  # keeps the network inside the sandbox (validation.network / .network)
     env_passthrough: tuple[str, ...] = ()  # variables passed beyond the allow-list (checkenv.py)
+    # Set (to what to tell the user) on a project's own command whose config is not trusted:
+    # the check is reported as not run, never started.
+    untrusted: str = ""
 
     def command(
         self, workdir: Path, tmp_dir: Path, changed: list[str] | None = None
@@ -133,7 +136,30 @@ def _relative(path: str, workdir: Path) -> str:
     return p.as_posix()
 
 
+PYTHON_CHECKS = frozenset({"python_compile", "ruff", "mypy", "pytest"})
+
+
 def project_python(config: Config) -> str:
+    """The interpreter that runs the python checks: `configured_python`, unless that is the
+    project's own and its config is not trusted — then the interpreter running gearshift."""
+    python = configured_python(config)
+    if not config.trusted and python_is_project_code(config.root, python):
+        return sys.executable
+    return python
+
+
+def python_is_project_code(root: Path, python: str) -> bool:
+    """Whether running `python` runs a file inside the project (a committed .venv, a script
+    named by validation.python, a symlink into the project, or a bare name that PATH finds
+    there), which only a trusted config may do."""
+    path = python if (os.sep in python or "/" in python) else shutil.which(python)
+    if not path:
+        return False
+    candidate = Path(path) if Path(path).is_absolute() else root / path
+    return any(p == root or root in p.parents for p in (candidate.absolute(), candidate.resolve()))
+
+
+def configured_python(config: Config) -> str:
     """config.validation.python, else the project's .venv interpreter, else our own."""
     configured = config.validation.python
     if configured:
@@ -336,6 +362,7 @@ def resolve_checks(config: Config, workdir: Path) -> list[CheckSpec]:
                     custom.timeout_s or config.validation.timeout_s,
                     shell=custom.run,
                     targets=(),
+                    untrusted="" if config.trusted else untrusted_message(config.root),
                 )
             )
         else:
@@ -348,6 +375,10 @@ def _confined(spec: CheckSpec, config: Config) -> CheckSpec:
     custom = config.validation.commands.get(spec.name)
     network = config.validation.network if custom is None or custom.network is None else custom.network
     return dataclasses.replace(spec, network=network, env_passthrough=config.validation.env_passthrough)
+
+
+def untrusted_message(root: Path) -> str:
+    return f"untrusted, not run: this command comes from the project's config; `gearshift trust {root}` allows it"
 
 
 def _install_command(folder: Path) -> str:
@@ -398,6 +429,8 @@ def setup_error(spec: CheckSpec, workdir: Path, project: Path | None = None) -> 
     see); it defaults to `workdir`.
     """
     where = project or workdir
+    if spec.untrusted:
+        return spec.untrusted
     if spec.python and not _interpreter_found(spec.python):
         return (
             f"the Python interpreter {spec.python} does not exist: create the project's "
