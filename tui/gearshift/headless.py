@@ -135,6 +135,7 @@ async def run_headless(
         )
     )
     try:
+        session.recover()
         for task in tasks:
             session.add(task)
         for task in tasks:

@@ -20,7 +20,8 @@ from gearshift.context.graph import ImportGraph
 from gearshift.context.select import NAMED, SelectedFile, Selection, select_context
 from gearshift.edits.apply import AppliedChange, apply_changes, undo
 from gearshift.edits.hunks import apply_hunks, unified_diff
-from gearshift.edits.workspace import FileChange, Stage
+from gearshift.edits.recovery import recover
+from gearshift.edits.workspace import FileChange, Stage, atomic_write_text
 from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
 from gearshift.models.pricing import estimate_tokens, usd
@@ -72,6 +73,14 @@ class Session:
         self._preapproved: set[str] = set()
         self._applied_generation = 0
         self._finished: dict[str, asyncio.Event] = {}
+
+    def recover(self) -> list[str]:
+        """Finish or roll back an apply or undo a crash interrupted, and sweep temp files; every
+        consumer calls this at start, before any task runs, and each line is told as a Notice."""
+        said = recover(self.root, self.journal_dir)
+        for line in said:
+            self.emit(ev.Notice(level="warning", message=line))
+        return said
 
     # -- queue ---------------------------------------------------------------------------------
 
@@ -218,7 +227,7 @@ class Session:
         patches = self.root / ".gearshift" / "patches"
         patches.mkdir(parents=True, exist_ok=True)
         path = patches / f"{task_id}.diff"
-        path.write_text(_diff_of(self.records[task_id].changes))
+        atomic_write_text(path, _diff_of(self.records[task_id].changes), durable=True)  # never half a patch
         return path
 
     def awaiting_review(self) -> list[str]:

@@ -101,6 +101,7 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.emit_event(
             ev.SessionStarted(project=str(config.root), mode=gateway.mode, scripted=gateway.scripted, config_source=config.source)
         )
+        self.session.recover()  # an apply a crash interrupted is finished or rolled back first
         for task in tasks:
             self.session.add(task)
         self._register_themes()
