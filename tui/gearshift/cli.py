@@ -119,11 +119,18 @@ def cmd_run(argv: list[str]) -> int:
         gateway = _gateway(root, args.record, args.replay, speed)
     except ValueError as exc:  # --record without a key, a missing replay folder, ...
         raise UsageError(str(exc)) from None
-    return asyncio.run(
-        run_headless(
-            config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=escalate
+    from gearshift.signals import Stopped, say_stopped, until_stopped
+
+    try:
+        return asyncio.run(
+            until_stopped(
+                run_headless(
+                    config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=escalate
+                )
+            )
         )
-    )
+    except Stopped as exc:  # SIGTERM / SIGHUP, handled like Ctrl+C (130): 143 / 129
+        return say_stopped(exc)
 
 
 def _stop_if_checks_cannot_run(config: Config, tasks: list[Task]) -> None:
