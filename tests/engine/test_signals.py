@@ -73,7 +73,9 @@ def test_a_signal_during_a_stalled_call_books_it_and_says_so(tmp_path: Path, sig
     (project / "gearshift.toml").write_text("[validation]\nenabled = false\n")
     (project / "tasks.toml").write_text(TASKS + "requires_validation = false\n")
     # message_start (with its billed input usage) goes out, then the answer stalls.
-    stalled = Reply.text("never seen", first_frame_delay_s=120, usage={"input_tokens": 5000, "output_tokens": 1})
+    stalled = Reply.text(
+        "never seen", first_frame_delay_s=120, usage={"input_tokens": 5000, "output_tokens": 1}
+    )
     with MessagesServer([stalled]) as server:
         proc = start(project, server)
         wait_for(lambda: server.message_requests, proc)

@@ -122,13 +122,10 @@ def cmd_run(argv: list[str]) -> int:
     from gearshift.signals import Stopped, say_stopped, until_stopped
 
     try:
-        return asyncio.run(
-            until_stopped(
-                run_headless(
-                    config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=escalate
-                )
-            )
+        run = run_headless(
+            config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=escalate
         )
+        return asyncio.run(until_stopped(run))
     except Stopped as exc:  # SIGTERM / SIGHUP, handled like Ctrl+C (130): 143 / 129
         return say_stopped(exc)
 
