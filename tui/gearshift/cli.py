@@ -46,6 +46,14 @@ def _project(path: str | None) -> Path:
     root = Path(path or ".").resolve()
     if not root.is_dir():
         raise UsageError(f"{root}: no such project folder")
+    state = root / ".gearshift"
+    if state.exists() and not state.is_dir():
+        raise UsageError(
+            f"{state} is a file, not a folder: gearshift keeps its ledger and journals there — move the file aside"
+        )
+    ledger = state / "ledger.db"
+    if ledger.is_dir():
+        raise UsageError(f"{ledger} is a folder, not the ledger: move it aside and gearshift starts a new ledger")
     return root
 
 
