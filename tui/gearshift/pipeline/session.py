@@ -73,6 +73,7 @@ class Session:
         self._preapproved: set[str] = set()
         self._applied_generation = 0
         self._finished: dict[str, asyncio.Event] = {}
+        self.closing = False  # the consumer is shutting down: no task starts any more
 
     def recover(self) -> list[str]:
         """Finish or roll back an apply or undo a crash interrupted, and sweep temp files; every
@@ -110,8 +111,11 @@ class Session:
             self._preapproved.discard(task_id)
 
     async def run(self, task_id: str) -> TaskRecord:
-        """Run one task up to a change ready for review (or a final failure)."""
+        """Run one task up to a change ready for review (or a final failure); once the session
+        is closing, a task not yet started is left queued (no call is made)."""
         record = self.records[task_id]
+        if self.closing:
+            return record
         if record.final or record.status != "queued":
             # A retry: start over with the same task (and any forced model).
             base = replace(self.meter.tasks[task_id])
