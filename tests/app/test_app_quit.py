@@ -3,12 +3,14 @@ cancelled and awaited, the ledger closes last, and no path leaves a traceback or
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 from typing import Any
 
 import pytest
+from gearshift import events as ev
 from gearshift.ui.screens.confirm import ConfirmScreen
 
 from tests.app.conftest import SIZE
@@ -118,3 +120,28 @@ async def test_a_stop_signal_quits_like_a_confirmed_quit(
     assert app.session.records["story"].status == "cancelled"
     assert late == []
     assert signal.getsignal(signum) == signal.SIG_DFL  # our handler is taken away with the app
+
+
+async def test_the_app_completes_an_interrupted_apply_before_anything_runs(build: Any) -> None:
+    """The journal of a dead process's apply is finished at start and the user is told."""
+    from gearshift.edits import intent
+    from gearshift.edits.apply import apply_changes
+    from gearshift.edits.workspace import FileChange
+
+    app = build("story")  # writes the project; the app under test is built again below
+    root = app.config.root
+    journal_dir = root / ".gearshift" / "undo"
+    calc = (root / "calc.py").read_text()
+    apply_changes(root, [FileChange("calc.py", calc, calc + "# done\n")], journal_dir, "t9")
+    (root / "calc.py").write_text(calc)  # as if the process died before writing calc.py ...
+    stamp = json.loads((journal_dir / "t9.json").read_text())["applied_at_ns"]
+    intent.begin(journal_dir, {"op": "apply", "task_id": "t9", "stamp": stamp, "superseded": None})
+    (root / ".calc.py.0123abcd.gearshift-tmp").write_text("half")  # ... between temp file and rename
+    app = build("story")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: not (root / ".calc.py.0123abcd.gearshift-tmp").exists(), pilot)
+        await pilot.pause()
+        notes = [e.message for e in app.state.events if isinstance(e, ev.Notice)]
+    assert notes[0] == "an interrupted apply of task t9 was completed (1 file(s))"
+    assert notes[1].startswith("removed 1 temp file(s)")
+    assert (root / "calc.py").read_text() == calc + "# done\n"

@@ -28,8 +28,12 @@ TEMP_FILE = re.compile(r"^\..+\.[0-9a-f]{8}\.gearshift-tmp$")
 _NOT_SWEPT = (SKIPPED_DIRS - {".gearshift"}) | LINKED_DIRS
 
 
-def recover(project: Path, journal_dir: Path) -> list[str]:
-    """Bring the project back to a whole state; one line per thing done, for the user."""
+def recover(project: Path, journal_dir: Path, *, sweep: bool = True) -> list[str]:
+    """Bring the project back to a whole state; one line per thing done, for the user.
+
+    `sweep=False` leaves the temp-file sweep (a walk of the tree: ~40 ms for 10,000 files) to a
+    later `sweep_project` call, so the app can do it after its first frame.
+    """
     project = Path(project).absolute()
     said: list[str] = []
     with locked(journal_dir):
@@ -44,11 +48,19 @@ def recover(project: Path, journal_dir: Path) -> list[str]:
         if pending is not None:
             said.append(_finish(project, Path(journal_dir), pending))
             intent.end(journal_dir)
-        swept = sweep_temp_files(project)
-    if swept:
-        shown = ", ".join(swept[:3]) + (", …" if len(swept) > 3 else "")
-        said.append(f"removed {len(swept)} temp file(s) left by an interrupted write ({shown})")
+    if sweep:
+        said.extend(sweep_project(project, journal_dir))
     return said
+
+
+def sweep_project(project: Path, journal_dir: Path) -> list[str]:
+    """Remove stray temp files (under the apply lock: an apply's own temp file is never taken)."""
+    with locked(journal_dir):
+        swept = sweep_temp_files(Path(project).absolute())
+    if not swept:
+        return []
+    shown = ", ".join(swept[:3]) + (", …" if len(swept) > 3 else "")
+    return [f"removed {len(swept)} temp file(s) left by an interrupted write ({shown})"]
 
 
 def _finish(project: Path, journal_dir: Path, pending: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ from gearshift.context.graph import ImportGraph
 from gearshift.context.select import NAMED, SelectedFile, Selection, select_context
 from gearshift.edits.apply import AppliedChange, apply_changes, undo
 from gearshift.edits.hunks import apply_hunks, unified_diff
-from gearshift.edits.recovery import recover
+from gearshift.edits.recovery import recover, sweep_project
 from gearshift.edits.workspace import FileChange, Stage, atomic_write_text
 from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
@@ -75,10 +75,17 @@ class Session:
         self._finished: dict[str, asyncio.Event] = {}
         self.closing = False  # the consumer is shutting down: no task starts any more
 
-    def recover(self) -> list[str]:
+    def recover(self, *, sweep: bool = True) -> list[str]:
         """Finish or roll back an apply or undo a crash interrupted, and sweep temp files; every
-        consumer calls this at start, before any task runs, and each line is told as a Notice."""
-        said = recover(self.root, self.journal_dir)
+        consumer calls this at start, before any task runs, and each line is told as a Notice.
+        `sweep=False`: the consumer calls `sweep()` later (the app, after its first frame)."""
+        return self._tell(recover(self.root, self.journal_dir, sweep=sweep))
+
+    async def sweep(self) -> list[str]:
+        """Remove stray `.gearshift-tmp` files from the project (a tree walk, in a thread)."""
+        return self._tell(await asyncio.to_thread(sweep_project, self.root, self.journal_dir))
+
+    def _tell(self, said: list[str]) -> list[str]:
         for line in said:
             self.emit(ev.Notice(level="warning", message=line))
         return said

@@ -104,7 +104,7 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.emit_event(
             ev.SessionStarted(project=str(config.root), mode=gateway.mode, scripted=gateway.scripted, config_source=config.source)
         )
-        self.session.recover()  # an apply a crash interrupted is finished or rolled back first
+        self.session.recover(sweep=False)  # an apply a crash interrupted is finished or rolled back first
         for task in tasks:
             self.session.add(task)
         self._register_themes()
@@ -171,9 +171,10 @@ class GearshiftApp(ActionsMixin, App[int]):
 
     def _after_first_frame(self) -> None:
         """What the first frame need not wait for: the file watcher (watchfiles, a tree walk),
-        the SDK's client (built on a thread, so the first run starts at once) and the
-        collector's tuning."""
+        the SDK's client (built on a thread, so the first run starts at once), the sweep of stray
+        temp files (a tree walk, in a thread) and the collector's tuning."""
         self.run_worker(self.gateway.prepare(), name="sdk", group="sdk", exit_on_error=False)
+        self.run_worker(self.session.sweep(), name="sweep", group="sweep", exit_on_error=False)
         if self.watch_files:
             self.run_worker(self._watch(), name="watcher", group="watcher", exit_on_error=False)
         if self.tune_gc and self._gc_saved is None:
