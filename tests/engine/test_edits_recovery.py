@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from gearshift.edits.apply import applied_tasks, apply_changes, undo
-from gearshift.edits.intent import intent_path
+from gearshift.edits.intent import begin, intent_path
 from gearshift.edits.recovery import recover
 from gearshift.edits.workspace import FileChange
 
@@ -195,3 +195,36 @@ def test_a_headless_start_finishes_the_interrupted_apply_and_says_so(
     assert out.index("interrupted apply") < out.index("[a]")  # before any task ran
     assert (project / "pkg/new/made.py").read_text() == "MADE = 1\n"
     assert not list(project.rglob("*gearshift-tmp*"))
+
+
+def test_an_undo_killed_after_its_last_step_is_just_closed(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    journal_dir = project / ".gearshift" / "undo"
+    apply_changes(project, CHANGES, journal_dir, "t1")
+    undo(project, journal_dir, "t1")
+    begin(journal_dir, {"op": "undo", "task_id": "t1", "stamp": 1})  # as if killed before the record went
+    assert recover(project, journal_dir) == ["an interrupted undo of task t1 was completed"]
+    assert tree(project) == FILES and not intent_path(journal_dir).exists()
+
+
+def test_an_apply_rolled_back_gives_the_earlier_application_back_to_undo(tmp_path: Path) -> None:
+    """The same id applied twice: the first journal is set aside; a rollback of the second restores it."""
+    project = make_project(tmp_path / "proj")
+    journal_dir = project / ".gearshift" / "undo"
+    apply_changes(project, [FileChange("pkg/m0.py", "X = 0\n", "first\n")], journal_dir, "t1")
+    change = [
+        FileChange("pkg/m1.py", "X = 1\n", "second\n").__dict__,
+        FileChange("pkg/m2.py", "X = 2\n", "2\n").__dict__,
+    ]
+    env = {**os.environ, "PYTHONPATH": TUI}
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLER, "apply", str(project), "1", "after", json.dumps(change)], env=env
+    )
+    assert proc.returncode == -signal.SIGKILL
+    assert (project / "pkg/m1.py").read_text() == "second\n"  # killed after the first file
+    (project / "pkg/m2.py").write_text("edited by hand\n")  # so the second apply cannot complete
+    said = recover(project, journal_dir)
+    assert said[0].startswith("an interrupted apply of task t1 was rolled back; pkg/m2.py changed since")
+    assert (project / "pkg/m1.py").read_text() == "X = 1\n"  # the file it had written is put back
+    assert json.loads((journal_dir / "t1.json").read_text())["files"][0]["after"] == "first\n"
+    assert undo(project, journal_dir, "t1") == ["pkg/m0.py"]

@@ -71,10 +71,10 @@ def _finish(project: Path, journal_dir: Path, pending: dict[str, Any]) -> str:
         entries = load(journal) if saved else None
     except ValueError:
         entries = None
+    if entries is None and op == "undo":  # the journal was moved to undone/: only the record was left
+        return f"an interrupted undo of task {task_id} was completed"
     if entries is None:  # the journal was never saved: no project file had been written
-        superseded = pending.get("superseded")
-        if op == "apply" and superseded and Path(superseded).exists() and not journal.exists():
-            os.replace(superseded, journal)  # the earlier application of this id is undoable again
+        _restore_superseded(op, pending, journal)
         return f"an interrupted {op} of task {task_id} was rolled back (none of its files had been written)"
     new, old = ("after", "before") if op == "apply" else ("before", "after")
     states = {entry["path"]: _state(project, entry, new, old) for entry in entries}
@@ -91,6 +91,7 @@ def _finish(project: Path, journal_dir: Path, pending: dict[str, Any]) -> str:
     if op == "apply":
         put_back(project, [e for e in entries if states[e["path"]] == "new"])
         retire(journal, "rolled-back")
+        _restore_superseded(op, pending, journal)
         return (
             f"an interrupted apply of task {task_id} was rolled back; {', '.join(edited)} changed since "
             "and was left as it is"
@@ -99,6 +100,13 @@ def _finish(project: Path, journal_dir: Path, pending: dict[str, Any]) -> str:
         f"an interrupted undo of task {task_id} could not be completed: {', '.join(edited)} changed since; "
         "the rest was left as it was (press u again after checking those files)"
     )
+
+
+def _restore_superseded(op: str, pending: dict[str, Any], journal: Path) -> None:
+    """The earlier application of this task id, set aside by the apply, is undoable again."""
+    superseded = pending.get("superseded")
+    if op == "apply" and superseded and Path(superseded).exists() and not journal.exists():
+        os.replace(superseded, journal)
 
 
 def _stamp_matches(journal: Path, stamp: object) -> bool:
