@@ -61,3 +61,34 @@ def test_headless_only_flags_without_headless_are_refused(
     project = make_project(tmp_path / "p")
     assert main(["run", str(project), *flag]) == 2
     assert f"{flag[0]} needs --headless" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["run", "--headless"], ["report"], []])
+@pytest.mark.parametrize("broken", ["state_is_a_file", "ledger_is_a_folder"])
+def test_a_broken_gearshift_folder_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], broken: str
+) -> None:
+    project = make_project(tmp_path / "p")
+    (project / "tasks.toml").write_text('[[task]]\nid = "a"\nprompt = "x"\n')
+    if broken == "state_is_a_file":
+        (project / ".gearshift").write_text("not a folder")
+        expected = f"{project / '.gearshift'} is a file, not a folder"
+    else:
+        (project / ".gearshift" / "ledger.db").mkdir(parents=True)
+        expected = f"{project / '.gearshift' / 'ledger.db'} is a folder, not the ledger"
+    argv = [*command[:1], str(project), *command[1:]]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_the_ledger_refuses_a_folder_or_a_file_in_the_way_with_its_own_error(tmp_path: Path) -> None:
+    from gearshift.ledger import Ledger, LedgerError
+
+    (tmp_path / "a" / "ledger.db").mkdir(parents=True)
+    with pytest.raises(LedgerError, match="cannot be used as the ledger"):
+        Ledger(tmp_path / "a" / "ledger.db")
+    (tmp_path / "b").write_text("a file where the folder goes")
+    with pytest.raises(LedgerError, match="cannot be used as the ledger"):
+        Ledger(tmp_path / "b" / "ledger.db")

@@ -271,6 +271,8 @@ async def test_a_process_that_left_the_group_cannot_hang_the_check(tmp_path: Pat
         (check,) = result.checks
         assert (check.passed, check.timed_out, check.exit_code) == (True, False, 0)
         assert "bye" in check.output_tail
+        escaped = pid_in(root / "escaped.pid")
+        assert escaped is not None and await gone(escaped)  # found by its marker and killed, group or not
     finally:
         pid = pid_in(root / "escaped.pid")
         if pid is not None and alive(pid):

@@ -49,6 +49,14 @@ def _project(path: str | None) -> Path:
     root = Path(path or ".").resolve()
     if not root.is_dir():
         raise UsageError(f"{root}: no such project folder")
+    state = root / ".gearshift"
+    if state.exists() and not state.is_dir():
+        raise UsageError(
+            f"{state} is a file, not a folder: gearshift keeps its ledger and journals there — move the file aside"
+        )
+    ledger = state / "ledger.db"
+    if ledger.is_dir():
+        raise UsageError(f"{ledger} is a folder, not the ledger: move it aside and gearshift starts a new ledger")
     return root
 
 
@@ -132,11 +140,15 @@ def cmd_run(argv: list[str]) -> int:
         gateway = _gateway(root, args.record, args.replay, speed)
     except ValueError as exc:  # --record without a key, a missing replay folder, ...
         raise UsageError(str(exc)) from None
-    return asyncio.run(
-        run_headless(
+    from gearshift.signals import Stopped, say_stopped, until_stopped
+
+    try:
+        run = run_headless(
             config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=escalate
         )
-    )
+        return asyncio.run(until_stopped(run))
+    except Stopped as exc:  # SIGTERM / SIGHUP, handled like Ctrl+C (130): 143 / 129
+        return say_stopped(exc)
 
 
 def _trusted_or_stop(config: Config, *, once: bool) -> Config:

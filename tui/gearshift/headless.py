@@ -138,6 +138,7 @@ async def run_headless(
         )
     )
     try:
+        session.recover()  # an apply a crash interrupted is finished or rolled back first
         if session.sandbox.refused:  # before any model call: one line, exit 2
             print(f"gearshift: {session.sandbox.describe()}", file=sys.stderr)
             return 2

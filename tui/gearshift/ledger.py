@@ -116,10 +116,13 @@ class LedgerError(Exception):
 
 class Ledger:
     def __init__(self, path: Path, session: str | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.session = session or uuid.uuid4().hex[:12]
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:  # .gearshift is a file, ledger.db a folder, ...
+            raise LedgerError(f"{path}: cannot be used as the ledger ({exc}); move it aside") from None
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")

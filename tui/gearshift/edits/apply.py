@@ -3,10 +3,11 @@
 Applying is the one moment gearshift touches the user's project, so it is careful in this order:
 check every file still holds the text the change was made from (the user may have edited it
 since staging) and refuse the whole change before writing anything if one does not; write a
-journal of every file's before/after text; then replace each file atomically (temp file in the
-same folder, fsync, `os.replace`, permission bits kept). The journal is what makes `undo` work
-after a restart, and makes an interrupted apply recoverable: undo restores the files that were
-written and skips the ones that were not.
+journal of every file's before/after text (and, before that, the intent record of
+`edits.intent`); then replace each file atomically (temp file in the same folder, fsync,
+`os.replace`, permission bits kept). The journal is what makes `undo` work after a restart; the
+intent record is what lets the next start finish or roll back an apply or undo that a crash
+interrupted between two files (`edits.recovery`), so the project never stays half changed.
 
 A task id applied again (the same tasks.toml run twice) moves the older journal to
 `superseded/`, so `undo` always takes back the most recent application of that id.
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gearshift.edits import intent
+from gearshift.edits.intent import locked
 from gearshift.edits.workspace import FileChange, atomic_write_text, read_text_file, resolve_inside
 
 JOURNAL_VERSION = 1
@@ -54,7 +57,7 @@ def _journal_path(journal_dir: Path, task_id: str) -> Path:
     return Path(journal_dir) / f"{task_id}.json"
 
 
-def _current(target: Path) -> tuple[bool, str | None]:
+def current(target: Path) -> tuple[bool, str | None]:
     """(readable as text, text or None when absent)."""
     if target.is_dir():
         return False, None
@@ -66,7 +69,7 @@ def _current(target: Path) -> tuple[bool, str | None]:
 
 def _check(target: Path, rel: str, expected: str | None, since: str) -> bool:
     """True when the file holds `expected`; ApplyConflict when it holds something else."""
-    readable, text = _current(target)
+    readable, text = current(target)
     if readable and text == expected:
         return True
     if not readable:
@@ -92,7 +95,7 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n", durable=True)
 
 
-def _put(project: Path, rel: str, text: str | None, mode: int | None) -> None:
+def put(project: Path, rel: str, text: str | None, mode: int | None) -> None:
     target = resolve_inside(project, rel)
     if text is None:
         with contextlib.suppress(FileNotFoundError):
@@ -102,7 +105,7 @@ def _put(project: Path, rel: str, text: str | None, mode: int | None) -> None:
     atomic_write_text(target, text, mode=mode, durable=True)
 
 
-def _remove_dirs(project: Path, dirs: Iterable[str]) -> None:
+def remove_dirs(project: Path, dirs: Iterable[str]) -> None:
     for rel in reversed(list(dirs)):
         with contextlib.suppress(OSError):  # not empty any more: the user put something there
             (project / rel).rmdir()
@@ -129,37 +132,46 @@ def apply_changes(project: Path, changes: list[FileChange], journal_dir: Path, t
         entries.append(
             dict(path=rel, before=change.before, after=change.after, mode=mode, created_dirs=created)
         )
-    superseded = None
-    if journal.exists():
-        superseded = journal.parent / "superseded" / f"{task_id}-{time.time_ns()}.json"
-        superseded.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(journal, superseded)
-    record = {
-        "version": JOURNAL_VERSION,
-        "task_id": task_id,
-        "project": str(project),
-        "applied_at_ns": time.time_ns(),
-        "files": entries,
-    }
-    _write_json(journal, record)
-    written: list[dict[str, Any]] = []
-    try:
-        for entry in entries:
-            written.append(entry)
-            _put(project, entry["path"], entry["after"], entry["mode"])
-    except OSError:
-        for entry in reversed(written):
-            with contextlib.suppress(OSError):
-                _put(project, entry["path"], entry["before"], entry["mode"])
-                _remove_dirs(project, entry["created_dirs"])
-        journal.unlink()
+    stamp = time.time_ns()
+    with locked(journal_dir):
+        superseded = None
+        if journal.exists():
+            superseded = journal.parent / "superseded" / f"{task_id}-{stamp}.json"
+        intent.begin(
+            journal_dir,
+            {"op": "apply", "task_id": task_id, "stamp": stamp, "superseded": superseded and str(superseded)},
+        )
         if superseded is not None:
-            os.replace(superseded, journal)
-        raise
+            superseded.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(journal, superseded)
+        record = {
+            "version": JOURNAL_VERSION,
+            "task_id": task_id,
+            "project": str(project),
+            "applied_at_ns": stamp,
+            "files": entries,
+        }
+        _write_json(journal, record)
+        written: list[dict[str, Any]] = []
+        try:
+            for entry in entries:
+                written.append(entry)
+                put(project, entry["path"], entry["after"], entry["mode"])
+        except OSError:
+            for entry in reversed(written):
+                with contextlib.suppress(OSError):
+                    put(project, entry["path"], entry["before"], entry["mode"])
+                    remove_dirs(project, entry["created_dirs"])
+            journal.unlink()
+            if superseded is not None:
+                os.replace(superseded, journal)
+            intent.end(journal_dir)
+            raise
+        intent.end(journal_dir)
     return AppliedChange(task_id, [entry["path"] for entry in entries], journal)
 
 
-def _load(journal: Path) -> list[dict[str, Any]]:
+def load(journal: Path) -> list[dict[str, Any]]:
     try:
         data = json.loads(journal.read_text(encoding="utf-8"))
         files = data["files"]
@@ -184,20 +196,39 @@ def undo(project: Path, journal_dir: Path, task_id: str) -> list[str]:
     if not journal.exists():
         raise ValueError(f"no applied task {task_id!r} in {journal_dir}")
     restore: list[dict[str, Any]] = []
-    for entry in _load(journal):
+    for entry in load(journal):
         target = resolve_inside(project, entry["path"])
-        if _current(target) == (True, entry["before"]):
+        if current(target) == (True, entry["before"]):
             continue  # an interrupted apply never wrote it: nothing to take back
         _check(target, entry["path"], entry["after"], f"since task {task_id} was applied")
         restore.append(entry)
-    for entry in restore:
-        _put(project, entry["path"], entry["before"], entry["mode"])
+    with locked(journal_dir):
+        intent.begin(journal_dir, {"op": "undo", "task_id": task_id, "stamp": stamp_of(journal)})
+        put_back(project, restore)
+        retire(journal, "undone")
+        intent.end(journal_dir)
+    return [entry["path"] for entry in restore]
+
+
+def put_back(project: Path, entries: Iterable[dict[str, Any]]) -> None:
+    """Write each entry's `before` again, removing the folders a created file brought along."""
+    for entry in entries:
+        put(project, entry["path"], entry["before"], entry["mode"])
         if entry["before"] is None:
-            _remove_dirs(project, entry["created_dirs"])
-    done = journal.parent / "undone" / f"{task_id}-{time.time_ns()}.json"
+            remove_dirs(project, entry["created_dirs"])
+
+
+def retire(journal: Path, where: str) -> None:
+    """Move a task's journal out of the undoable set (to `undone/` or `rolled-back/`)."""
+    done = journal.parent / where / f"{journal.stem}-{time.time_ns()}.json"
     done.parent.mkdir(parents=True, exist_ok=True)
     os.replace(journal, done)
-    return [entry["path"] for entry in restore]
+
+
+def stamp_of(journal: Path) -> int | None:
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        return int(json.loads(journal.read_text(encoding="utf-8"))["applied_at_ns"])
+    return None
 
 
 def applied_tasks(journal_dir: Path) -> list[str]:
@@ -207,9 +238,8 @@ def applied_tasks(journal_dir: Path) -> list[str]:
         return []
     found: list[tuple[int, str]] = []
     for journal in folder.glob("*.json"):
-        try:
-            when = int(json.loads(journal.read_text(encoding="utf-8"))["applied_at_ns"])
-        except (OSError, ValueError, KeyError, TypeError):
+        when = stamp_of(journal)
+        if when is None:
             when = journal.stat().st_mtime_ns
         found.append((when, journal.stem))
     return [task_id for _, task_id in sorted(found)]

@@ -22,7 +22,8 @@ from gearshift.context.select import NAMED, SelectedFile, Selection, select_cont
 from gearshift.edits.apply import AppliedChange, apply_changes, undo
 from gearshift.edits.cowstage import AnyStage, CowStage, PendingLayer, stages_home, sweep_dead
 from gearshift.edits.hunks import apply_hunks, unified_diff
-from gearshift.edits.workspace import FileChange, Stage
+from gearshift.edits.recovery import recover, sweep_project
+from gearshift.edits.workspace import FileChange, Stage, atomic_write_text
 from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
 from gearshift.models.pricing import estimate_tokens, usd
@@ -84,6 +85,22 @@ class Session:
         self._preapproved: set[str] = set()
         self._applied_generation = 0
         self._finished: dict[str, asyncio.Event] = {}
+        self.closing = False  # the consumer is shutting down: no task starts any more
+
+    def recover(self, *, sweep: bool = True) -> list[str]:
+        """Finish or roll back an apply or undo a crash interrupted, and sweep temp files; every
+        consumer calls this at start, before any task runs, and each line is told as a Notice.
+        `sweep=False`: the consumer calls `sweep()` later (the app, after its first frame)."""
+        return self._tell(recover(self.root, self.journal_dir, sweep=sweep))
+
+    async def sweep(self) -> list[str]:
+        """Remove stray `.gearshift-tmp` files from the project (a tree walk, in a thread)."""
+        return self._tell(await asyncio.to_thread(sweep_project, self.root, self.journal_dir))
+
+    def _tell(self, said: list[str]) -> list[str]:
+        for line in said:
+            self.emit(ev.Notice(level="warning", message=line))
+        return said
 
     # -- queue ---------------------------------------------------------------------------------
 
@@ -113,8 +130,11 @@ class Session:
             self._preapproved.discard(task_id)
 
     async def run(self, task_id: str) -> TaskRecord:
-        """Run one task up to a change ready for review (or a final failure)."""
+        """Run one task up to a change ready for review (or a final failure); once the session
+        is closing, a task not yet started is left queued (no call is made)."""
         record = self.records[task_id]
+        if self.closing:
+            return record
         if record.final or record.status != "queued":
             # A retry: start over with the same task (and any forced model).
             base = replace(self.meter.tasks[task_id])
@@ -245,7 +265,8 @@ class Session:
         patches = self.root / ".gearshift" / "patches"
         patches.mkdir(parents=True, exist_ok=True)
         path = patches / f"{task_id}.diff"
-        path.write_text(redact.redact(_diff_of(self.records[task_id].changes)))
+        # never half a patch, never a secret
+        atomic_write_text(path, redact.redact(_diff_of(self.records[task_id].changes)), durable=True)
         return path
 
     def awaiting_review(self) -> list[str]:

@@ -7,6 +7,7 @@ screens are imported when first opened: none of them is needed for the first fra
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 from typing import TYPE_CHECKING
@@ -125,9 +126,15 @@ class ActionsMixin(_Base):
             if self.session.records[task_id].status != "queued":
                 continue
             worker = self.task_worker(task_id) or self.start_task(task_id)
+            if worker is None:  # quitting
+                return
             try:
                 await worker.wait()
             except (WorkerCancelled, WorkerFailed):
+                # Worker.wait turns a cancellation of *this* worker (quitting) into
+                # WorkerCancelled too: moving on to the next task then would spend money.
+                if self.quitting or _being_cancelled():
+                    raise asyncio.CancelledError from None
                 continue
             # Each task is staged on what the earlier ones left in the project, so the queue
             # waits for this change to be applied or rejected before the next task starts.
@@ -263,17 +270,34 @@ class ActionsMixin(_Base):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(self._cancel_and_exit(unreviewed), name="shutdown", group="shutdown")
+                self.quit_now(unreviewed)
 
         self.push_screen(ConfirmScreen(question, yes="Quit", no="Stay"), answered)
 
-    async def _cancel_and_exit(self, unreviewed: list[str] | None = None) -> None:
+    def quit_now(self, unreviewed: list[str] | None = None, return_code: int = 0) -> None:
+        """Quit without asking (the user said yes, or a signal came): from this moment nothing
+        new starts — no task, no call — and what runs is cancelled and awaited."""
+        if self.quitting:
+            return
+        self.quitting = True
+        self.session.closing = True
+        self.run_worker(self._cancel_and_exit(unreviewed, return_code), name="shutdown", group="shutdown")
+
+    async def _cancel_and_exit(self, unreviewed: list[str] | None = None, return_code: int = 0) -> None:
         for task_id in unreviewed or []:
             try:
                 self.session.save_patch(task_id)
             except OSError as exc:
                 self.notify(f"{task_id}: could not keep the patch: {exc}", severity="error")
-                return  # stay: the change is still in the app
+                if return_code == 0:  # the user asked: stay, the change is still in the app
+                    self.quitting = self.session.closing = False
+                    return
+        await self.stop_tasks()
+        await self.drain()
+        self.exit(return_code, return_code=return_code)
+
+    async def stop_tasks(self) -> None:
+        """Cancel run-all and every running task, and wait until each has booked what it paid."""
         for worker in [w for w in self.workers if w.group == "run-all"]:
             worker.cancel()
         workers = [w for w in (self.task_worker(t) for t in self.running_tasks()) if w is not None]
@@ -283,5 +307,8 @@ class ActionsMixin(_Base):
         for worker in workers:
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await worker.wait()
-        await self.drain()
-        self.exit(0)
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

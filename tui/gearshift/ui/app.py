@@ -36,6 +36,7 @@ from gearshift.config import Config
 from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
 from gearshift.pipeline.session import Session
+from gearshift.signals import STOP_SIGNALS, exit_status
 from gearshift.tasks import Task
 from gearshift.ui import themes
 from gearshift.ui.actions import ActionsMixin
@@ -97,6 +98,8 @@ class GearshiftApp(ActionsMixin, App[int]):
         self._buffer: list[ev.Event] = []
         self._paint_lock = asyncio.Lock()
         self._output_pane: OutputPane | None = None
+        self.quitting = False  # set once Quit is confirmed (or a signal came): nothing new starts
+        self._signals: list[int] = []
         self.ledger = Ledger.for_project(config.root) if ledger else None
         self.session = Session(config, gateway, emit=self.emit_event, approver=self.approve_escalation, ledger=self.ledger)
         self.emit_event(
@@ -109,6 +112,7 @@ class GearshiftApp(ActionsMixin, App[int]):
                 sandbox_note=self.session.sandbox.describe(),
             )
         )
+        self.session.recover(sweep=False)  # an apply a crash interrupted is finished or rolled back first
         for task in tasks:
             self.session.add(task)
         self._register_themes()
@@ -172,6 +176,7 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.set_interval(TICK_S, self.drain, name="drain")
         self.query_one(TaskQueue).focus()
         self.call_after_refresh(self._after_first_frame)
+        self._listen_for_stop_signals()
         if self.config.trusted and self.run_all_on_start:  # else once the trust question is answered
             self.action_run_all()
 
@@ -223,9 +228,11 @@ class GearshiftApp(ActionsMixin, App[int]):
 
     def _after_first_frame(self) -> None:
         """What the first frame need not wait for: the file watcher (watchfiles, a tree walk),
-        the SDK's client (built on a thread, so the first run starts at once), the
-        collector's tuning, and the trust question if the project's own commands need one."""
+        the SDK's client (built on a thread, so the first run starts at once), the sweep of stray
+        temp files (a tree walk, in a thread), the collector's tuning, and the trust question if
+        the project's own commands need one."""
         self.run_worker(self.gateway.prepare(), name="sdk", group="sdk", exit_on_error=False)
+        self.run_worker(self.session.sweep(), name="sweep", group="sweep", exit_on_error=False)
         if self.watch_files:
             self.run_worker(self._watch(), name="watcher", group="watcher", exit_on_error=False)
         if self.tune_gc and self._gc_saved is None:
@@ -234,7 +241,28 @@ class GearshiftApp(ActionsMixin, App[int]):
             gc.set_threshold(GC_GEN0, *self._gc_saved[1:])
         self.ask_trust()
 
+    def _listen_for_stop_signals(self) -> None:
+        """SIGTERM / SIGHUP quit like a confirmed Quit (exit status 143 / 129): running tasks
+        are cancelled and book what they paid, unreviewed changes are kept as patches."""
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:
+            try:
+                loop.add_signal_handler(signum, self._stop_signal, signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                continue
+            self._signals.append(signum)
+
+    def _stop_signal(self, signum: int) -> None:
+        self.quit_now(self.session.awaiting_review(), return_code=exit_status(signum))
+
     async def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self._signals:
+            loop.remove_signal_handler(signum)
+        # Whatever way the app is going, no task outlives it: each books its calls before the
+        # ledger closes (a booking into a closed ledger was a ProgrammingError).
+        self.quitting = self.session.closing = True
+        await self.stop_tasks()
         stop = getattr(self.watcher, "stop", None)
         if stop is not None:
             stop()
@@ -351,7 +379,9 @@ class GearshiftApp(ActionsMixin, App[int]):
     def running_tasks(self) -> list[str]:
         return [w.group.removeprefix("task:") for w in self.workers if w.group.startswith("task:") and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
 
-    def start_task(self, task_id: str) -> Worker[None]:
+    def start_task(self, task_id: str) -> Worker[None] | None:
+        if self.quitting:  # the user confirmed Quit: no new paid work
+            return None
         return self.run_worker(
             self._run_task(task_id), name=f"task:{task_id}", group=f"task:{task_id}", exclusive=True,
             exit_on_error=False, description=f"running task {task_id}",
@@ -381,10 +411,20 @@ class GearshiftApp(ActionsMixin, App[int]):
         return not (action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1)
 
     def get_system_commands(self, screen: Screen[object]):  # type: ignore[no-untyped-def]
-        if screen is self.screen_stack[0]:
+        main = screen is self.screen_stack[0]
+        if main:
             for spec in ACTIONS:
                 yield SystemCommand(spec.title, spec.help, getattr(self, f"action_{spec.action}"))
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.callback != self.action_quit:
+                yield command
+            elif not main:  # Textual's "quit as soon as possible" becomes ours: one Quit, which asks
+                spec = next(s for s in ACTIONS if s.action == "request_quit")
+                yield SystemCommand(spec.title, spec.help, self.action_request_quit)
+
+    async def action_quit(self) -> None:
+        """Textual's own quit (its palette entry, any binding to it) asks like ours does."""
+        self.action_request_quit()
 
 
 def make_app(

@@ -39,6 +39,7 @@ from gearshift.validation.checks import CheckSpec, missing_module, python_test_f
 from gearshift.validation.findings import CheckResult, Finding, ValidationResult
 from gearshift.validation.gate import judge
 from gearshift.validation.parsers import PARSERS, scrub, strip_ansi
+from gearshift.validation.reap import MARKER_VAR, kill_marked, new_marker
 from gearshift.validation.sandbox import Confinement
 
 TAIL_LINES = 40
@@ -49,17 +50,22 @@ _SAFE = re.compile(r"[^\w.-]")
 _DRAIN_S = 5.0  # how long to wait for pipes after the group is dead (a setsid'd escapee)
 
 
-def _kill_group(pgid: int) -> None:
+async def _kill_group(pgid: int, marker: str) -> None:
+    """The check's process group, then whatever left it (setsid) but still carries its marker
+    (a walk of /proc: in a thread, off the loop)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+    await asyncio.to_thread(kill_marked, marker)
 
 
-def _env(spec: CheckSpec) -> dict[str, str]:
-    """The allow-listed environment (no API key, no credentials) plus the check's own settings."""
+def _env(spec: CheckSpec, marker: str) -> dict[str, str]:
+    """The allow-listed environment (no API key, no credentials) plus the check's own settings
+    and the marker that finds its processes again after a setsid."""
     env = scrubbed_env(os.environ, spec.env_passthrough)
     env.pop("FORCE_COLOR", None)
     env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1", NO_COLOR="1")
     env.update(dict(spec.env))
+    env[MARKER_VAR] = marker  # after spec.env: a check cannot opt out of being found
     return env
 
 
@@ -219,7 +225,8 @@ async def _execute(
     confinement: Confinement | None = None,
 ) -> CheckResult:
     started = time.perf_counter()
-    env = _env(spec)
+    marker = new_marker()
+    env = _env(spec, marker)
     if confinement is not None:
         cmd = confinement.command(
             cmd,
@@ -251,12 +258,12 @@ async def _execute(
         except TimeoutError:
             timed_out = True
     except BaseException:  # cancelled: kill everything, reap, and let the cancellation go on
-        _kill_group(proc.pid)
+        await _kill_group(proc.pid, marker)
         for p in pumps:
             p.cancel()
         await _exited(proc)
         raise
-    _kill_group(proc.pid)  # the timed-out check, or whatever it left running in its group
+    await _kill_group(proc.pid, marker)  # the timed-out check, or whatever it left running
     exit_code = await _exited(proc)
     # Not proc.wait(): a process that left the group (setsid) may hold the pipes open forever.
     _done, stuck = await asyncio.wait(pumps, timeout=_DRAIN_S)
