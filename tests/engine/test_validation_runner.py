@@ -351,7 +351,7 @@ async def test_missing_tool_is_a_setup_error_not_a_failure(tmp_path: Path, bare_
     assert result.checks[1].passed  # compiling needs nothing but the interpreter
     assert result.outcome == "pass"
     assert setup_problem(result.checks) == ruff.error
-    assert next(e for e in events if isinstance(e, CheckFinished)).error == ruff.error
+    assert next(e for e in events if isinstance(e, CheckFinished) and e.check == "ruff").error == ruff.error
 
 
 async def test_node_check_without_node_modules_is_a_setup_error(tmp_path: Path, monkeypatch):

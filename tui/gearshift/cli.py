@@ -156,12 +156,11 @@ def _trusted_or_stop(config: Config, *, once: bool) -> Config:
     and before preflight runs any interpreter of the project's."""
     from gearshift import trust
 
-    if once:
-        return trust.checked(config, once=True)
-    verdict = trust.verdict(config)
-    if not verdict.trusted:
-        raise UsageError(f"gearshift run: {trust.refusal(config, verdict.reason)}")
-    return trust.checked(config)
+    if not once:
+        verdict = trust.verdict(config)
+        if not verdict.trusted:
+            raise UsageError(f"gearshift run: {trust.refusal(config, verdict.reason)}")
+    return trust.checked(config, once=True)  # trusted: by the records, or for this run
 
 
 def _stop_if_checks_cannot_run(config: Config, tasks: list[Task]) -> None:

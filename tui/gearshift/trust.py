@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from gearshift.config import Config
-from gearshift.validation.checks import PYTHON_CHECKS, configured_python, python_is_project_code
+from gearshift.validation.interpreter import PYTHON_CHECKS, configured_python, python_is_project_code
 
 TRUST_FILE = "trust.json"
 VERSION = 1

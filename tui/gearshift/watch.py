@@ -158,8 +158,7 @@ class ProjectWatcher:
         self.burst_files = burst_files
         self.settle_ms = settle_ms
         self.stop_event = stop_event or asyncio.Event()
-        runnable = config.validation.enabled and not self.sandbox.refused
-        self.specs = resolve_checks(config, self.root) if runnable else []
+        self.specs = self._specs(config)
         self._run: asyncio.Task[None] | None = None
         self._dirs: set[str] = set()  # the project's folders (not below ignored ones)
         self._changed_dirs: set[str] = set()  # changed paths that are or were folders, not yet run
@@ -220,7 +219,11 @@ class ProjectWatcher:
     def use_config(self, config: Config) -> None:
         """Run the next changes' checks as `config` says (the user trusted the project's own)."""
         self.config = config
-        self.specs = resolve_checks(config, self.root) if config.validation.enabled else []
+        self.specs = self._specs(config)
+
+    def _specs(self, config: Config) -> list[CheckSpec]:
+        runnable = config.validation.enabled and not self.sandbox.refused
+        return resolve_checks(config, self.root) if runnable else []
 
     async def run(self) -> None:
         from watchfiles import awatch

@@ -20,7 +20,6 @@ changes nothing.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import gc
 from pathlib import Path
 from typing import Any
@@ -48,13 +47,14 @@ from gearshift.ui.panes.queue import TaskQueue
 from gearshift.ui.panes.routing import RoutingPane
 from gearshift.ui.panes.validation import ValidationPane
 from gearshift.ui.state import Changes, UIState, coalesce
+from gearshift.ui.trusting import TrustMixin
 
 TICK_S = 1 / 30
 GC_GEN0 = 20_000  # allocations between young collections while the app runs (Python's default: 700)
 MAIN_SCREEN_ACTIONS = {a.action for a in ACTIONS} - {"request_quit", "switch_theme"}
 
 
-class GearshiftApp(ActionsMixin, App[int]):
+class GearshiftApp(TrustMixin, ActionsMixin, App[int]):
     CSS_PATH = "gearshift.tcss"
     TITLE = "gearshift"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -179,52 +179,6 @@ class GearshiftApp(ActionsMixin, App[int]):
         self._listen_for_stop_signals()
         if self.config.trusted and self.run_all_on_start:  # else once the trust question is answered
             self.action_run_all()
-
-    # -- project trust -------------------------------------------------------------------------
-
-    def ask_trust(self) -> None:
-        """Show the project's own commands once and ask (nothing when the config is trusted).
-        Until the answer is yes none of them runs (the engine reports them as not run); a run
-        of every task the command line asked for starts once the question is answered."""
-        from gearshift import trust
-        from gearshift.ui.screens.trust import TrustScreen
-
-        if self.config.trusted:
-            return
-        verdict = trust.verdict(self.config)
-        if verdict.trusted:  # trusted meanwhile (`gearshift trust` in another terminal)
-            self.use_trusted_config()
-            if self.run_all_on_start:
-                self.action_run_all()
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                try:
-                    trust.record(self.config)
-                except trust.TrustError as exc:
-                    self.notify(f"{exc} — trusted for this session only", severity="error", timeout=12)
-                self.use_trusted_config()
-            else:
-                self.notify(
-                    f"Not trusted: the project's own commands do not run. `gearshift trust {self.config.root}` allows them.",
-                    severity="warning",
-                    timeout=10,
-                )
-            if self.run_all_on_start:
-                self.action_run_all()
-
-        self.push_screen(TrustScreen(str(self.config.root), verdict.needs.lines(), verdict.reason), answered)
-
-    def use_trusted_config(self) -> None:
-        """From now on the session and the watcher run the project's own commands."""
-        self.config = dataclasses.replace(self.config, trusted=True)
-        self.session.config = self.config
-        self.session.baseline_cache.clear()  # baselines judged without the project's commands
-        use = getattr(self.watcher, "use_config", None)
-        if use is not None:
-            use(self.config)
-        self._update_header()
 
     def _after_first_frame(self) -> None:
         """What the first frame need not wait for: the file watcher (watchfiles, a tree walk),

@@ -14,7 +14,6 @@ import dataclasses
 import os
 import shutil
 import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,12 @@ from typing import Any
 
 from gearshift.config import Config
 from gearshift.validation.findings import CheckResult
+from gearshift.validation.interpreter import (  # noqa: F401  (re-exported: checks' vocabulary)
+    PYTHON_CHECKS,
+    configured_python,
+    project_python,
+    python_is_project_code,
+)
 
 # Folders no check should look into: environments, dependencies, tool state, build output.
 SKIP_DIRS = frozenset({".venv", "venv", "node_modules", ".git", ".gearshift", "__pycache__", "build", "dist"})
@@ -134,43 +139,6 @@ def _relative(path: str, workdir: Path) -> str:
         except ValueError:
             return p.as_posix()
     return p.as_posix()
-
-
-PYTHON_CHECKS = frozenset({"python_compile", "ruff", "mypy", "pytest"})
-
-
-def project_python(config: Config) -> str:
-    """The interpreter that runs the python checks: `configured_python`, unless that is the
-    project's own and its config is not trusted — then the interpreter running gearshift."""
-    python = configured_python(config)
-    if not config.trusted and python_is_project_code(config.root, python):
-        return sys.executable
-    return python
-
-
-def python_is_project_code(root: Path, python: str) -> bool:
-    """Whether running `python` runs a file inside the project (a committed .venv, a script
-    named by validation.python, a symlink into the project, or a bare name that PATH finds
-    there), which only a trusted config may do."""
-    path = python if (os.sep in python or "/" in python) else shutil.which(python)
-    if not path:
-        return False
-    candidate = Path(path) if Path(path).is_absolute() else root / path
-    return any(p == root or root in p.parents for p in (candidate.absolute(), candidate.resolve()))
-
-
-def configured_python(config: Config) -> str:
-    """config.validation.python, else the project's .venv interpreter, else our own."""
-    configured = config.validation.python
-    if configured:
-        if os.sep in configured or "/" in configured:
-            path = Path(configured).expanduser()
-            return str(path if path.is_absolute() else config.root / path)
-        return configured
-    venv = config.root / ".venv" / "bin" / "python"
-    if venv.exists():
-        return str(venv)
-    return sys.executable
 
 
 def _python_env(workdir: Path) -> tuple[tuple[str, str], ...]:
