@@ -52,6 +52,8 @@ from gearshift.ui.state import Changes, UIState, coalesce
 TICK_S = 1 / 30
 GC_GEN0 = 20_000  # allocations between young collections while the app runs (Python's default: 700)
 MAIN_SCREEN_ACTIONS = {a.action for a in ACTIONS} - {"request_quit", "switch_theme"}
+# Said in the header and when a task is refused: with no key and no recordings nothing can run.
+NO_KEY = "no API key: set ANTHROPIC_API_KEY to run tasks (or try gearshift demo)"
 
 
 class GearshiftApp(ActionsMixin, App[int]):
@@ -93,6 +95,9 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.approvals: dict[str, asyncio.Future[tuple[bool, str]]] = {}
         self.review_choices: dict[str, dict[tuple[str, int], bool]] = {}
         self.selected: str | None = None
+        self.following = False  # the panes follow the task "run all" runs (f), until the cursor moves
+        self.follow_target: str | None = None  # the task "run all" runs now
+        self.follow_move: str | None = None  # a cursor move made by following, not by the user
         self.watcher: object | None = None
         self.theme_failures: list[tuple[Path, str]] = []
         self._buffer: list[ev.Event] = []
@@ -335,6 +340,7 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.query_one(CostMeter).show(self.state, t)
 
     async def on_task_queue_selected(self, message: TaskQueue.Selected) -> None:
+        self.pin_on_user_move(message.task_id)
         if message.task_id == self.selected:
             return
         self.selected = message.task_id
@@ -348,7 +354,7 @@ class GearshiftApp(ActionsMixin, App[int]):
         elif self.gateway.mode == "record":
             mode = "live, recording every call"
         elif not self.gateway.has_credentials:
-            mode = "no API key: model calls will fail (try gearshift demo)"
+            mode = NO_KEY
         else:
             mode = "live"
         if not self.config.trusted:

@@ -30,6 +30,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("d", "force_default", "Default", "Force the default model", "Serve the selected task's next run with the default model", "force-default"),
     ActionSpec("v", "review", "Review", "Review the change", "Open the hunk-by-hunk review of the selected task's change", "review"),
     ActionSpec("ctrl+r", "retry", "Retry", "Retry the selected task", "Run a finished task again (failed, rejected, cancelled, undone)", "retry"),
+    ActionSpec("f", "follow", "Follow", "Follow the running task", "During run all, show the task being run (moving the cursor pins the view)", "follow"),
     ActionSpec("c", "cancel_task", "Cancel", "Cancel the selected task", "Stop the selected running task; paid calls stay in the ledger", "cancel-task"),
     ActionSpec("l", "report", "Report", "Open the report", "The ledger's spend, escalation rate and latency table", "report"),
     ActionSpec("u", "undo", "Undo", "Undo the last applied change", "Put back the files the most recently applied change wrote", "undo"),

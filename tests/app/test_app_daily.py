@@ -1,0 +1,67 @@
+"""The app as a daily driver: following the running task, no key, a first run, labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gearshift import events as ev
+from gearshift.models.client import ModelGateway
+from gearshift.ui.app import NO_KEY, make_app
+from gearshift.ui.panes.queue import TaskQueue
+
+from tests.app.conftest import SIZE
+from tests.app.project import ReplayGate, config_for, make_tasks, wait_for, write_project
+
+
+async def test_during_run_all_the_panes_follow_the_running_task_until_the_cursor_pins_them(
+    build, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    gate = ReplayGate(frames=12)
+    gate.install(monkeypatch)
+    app = build("missing", "story", speed=1000.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        queue = app.query_one(TaskQueue)
+        assert app.selected == "missing"
+        await pilot.press("R")
+        await wait_for(gate.paused.is_set, pilot)  # "missing" failed, "story" streams
+        await wait_for(lambda: app.selected == "story", pilot)
+        assert queue.selected == "story" and "following story" in str(queue.border_subtitle)
+
+        await pilot.press("up")  # the user looks at the failed task: the view stays there
+        await wait_for(lambda: app.selected == "missing", pilot)
+        assert not app.following and "pinned" in str(queue.border_subtitle)
+
+        await pilot.press("f")
+        await wait_for(lambda: app.selected == "story", pilot)
+        assert app.following and "following story" in str(queue.border_subtitle)
+        gate.release()
+        await wait_for(lambda: app.state.tasks["story"].status not in ("queued", "running", "validating"), pilot)
+        await wait_for(lambda: not queue.border_subtitle, pilot)  # run all is over: no mark
+
+
+async def test_f_outside_run_all_says_there_is_nothing_to_follow(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("story")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f")
+        await pilot.pause()
+        assert any("Nothing to follow" in n.message for n in app._notifications)
+
+
+async def test_without_a_key_or_recordings_the_app_says_so_and_starts_nothing(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p")
+    app = make_app(config_for(root), make_tasks("story", "mul"), ModelGateway(mode="live"), watch=False,
+                   user_themes_dir=tmp_path / "themes")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert NO_KEY in app.sub_title
+        for key in ("r", "R"):
+            await pilot.press(key)
+            await pilot.pause()
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors and all(m == NO_KEY.capitalize() for m in errors)
+        assert not [e for e in app.state.events if isinstance(e, ev.TaskRouted | ev.CallStarted | ev.CallFailed)]
+        assert {r.status for r in app.session.records.values()} == {"queued"}
+        assert app.ledger is not None and not list(app.ledger.calls(app.ledger.session))
