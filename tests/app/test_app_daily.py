@@ -65,3 +65,35 @@ async def test_without_a_key_or_recordings_the_app_says_so_and_starts_nothing(tm
         assert not [e for e in app.state.events if isinstance(e, ev.TaskRouted | ev.CallStarted | ev.CallFailed)]
         assert {r.status for r in app.session.records.values()} == {"queued"}
         assert app.ledger is not None and not list(app.ledger.calls(app.ledger.session))
+
+
+async def test_a_folder_without_config_says_what_to_do_and_i_writes_one(tmp_path: Path) -> None:
+    """The empty state names the next step; nothing is created in the folder until `i` writes
+    gearshift.toml (and the example tasks.toml), which the app then uses at once."""
+    from gearshift.config import load_config
+    from gearshift.tasks import TASKS_FILE
+    from gearshift.ui.panes.output import OutputPane
+    from textual.widgets import Static
+
+    root = tmp_path / "fresh"
+    root.mkdir()
+    (root / "app.py").write_text("x = 1\n")
+    config = load_config(root)
+    assert config.source == "(defaults)"
+    app = make_app(config, [], ModelGateway(mode="live"), watch=False, user_themes_dir=tmp_path / "themes",
+                   tasks_path=root / TASKS_FILE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        shown = str(app.query_one(OutputPane).query_one(Static).render())
+        assert "No gearshift.toml" in shown and "press i to write one" in shown and "a to add a task" in shown
+        assert sorted(p.name for p in root.iterdir()) == ["app.py"]  # no .gearshift/ yet
+        await pilot.press("i")
+        await wait_for(lambda: app.config.source != "(defaults)", pilot)
+        assert (root / "gearshift.toml").is_file() and (root / TASKS_FILE).is_file()
+        assert "python_compile" in app.config.validation.checks
+        await wait_for(lambda: bool(app.session.records), pilot)  # the example tasks, queued
+        assert app.session.config is app.config
+        await pilot.press("i")  # a second time: the file is there, nothing is overwritten
+        await pilot.pause()
+        assert any("Could not write the configuration" in n.message and "exists" in n.message for n in app._notifications)
+    assert not (root / ".gearshift").exists()

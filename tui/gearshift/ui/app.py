@@ -91,7 +91,7 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.cursor_blink_enabled = cursor_blink
         self.tune_gc = tune_gc
         self._gc_saved: tuple[int, int, int] | None = None
-        self.state = UIState(show_timings=show_timings, label=lambda model_id: model_label(config, model_id))
+        self.state = UIState(show_timings=show_timings, label=lambda model_id: model_label(self.config, model_id))
         self.approvals: dict[str, asyncio.Future[tuple[bool, str]]] = {}
         self.review_choices: dict[str, dict[tuple[str, int], bool]] = {}
         self.selected: str | None = None
@@ -106,7 +106,7 @@ class GearshiftApp(ActionsMixin, App[int]):
         self.quitting = False  # set once Quit is confirmed (or a signal came): nothing new starts
         self._signals: list[int] = []
         self.ledger = Ledger.for_project(config.root) if ledger else None
-        self.session = Session(config, gateway, emit=self.emit_event, approver=self.approve_escalation, ledger=self.ledger)
+        self.session = self._new_session()
         self.emit_event(
             ev.SessionStarted(
                 project=str(config.root),
@@ -123,6 +123,32 @@ class GearshiftApp(ActionsMixin, App[int]):
         self._register_themes()
 
     # -- engine glue ---------------------------------------------------------------------------
+
+    def _new_session(self) -> Session:
+        return Session(self.config, self.gateway, emit=self.emit_event, approver=self.approve_escalation, ledger=self.ledger)
+
+    def use_config(self, config: Config, tasks: list[Task]) -> None:
+        """Start over on a new configuration (after `i` wrote one): only while nothing has run."""
+        self.config = config
+        self.session = self._new_session()
+        for task in tasks:
+            self.session.add(task)
+        for pane in self.query(".pane"):
+            if hasattr(pane, "config"):
+                pane.config = config  # type: ignore[attr-defined]
+        self._update_empty_text()
+
+    def empty_text(self) -> str:
+        """What the output pane says when there is no task to show: the next step to take."""
+        if self.config.source == "(defaults)":
+            return (
+                f"No gearshift.toml in {self.config.root} — press i to write one "
+                "(with the validators this project uses), a to add a task."
+            )
+        return "No tasks yet — press a to add one (saved to tasks.toml)."
+
+    def _update_empty_text(self) -> None:
+        self.query_one(OutputPane).empty = self.empty_text()
 
     def emit_event(self, event: ev.Event) -> None:
         """The Session's sink: must stay cheap, it runs inside the engine's hot paths."""
@@ -172,12 +198,16 @@ class GearshiftApp(ActionsMixin, App[int]):
             self.notify(themes.failure_message(self.theme_failures), title="Themes", severity="error", timeout=10)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._output_pane = self.query_one(OutputPane)
+        self._update_empty_text()
         if self.notice:
             self.notify(self.notice, title="gearshift", timeout=12)
         if not self.session.sandbox.active and self.config.validation.enabled:
             severity = "error" if self.session.sandbox.refused else "warning"
             self.notify(self.session.sandbox.describe(), title="Sandbox", severity=severity, timeout=12)
         await self.drain()
+        if self.selected is None:  # no task: the panes say what to do first
+            async with self._paint_lock:
+                await self._show_selected()
         self.set_interval(TICK_S, self.drain, name="drain")
         self.query_one(TaskQueue).focus()
         self.call_after_refresh(self._after_first_frame)

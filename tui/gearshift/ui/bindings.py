@@ -32,6 +32,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("ctrl+r", "retry", "Retry", "Retry the selected task", "Run a finished task again (failed, rejected, cancelled, undone)", "retry"),
     ActionSpec("f", "follow", "Follow", "Follow the running task", "During run all, show the task being run (moving the cursor pins the view)", "follow"),
     ActionSpec("c", "cancel_task", "Cancel", "Cancel the selected task", "Stop the selected running task; paid calls stay in the ledger", "cancel-task"),
+    ActionSpec("i", "init", "Init", "Write gearshift.toml", "Write a gearshift.toml for this folder with the validators it uses (as gearshift init)", "init", show=False),
     ActionSpec("l", "report", "Report", "Open the report", "The ledger's spend, escalation rate and latency table", "report"),
     ActionSpec("u", "undo", "Undo", "Undo the last applied change", "Put back the files the most recently applied change wrote", "undo"),
     ActionSpec("t", "switch_theme", "Theme", "Switch theme", "Pick a theme: gearshift's own, your own, or Textual's", "switch-theme"),
