@@ -87,6 +87,7 @@ class TaskQueue(DataTable[Text]):
     def _cells(self, t: TaskView) -> dict[str, Text]:
         label = SHORT_STATUS.get(t.shown_status, t.label) if self.compact else t.label
         forced = {"escalation": " ⇧", "default": " ⇩"}.get(t.forced or "", "")
+        forced += " ✓" if t.signoff else ""  # signed off (by the reviewer the routing pane names)
         model = t.model or (t.routed or {}).get("model")
         return {
             "id": Text(t.id, overflow="ellipsis", no_wrap=True),

@@ -8,6 +8,7 @@ an escalation its estimated cost and how much smaller the payload is than resend
 from __future__ import annotations
 
 import itertools
+import textwrap
 from typing import Any
 
 from textual.app import ComposeResult
@@ -73,6 +74,8 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
         parts += [(est, "$text-muted"), "\n"]
         if forced:
             parts += [("next run forced to the " + forced, "bold $warning"), "\n"]
+    if t.signoff:
+        parts += [("✓ signed off by ", "$text-muted"), (model_label(config, t.signoff), f"${tier_variable(config, t.signoff)}"), "\n"]
     p = t.proposal
     if p is not None:
         parts += ["\n", ("Escalation ", "bold underline")]
@@ -108,14 +111,18 @@ def _context_lines(ctx: dict[str, Any], width: int) -> list[Content | str | tupl
     for f in ctx["files"]:
         mode = "" if f["mode"] == "full" else f" · {f['mode']}"
         why = f"{f['reason']}{mode} · {tokens(f['tokens'])} tok"
-        # one line when it fits, else the reason indented under its path (no mid-word wraps)
-        gap = " " if len(f["path"]) + len(why) + 2 <= width else "\n   "
-        parts += [f" {f['path']}{gap}", (why, "$text-muted"), "\n"]
+        # one line when it fits, else the reason indented under its path, every wrapped line too
+        if len(f["path"]) + len(why) + 2 <= width:
+            parts += [f" {f['path']} ", (why, "$text-muted"), "\n"]
+        else:
+            wrapped = "\n".join(textwrap.wrap(why, max(10, width - 3), initial_indent="   ", subsequent_indent="   "))
+            parts += [f" {f['path']}\n", (wrapped, "$text-muted"), "\n"]
     pruned = ctx.get("pruned") or []
     if pruned:
         parts += [(f" pruned {len(pruned)}:", "$text-muted"), "\n"]
         for item in pruned[:PRUNED_SHOWN]:
-            parts += [(f"  {item['path']} — {item['reason']}", "$text-muted"), "\n"]
+            line = textwrap.wrap(f"{item['path']} — {item['reason']}", max(10, width - 4), initial_indent="  ", subsequent_indent="    ")
+            parts += [("\n".join(line), "$text-muted"), "\n"]
         if len(pruned) > PRUNED_SHOWN:
             parts += [(f"  … {len(pruned) - PRUNED_SHOWN} more", "$text-muted"), "\n"]
     return parts
