@@ -97,3 +97,43 @@ async def test_a_folder_without_config_says_what_to_do_and_i_writes_one(tmp_path
         await pilot.pause()
         assert any("Could not write the configuration" in n.message and "exists" in n.message for n in app._notifications)
     assert not (root / ".gearshift").exists()
+
+
+async def test_the_palette_lists_each_action_once(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("story")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert len(titles) == len(set(titles))
+        assert sum("quit" in t.lower() for t in titles) == 1
+        assert sum("theme" in t.lower() for t in titles) == 1
+
+
+async def test_the_spend_plot_is_empty_when_every_call_was_free(build) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Sparkline
+
+    app = build("story")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.state.spend.extend([0.0, 0.0, 0.0])
+        app.query_one("#cost").show(app.state, None)  # type: ignore[attr-defined]
+        assert app.query_one("#spend-plot", Sparkline).data == []
+        app.state.spend.append(0.01)
+        app.query_one("#cost").show(app.state, None)  # type: ignore[attr-defined]
+        assert app.query_one("#spend-plot", Sparkline).data == [0.0, 0.0, 0.0, 0.01]
+
+
+async def test_quitting_names_a_task_awaiting_approval_as_such(build) -> None:  # type: ignore[no-untyped-def]
+    from gearshift.ui.screens.confirm import ConfirmScreen
+
+    app = build("mul")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(lambda: "mul" in app.approvals and app.state.tasks["mul"].awaiting_approval, pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "waiting for your approval of an escalation (mul)" in app.screen.question
+        assert "still running" not in app.screen.question
+        await pilot.press("escape")

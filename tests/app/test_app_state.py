@@ -230,3 +230,13 @@ def test_the_queue_names_the_model_that_wrote_the_change_not_the_reviewer() -> N
     t = s.tasks["t"]
     assert (t.model, t.signoff) == ("claude-sonnet-4-6", "claude-opus-4-7")
     assert t.route == ["claude-sonnet-4-6", "claude-opus-4-7"]
+
+
+def test_a_finished_tasks_reason_is_not_said_twice() -> None:
+    s = UIState()
+    s.apply(ev.TaskQueued(task_id="t", prompt="p", scope="single-file"))
+    s.apply(ev.TaskFinished(task_id="t", status="rejected", summary={"error": "rejected in review"}))
+    s.apply(ev.TaskQueued(task_id="u", prompt="p", scope="single-file"))
+    s.apply(ev.TaskFinished(task_id="u", status="failed", summary={"error": "no recording for task u"}))
+    said = [seg.text for t in ("t", "u") for seg in s.tasks[t].output.segments if seg.kind == "error"]
+    assert said == ["rejected in review", "failed: no recording for task u"]

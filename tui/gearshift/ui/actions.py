@@ -354,10 +354,17 @@ class ActionsMixin(_Base):
             self.exit(0)
             return
         said = []
-        if running:
+        waiting = [t for t in running if t in self.approvals and not self.approvals[t].done()]
+        working = [t for t in running if t not in waiting]
+        if working:
             said.append(
-                f"{len(running)} task(s) still running ({', '.join(running)}) will be cancelled; "
+                f"{len(working)} task(s) still running ({', '.join(working)}) will be cancelled; "
                 "calls already paid stay in the ledger."
+            )
+        if waiting:
+            said.append(
+                f"{len(waiting)} task(s) waiting for your approval of an escalation ({', '.join(waiting)}) "
+                "will be cancelled; nothing more is paid for them."
             )
         if unreviewed:
             said.append(

@@ -52,6 +52,7 @@ from gearshift.ui.state import Changes, UIState, coalesce
 TICK_S = 1 / 30
 GC_GEN0 = 20_000  # allocations between young collections while the app runs (Python's default: 700)
 MAIN_SCREEN_ACTIONS = {a.action for a in ACTIONS} - {"request_quit", "switch_theme"}
+REPLACED_SYSTEM_COMMANDS = {"Theme"}  # Textual's palette entries our actions stand for
 # Said in the header and when a task is refused: with no key and no recordings nothing can run.
 NO_KEY = "no API key: set ANTHROPIC_API_KEY to run tasks (or try gearshift demo)"
 
@@ -447,11 +448,15 @@ class GearshiftApp(ActionsMixin, App[int]):
         return not (action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1)
 
     def get_system_commands(self, screen: Screen[object]):  # type: ignore[no-untyped-def]
+        """Our actions, then Textual's own commands, one entry per action: its Quit becomes ours
+        (which asks), its Theme is left out where our Switch theme is listed."""
         main = screen is self.screen_stack[0]
         if main:
             for spec in ACTIONS:
                 yield SystemCommand(spec.title, spec.help, getattr(self, f"action_{spec.action}"))
         for command in super().get_system_commands(screen):
+            if main and command.title in REPLACED_SYSTEM_COMMANDS:
+                continue
             if command.callback != self.action_quit:
                 yield command
             elif not main:  # Textual's "quit as soon as possible" becomes ours: one Quit, which asks

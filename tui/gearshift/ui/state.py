@@ -387,8 +387,9 @@ class UIState:
                 if t.proposal is not None and t.proposal.get("decision") is None:
                     # ended (cancelled, failed) while the proposal waited: nothing awaits approval
                     t.proposal["decision"] = "withdrawn"
-                if t.error and e.status != "approved":
-                    t.output.add("error", f"{e.status}: {t.error}", ok=False)
+                if t.error and e.status != "approved":  # "rejected in review", not "rejected: rejected …"
+                    said = t.error if t.error.startswith(e.status.replace("_", " ")) else f"{e.status.replace('_', ' ')}: {t.error}"
+                    t.output.add("error", said, ok=False)
             case ev.Notice():
                 if e.task_id:
                     self._touch(e.task_id).output.add("error" if e.level == "error" else "notice", e.message, ok=e.level != "error")

@@ -90,7 +90,8 @@ class CostMeter(Vertical):
         crossed = state.budget_blocked or (cap is not None and state.session_cost >= cap)
         self._gauge("budget", state.session_cost, cap, crossed, "session")
         self.query_one("#spend-gauge").display = bool(state.spend)
-        self.query_one("#spend-plot", Sparkline).data = list(state.spend)
+        # All $0 (replays of free calls, cache hits): an empty plot, not a full bar of nothing.
+        self.query_one("#spend-plot", Sparkline).data = list(state.spend) if any(state.spend) else []
 
     def _gauge(self, name: str, value: float, limit: float | None, crossed: bool, what: str) -> None:
         gauge = self.query_one(f"#{name}-gauge", Horizontal)
