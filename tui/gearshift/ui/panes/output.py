@@ -110,7 +110,7 @@ class OutputPane(VerticalScroll):
     OutputPane > .seg-tool { color: $text-muted; padding: 0 1; }
     OutputPane > .seg-tool.-fail { color: $text-error; }
     OutputPane > .seg-attempt { padding: 0 1; text-style: bold; background: $boost; }
-    OutputPane > .seg-diff { border: round $panel-lighten-2; border-title-color: $text-muted; padding: 0 1; }
+    OutputPane > .seg-diff { border: round $pane-border; border-title-color: $text-muted; padding: 0 1; }
     OutputPane > .seg-notice { color: $text-accent; padding: 0 1; }
     OutputPane > .seg-error { color: $text-error; padding: 0 1; text-style: bold; }
     OutputPane > .placeholder { color: $text-muted; padding: 1 2; }

@@ -53,7 +53,7 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
         score, threshold = float(r["score"]), float(r["threshold"])
         gauge = bar(min(score, 1.0), max(10, width - 22), marker=threshold)
         fill = "$tier-escalation" if score >= threshold else "$tier-default"
-        styles = {"█": fill, "░": "$panel-lighten-2", "┃": "bold $warning"}
+        styles = {"█": fill, "░": "$pane-border", "┃": "bold $warning"}
         parts += ["score ", (f"{score:.2f} ", "bold")]
         parts += [("".join(run), styles[ch]) for ch, run in itertools.groupby(gauge)]
         parts += [f" {threshold:.2f}\n"]

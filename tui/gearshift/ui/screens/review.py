@@ -60,7 +60,7 @@ class ReviewScreen(Screen[bool]):
     """Dismisses with True when the change was applied or rejected, False when left open."""
 
     DEFAULT_CSS = """
-    ReviewScreen #review-summary { height: auto; padding: 0 1; border-bottom: hkey $panel-lighten-2; }
+    ReviewScreen #review-summary { height: auto; padding: 0 1; border-bottom: hkey $pane-border; }
     ReviewScreen #review-error { height: auto; padding: 0 1; color: $text-error; text-style: bold; display: none; }
     ReviewScreen #review-error.-shown { display: block; }
     ReviewScreen .file-header { padding: 0 1; margin-top: 1; text-style: bold; background: $boost; }
