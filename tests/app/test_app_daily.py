@@ -137,3 +137,21 @@ async def test_quitting_names_a_task_awaiting_approval_as_such(build) -> None:  
         assert "waiting for your approval of an escalation (mul)" in app.screen.question
         assert "still running" not in app.screen.question
         await pilot.press("escape")
+
+
+@pytest.mark.parametrize(("size", "kept", "dropped"), [((80, 24), {"q", "v", "a", "r", "f"}, {"t", "u"}), ((200, 60), {"q", "t", "u", "l"}, set())])
+async def test_the_footer_keeps_what_matters_and_the_cost_gauges_stay_in_view(build, size, kept, dropped) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets._footer import FooterKey
+
+    app = build("story")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        keys = {k.key for k in app.query(FooterKey)}
+        assert kept <= keys and not (dropped & keys), keys
+        footer = app.query_one("Footer")
+        assert sum(k.region.width for k in app.query(FooterKey)) <= footer.region.width
+        cost = app.query_one("#cost").region
+        for gauge in ("#alert-gauge", "#budget-gauge"):
+            region = app.query_one(gauge).region
+            assert region.height == 1 and cost.contains_region(region), (gauge, region, cost)

@@ -25,6 +25,7 @@ import gc
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -40,7 +41,7 @@ from gearshift.signals import STOP_SIGNALS, exit_status
 from gearshift.tasks import Task
 from gearshift.ui import themes
 from gearshift.ui.actions import ActionsMixin
-from gearshift.ui.bindings import ACTIONS, bindings
+from gearshift.ui.bindings import ACTIONS, bindings, footer_actions
 from gearshift.ui.format import model_label
 from gearshift.ui.panes.cost import CostMeter
 from gearshift.ui.panes.output import OutputPane
@@ -52,6 +53,7 @@ from gearshift.ui.state import Changes, UIState, coalesce
 TICK_S = 1 / 30
 GC_GEN0 = 20_000  # allocations between young collections while the app runs (Python's default: 700)
 MAIN_SCREEN_ACTIONS = {a.action for a in ACTIONS} - {"request_quit", "switch_theme"}
+SHOWN_IDS = {a.id for a in ACTIONS if a.show}  # the footer's own keys (not ctrl+q, ctrl+c)
 REPLACED_SYSTEM_COMMANDS = {"Theme"}  # Textual's palette entries our actions stand for
 # Said in the header and when a task is refused: with no key and no recordings nothing can run.
 NO_KEY = "no API key: set ANTHROPIC_API_KEY to run tasks (or try gearshift demo)"
@@ -395,6 +397,24 @@ class GearshiftApp(ActionsMixin, App[int]):
         sandbox = self.session.sandbox
         badge = "" if sandbox.active else ("⚠ checks refused: no sandbox · " if sandbox.refused else "⚠ checks unsandboxed · ")
         self.sub_title = f"{flag}{badge}{name} · {mode}"
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_footer(event.size.width)
+
+    def _fit_footer(self, width: int) -> None:
+        """Show in the footer only the keys that fit, by priority (bindings.FOOTER_PRIORITY):
+        at 80 columns Quit and Review stay, Theme and Undo give way (they stay bound)."""
+        kept = footer_actions(width - 1)
+        shown = {a.action: a.show and a.action in kept for a in ACTIONS}
+        changed = False
+        for bound in self._bindings.key_to_bindings.values():
+            for i, binding in enumerate(bound):
+                want = shown.get(str(binding.action), binding.show)
+                if binding.id in SHOWN_IDS and binding.show != want:
+                    bound[i] = dataclasses.replace(binding, show=want)
+                    changed = True
+        if changed:
+            self.refresh_bindings()
 
     def _theme_changed(self, theme: object) -> None:
         self.query_one(TaskQueue).sync(self.state)

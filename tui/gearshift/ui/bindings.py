@@ -40,6 +40,34 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 
+# Which keys the footer keeps when it cannot show them all (an 80-column terminal): the first
+# ones that fit, in this order, still shown in the table's order. The rest stay bound, and in
+# the command palette (ctrl+p).
+FOOTER_PRIORITY = ("request_quit", "add_task", "run", "run_all", "review", "approve", "decline", "follow",
+                   "cancel_task", "retry", "force_escalation", "force_default", "report", "undo", "switch_theme")
+
+
+def key_display(key: str) -> str:
+    return "^" + key.removeprefix("ctrl+") if key.startswith("ctrl+") else key
+
+
+def footer_actions(width: int) -> set[str]:
+    """The actions whose keys fit a footer `width` cells wide, by FOOTER_PRIORITY."""
+    specs = {a.action: a for a in ACTIONS if a.show}
+    kept: set[str] = set()
+    used = 0
+    for action in FOOTER_PRIORITY:
+        spec = specs.get(action)
+        if spec is None:
+            continue
+        cost = len(key_display(spec.key)) + 1 + len(spec.label) + 1  # "^r Retry" and a gap
+        if used + cost > width:
+            break
+        kept.add(action)
+        used += cost
+    return kept
+
+
 def bindings() -> list[Binding]:
     out = [Binding(a.key, a.action, a.label, show=a.show, priority=a.priority, id=a.id, tooltip=a.help) for a in ACTIONS]
     # Ctrl+Q and Ctrl+C ask before quitting too, instead of Textual's defaults.
