@@ -342,6 +342,32 @@ class GearshiftApp(ActionsMixin, App[int]):
         for severity, message in self.state.take_notes():
             self.notify(message, severity=severity)  # type: ignore[arg-type]
 
+    async def settled(self) -> None:
+        """Wait until everything the engine said so far is on screen: no buffered event, no
+        paint in progress, the output pane caught up with the selected task (a flood's plain
+        text handed to Markdown too), then one refresh. For tests and pictures: no fixed sleeps."""
+        while True:
+            await self.drain()
+            async with self._paint_lock:
+                pass
+            t = self.state.tasks.get(self.selected) if self.selected else None
+            if not self._buffer and (t is None or self._output_shows(t)):
+                break
+            await asyncio.sleep(TICK_S)
+        await self.screen.wait_for_refresh()  # the screen: the app node has no task of its own under run_test
+
+    def _output_shows(self, t: Any) -> bool:
+        output = self._output_pane
+        if output is None or not t.output.segments:
+            return output is None or output.task_id == t.id
+        if not (output.caught_up(t) and output.settled):
+            return False
+        from textual.widgets import Markdown
+
+        live = output.query(Markdown)  # a streaming segment: its appends land asynchronously
+        last = t.output.segments[-1]
+        return not live or last.kind != "text" or live.last().source == last.text
+
     async def _paint(self, changes: Changes) -> None:
         queue = self.query_one(TaskQueue)
         if changes.header or changes.queue:

@@ -103,8 +103,9 @@ class CostMeter(Vertical):
             ["saved " if saved >= 0 else "over ", (money(abs(saved)), "bold $outcome-pass" if saved > 0 else "bold"), f" vs {name}"]
             for saved, name in baselines
         ]
-        if compact:  # the totals, then the gauges (in the next row), then the savings below them
-            lines = lines[:1]
+        if compact:  # the totals, then the gauges (in the next row), then the savings below them;
+            cap = ct.session_budget_usd  # the gauges hide their numbers: the session names its cap
+            lines = [[*lines[0], *([f"/{money(cap)}"] if cap is not None else [])]]
         else:
             lines += savings
         self.query_one("#cost-figures", Static).update(_assemble(lines))

@@ -59,8 +59,17 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
         parts += [f" {threshold:.2f}\n"]
         if r.get("arm"):  # under [routing.experiment] the threshold is the task's arm's
             parts += [(f"A/B arm {r['arm']}: threshold {threshold:.2f}", "$text-muted"), "\n"]
-        for s in r["signals"]:
-            parts += [(f" {s['weight']:+.2f} ", "bold" if s["weight"] else "$text-muted"), f"{s['name']}", (f" {s['detail']}\n", "$text-muted")]
+        for s in r["signals"]:  # a detail too long for the line wraps under the signal's name
+            head = f" {s['weight']:+.2f} {s['name']} "
+            detail = textwrap.wrap(s["detail"], max(10, width - 7)) or [""]
+            if len(head) + len(detail[0]) > width:
+                detail = ["", *detail]
+            if len(detail) > 1 and detail[0]:
+                detail = textwrap.wrap(s["detail"], max(10, width - len(head))) or [""]
+                rest = textwrap.wrap(" ".join(detail[1:]), max(10, width - 7))
+                detail = [detail[0], *rest]
+            parts += [(f" {s['weight']:+.2f} ", "bold" if s["weight"] else "$text-muted"), f"{s['name']} "]
+            parts += [("\n       ".join(detail), "$text-muted"), "\n"]
         if r["rule"] not in ("threshold", "below-threshold"):  # the bar already says those
             parts += [(r["explanation"], "italic"), "\n"]
         ctx = t.context
