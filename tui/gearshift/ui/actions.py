@@ -83,37 +83,6 @@ class ActionsMixin(_Base):
                 self.notify(f"{task.id} added and saved to {self.tasks_path.name} — press r to run it")
         self.call_after_refresh(self.query_one("#queue").select, task.id)  # type: ignore[attr-defined]
 
-    def action_init(self) -> None:
-        """Write gearshift.toml (and an example tasks.toml) for this folder, as `gearshift init`
-        does, and start using it — while nothing has run yet; afterwards it waits for a restart."""
-        from gearshift.config import load_config
-        from gearshift.initproject import detect_checks, init_project
-        from gearshift.tasks import load_tasks
-
-        root = self.config.root
-        try:
-            written = init_project(root)
-            config = load_config(root)
-            tasks = [r.task for r in self.session.records.values()]
-            if not tasks and self.tasks_path is not None and self.tasks_path.is_file():
-                tasks = load_tasks(self.tasks_path, root)  # the example tasks init just wrote
-        except (FileExistsError, FileNotFoundError, ConfigError, OSError) as exc:
-            self.notify(f"Could not write the configuration: {exc}", severity="error", timeout=10)
-            return
-        names = ", ".join(p.name for p in written)
-        checks = ", ".join(detect_checks(root)) or "none"
-        if any(r.status != "queued" for r in self.session.records.values()):
-            self.notify(f"wrote {names} (validators: {checks}) — restart gearshift to use it", timeout=10)
-            return
-        self.use_config(config, tasks)
-        self.call_after_refresh(self._refresh_all)
-        self.notify(f"wrote {names} (validators: {checks}) — press a to add a task, r to run one", timeout=10)
-
-    async def _refresh_all(self) -> None:
-        self._update_header()
-        async with self._paint_lock:
-            await self._show_selected()
-
     def action_run(self) -> None:
         task_id = self._selected_or_warn()
         if task_id is None:

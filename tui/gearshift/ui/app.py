@@ -42,6 +42,7 @@ from gearshift.tasks import Task
 from gearshift.ui import themes
 from gearshift.ui.actions import ActionsMixin
 from gearshift.ui.bindings import ACTIONS, bindings, footer_actions
+from gearshift.ui.firstrun import FirstRunMixin
 from gearshift.ui.format import model_label
 from gearshift.ui.panes.cost import CostMeter
 from gearshift.ui.panes.output import OutputPane
@@ -59,7 +60,7 @@ REPLACED_SYSTEM_COMMANDS = {"Theme"}  # Textual's palette entries our actions st
 NO_KEY = "no API key: set ANTHROPIC_API_KEY to run tasks (or try gearshift demo)"
 
 
-class GearshiftApp(ActionsMixin, App[int]):
+class GearshiftApp(ActionsMixin, FirstRunMixin, App[int]):
     CSS_PATH = "gearshift.tcss"
     TITLE = "gearshift"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -129,29 +130,6 @@ class GearshiftApp(ActionsMixin, App[int]):
 
     def _new_session(self) -> Session:
         return Session(self.config, self.gateway, emit=self.emit_event, approver=self.approve_escalation, ledger=self.ledger)
-
-    def use_config(self, config: Config, tasks: list[Task]) -> None:
-        """Start over on a new configuration (after `i` wrote one): only while nothing has run."""
-        self.config = config
-        self.session = self._new_session()
-        for task in tasks:
-            self.session.add(task)
-        for pane in self.query(".pane"):
-            if hasattr(pane, "config"):
-                pane.config = config  # type: ignore[attr-defined]
-        self._update_empty_text()
-
-    def empty_text(self) -> str:
-        """What the output pane says when there is no task to show: the next step to take."""
-        if self.config.source == "(defaults)":
-            return (
-                f"No gearshift.toml in {self.config.root} — press i to write one "
-                "(with the validators this project uses), a to add a task."
-            )
-        return "No tasks yet — press a to add one (saved to tasks.toml)."
-
-    def _update_empty_text(self) -> None:
-        self.query_one(OutputPane).empty = self.empty_text()
 
     def emit_event(self, event: ev.Event) -> None:
         """The Session's sink: must stay cheap, it runs inside the engine's hot paths."""
