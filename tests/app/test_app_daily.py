@@ -61,7 +61,7 @@ async def test_without_a_key_or_recordings_the_app_says_so_and_starts_nothing(tm
             await pilot.press(key)
             await pilot.pause()
         errors = [n.message for n in app._notifications if n.severity == "error"]
-        assert errors and all(m == NO_KEY.capitalize() for m in errors)
+        assert errors and all(m == "No API key: set ANTHROPIC_API_KEY or try gearshift demo" for m in errors)
         assert not [e for e in app.state.events if isinstance(e, ev.TaskRouted | ev.CallStarted | ev.CallFailed)]
         assert {r.status for r in app.session.records.values()} == {"queued"}
         assert app.ledger is not None and not list(app.ledger.calls(app.ledger.session))

@@ -47,7 +47,7 @@ class ActionsMixin(_Base):
 
         if self.gateway.has_credentials:
             return True
-        self.notify(NO_KEY.capitalize(), severity="error")
+        self.notify(NO_KEY[0].upper() + NO_KEY[1:], severity="error")  # the header's words
         return False
 
     def _status(self, task_id: str) -> str:

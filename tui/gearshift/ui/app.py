@@ -57,7 +57,7 @@ MAIN_SCREEN_ACTIONS = {a.action for a in ACTIONS} - {"request_quit", "switch_the
 SHOWN_IDS = {a.id for a in ACTIONS if a.show}  # the footer's own keys (not ctrl+q, ctrl+c)
 REPLACED_SYSTEM_COMMANDS = {"Theme"}  # Textual's palette entries our actions stand for
 # Said in the header and when a task is refused: with no key and no recordings nothing can run.
-NO_KEY = "no API key: set ANTHROPIC_API_KEY to run tasks (or try gearshift demo)"
+NO_KEY = "no API key: set ANTHROPIC_API_KEY or try gearshift demo"
 
 
 class GearshiftApp(ActionsMixin, FirstRunMixin, App[int]):
