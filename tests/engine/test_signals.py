@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from gearshift.edits.cowstage import stages_home
 
 from tests.support import MessagesServer, Reply
