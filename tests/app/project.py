@@ -10,6 +10,8 @@ engine's own `sse_reply` + `write_recording`. The stories:
 - `opus-direct`: the same request answered by Opus at attempt 1 (for "force escalation").
 - `story`: a long Markdown answer streamed in small chunks (for streaming and pausing).
 - `missing`: no recording at all (the engine's replay_missing failure).
+- `syntax`: Sonnet writes `mul` without its colon → the compile check fails (fail-syntax) → a
+  correction attempt on Sonnet fixes it.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ PROMPTS = {
     "opus-direct": "Add a mul(a, b) function to calc.py with a test.",
     "story": "Explain how calc.py is organised.",
     "missing": "Rename sub to subtract.",
+    "syntax": "Add a mul(a, b) function to calc.py.",
 }
 
 STORY = (
@@ -105,7 +108,16 @@ def write_project(root: Path, *, checks: str = "pytest", alert: float = 0.5, bud
     (root / "tests" / "test_calc.py").write_text(TEST_CALC)
     (root / "pyproject.toml").write_text(PYPROJECT)
     lines = ["[validation]"]
-    if checks == "script":
+    if checks == "compile":  # one syntax check, alone for the same reason as the script
+        lines += [
+            'checks = ["compile"]',
+            "timeout_s = 60",
+            "",
+            "[validation.commands.compile]",
+            f'run = "{sys.executable} -m py_compile calc.py"',
+            'kind = "syntax"',
+        ]
+    elif checks == "script":
         (root / "check_calc.py").write_text(CHECK_SCRIPT)
         lines += [
             'checks = ["unit"]',
@@ -163,6 +175,17 @@ def write_recordings(folder: Path) -> Path:
     ], _usage(1800, 200, write=2400), "tool_use")
     _save(folder, "opus-direct", 1, 2, OPUS, [_text("Done.")], _usage(400, 20, read=2400), "end_turn")
     _save(folder, "story", 1, 1, SONNET, [_text(STORY)], _usage(1500, 600, write=1200), "end_turn", chunk=6)
+    broken = CALC + "\n\ndef mul(a, b)\n    return a * b\n"  # the colon is missing: it does not compile
+    _save(folder, "syntax", 1, 1, SONNET, [
+        _text("Adding `mul`.\n"),
+        _edit(command="str_replace", path="calc.py", old_str=CALC, new_str=broken),
+    ], _usage(1800, 120, write=2400), "tool_use")
+    _save(folder, "syntax", 1, 2, SONNET, [_text("Added `mul`.")], _usage(400, 20, read=2400), "end_turn")
+    _save(folder, "syntax", 2, 1, SONNET, [
+        _text("The `def` line lacks its colon; fixing it.\n"),
+        _edit(command="str_replace", path="calc.py", old_str="def mul(a, b)\n", new_str="def mul(a, b):\n"),
+    ], _usage(600, 60, read=2400), "tool_use")
+    _save(folder, "syntax", 2, 2, SONNET, [_text("`mul` compiles now.")], _usage(300, 15, read=2400), "end_turn")
     return folder
 
 

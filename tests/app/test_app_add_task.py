@@ -25,7 +25,7 @@ def test_build_task_uses_the_task_file_rules(tmp_path: Path) -> None:
     assert bad_id.value.field == "id"
     with pytest.raises(FormError, match="not a file in the project: nope.py"):
         build_task({**values, "context_files": "nope.py"}, tmp_path, lambda _: False)
-    with pytest.raises(FormError, match="already in the queue"):
+    with pytest.raises(FormError, match="already a task in this session"):
         build_task(values, tmp_path, lambda task_id: task_id == "fix-1")
     with pytest.raises(FormError, match="key=value"):
         parse_tags("team")
@@ -136,3 +136,30 @@ async def test_without_a_tasks_file_the_form_adds_to_the_session_only(build, tmp
 
 def _tasks_files(root: Path) -> list[Path]:
     return list(root.rglob("tasks.toml"))
+
+
+async def test_the_form_refuses_the_id_of_a_finished_task_and_replaces_nothing(build) -> None:  # type: ignore[no-untyped-def]
+    """A duplicate id, even of a task that already finished, is an inline error in the form:
+    the finished task keeps its prompt and its status, and no second TaskQueued is sent."""
+    from tests.app.project import wait_for
+
+    app = build("story")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_for(lambda: app.session.records["story"].final, pilot)
+        status = app.session.records["story"].status
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, AddTaskScreen)
+        form.query_one("#task-id", Input).value = "story"
+        form.query_one("#task-prompt", TextArea).text = "A different question"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        assert "id: 'story' is already a task in this session" in str(form.query_one("#form-error", Static).render())
+        assert form.query_one("#task-id", Input).has_class("-invalid")
+        assert app.session.records["story"].task.prompt != "A different question"
+        assert app.session.records["story"].status == status
+        assert [e.task_id for e in app.state.events if isinstance(e, ev.TaskQueued)] == ["story"]

@@ -180,3 +180,63 @@ def test_the_routing_pane_lists_the_context_files_with_their_reasons(tmp_path) -
     s.apply(ev.TaskRouted(task_id="t", model="claude-opus-4-7", rule="threshold", score=0.7, threshold=0.6,
                           signals=[], explanation="", arm="b"))
     assert "A/B arm b: threshold 0.60" in routing_content(load_config(tmp_path), s.tasks["t"], 60).plain
+
+    # narrow: a reason too long for the line goes under its path, every wrapped line indented
+    narrow = routing_content(load_config(tmp_path), s.tasks["t"], 24).plain.splitlines()
+    start = narrow.index(" shop/pricing.py")
+    reason = narrow[start + 1 : start + 4]
+    assert all(line.startswith("   ") for line in reason) and "signatures" in " ".join(reason)
+
+
+def _check(run: str, name: str, kind: str, passed: bool, findings: list[dict]) -> ev.CheckFinished:  # type: ignore[type-arg]
+    return ev.CheckFinished(run_id=run, check=name, kind=kind, passed=passed, findings=findings, duration_ms=1.0,
+                            exit_code=0 if passed else 1)
+
+
+def test_tests_that_could_not_be_collected_because_of_a_syntax_error_are_labelled_so() -> None:
+    """pytest's collection error beside a compile failure is a consequence of it, whichever
+    check finishes first; a real test failure beside a compile failure stays fail-logic."""
+    compile_error = {"check": "python_compile", "kind": "syntax", "file": "calc.py", "line": 3, "col": None,
+                     "code": "SyntaxError", "message": "invalid syntax", "preexisting": False}
+    collection = {"check": "pytest", "kind": "logic", "file": "calc.py", "line": 3, "col": None,
+                  "code": "tests/test_calc.py", "message": "SyntaxError: invalid syntax", "preexisting": False}
+    real = {**collection, "code": "tests/test_calc.py::test_add", "message": "assert 4 == 5"}
+    for order in ("syntax first", "tests first"):
+        s = UIState(show_timings=False)
+        s.apply(ev.ValidationStarted(run_id="v", task_id="t", checks=["python_compile", "pytest"]))
+        checks = [_check("v", "python_compile", "syntax", False, [compile_error]), _check("v", "pytest", "logic", False, [collection])]
+        s.apply_all(checks if order == "syntax first" else checks[::-1])
+        s.apply(ev.ValidationFinished(run_id="v", task_id="t", outcome="fail-syntax", findings=[compile_error, collection]))
+        assert s.runs["v"].results["pytest"].badge == "fail (syntax: collection error)", order
+        assert any("pytest: fail (syntax: collection error)" in line for line in s.runs["v"].lines)
+        assert not any("fail-logic" in line for line in s.runs["v"].lines), order
+
+    s = UIState(show_timings=False)
+    s.apply(ev.ValidationStarted(run_id="v", task_id="t", checks=["python_compile", "pytest"]))
+    s.apply_all([_check("v", "python_compile", "syntax", False, [compile_error]), _check("v", "pytest", "logic", False, [real])])
+    s.apply(ev.ValidationFinished(run_id="v", task_id="t", outcome="fail-syntax", findings=[compile_error, real]))
+    assert s.runs["v"].results["pytest"].badge == "fail-logic"
+    s = UIState(show_timings=False)  # a collection error with every syntax check passing is the tests' own
+    s.apply(ev.ValidationStarted(run_id="v", task_id="t", checks=["python_compile", "pytest"]))
+    s.apply_all([_check("v", "python_compile", "syntax", True, []), _check("v", "pytest", "logic", False, [collection])])
+    assert s.runs["v"].results["pytest"].badge == "fail-logic"
+
+
+def test_the_queue_names_the_model_that_wrote_the_change_not_the_reviewer() -> None:
+    s = UIState()
+    s.apply(ev.TaskQueued(task_id="t", prompt="p", scope="security"))
+    s.apply(ev.AttemptStarted(task_id="t", attempt=1, model="claude-sonnet-4-6", kind="initial"))
+    s.apply(ev.AttemptStarted(task_id="t", attempt=2, model="claude-opus-4-7", kind="signoff", starts_from="staged"))
+    t = s.tasks["t"]
+    assert (t.model, t.signoff) == ("claude-sonnet-4-6", "claude-opus-4-7")
+    assert t.route == ["claude-sonnet-4-6", "claude-opus-4-7"]
+
+
+def test_a_finished_tasks_reason_is_not_said_twice() -> None:
+    s = UIState()
+    s.apply(ev.TaskQueued(task_id="t", prompt="p", scope="single-file"))
+    s.apply(ev.TaskFinished(task_id="t", status="rejected", summary={"error": "rejected in review"}))
+    s.apply(ev.TaskQueued(task_id="u", prompt="p", scope="single-file"))
+    s.apply(ev.TaskFinished(task_id="u", status="failed", summary={"error": "no recording for task u"}))
+    said = [seg.text for t in ("t", "u") for seg in s.tasks[t].output.segments if seg.kind == "error"]
+    assert said == ["rejected in review", "failed: no recording for task u"]

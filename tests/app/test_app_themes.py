@@ -133,3 +133,32 @@ def test_a_broken_settings_file_is_ignored_and_rewritten_keeping_nothing_unreada
     assert themes.saved_theme(settings) is None
     themes.save_theme("gearshift-light", settings)
     assert themes.saved_theme(settings) == "gearshift-light"
+
+
+def _contrast(a: Any, b: Any) -> float:
+    """WCAG contrast ratio of two textual Colors."""
+
+    def luminance(c: Any) -> float:
+        def channel(v: int) -> float:
+            x = v / 255
+            return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b)
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("theme", [themes.DEFAULT_DARK, themes.DEFAULT_LIGHT])
+async def test_every_pane_has_a_visible_border_in_each_shipped_theme(build, theme: str) -> None:  # type: ignore[no-untyped-def]
+    """Unfocused and focused, every pane's border stands out from the background behind it
+    (gearshift-light's unfocused borders were white on white)."""
+    app = build("story", theme=theme)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == theme
+        background = app.screen.styles.background
+        for pane in app.query(".pane"):
+            (_, colour) = pane.styles.border_top
+            behind = pane.styles.background if pane.styles.background.a > 0 else background
+            assert _contrast(colour, behind) >= 1.8, (theme, pane.id, colour.hex, behind.hex)

@@ -236,3 +236,18 @@ def test_a_file_that_is_not_a_ledger_is_one_line_and_exit_2(tmp_path: Path, caps
     err = capsys.readouterr().err
     assert "ledger.db: cannot be used as the ledger" in err and "Traceback" not in err
     assert db.read_text() == "not a database\n"  # left for the user to look at
+
+
+def test_the_ledger_file_is_created_by_the_first_write_not_by_opening(tmp_path: Path) -> None:
+    from gearshift.ledger import Ledger
+
+    ledger = Ledger.for_project(tmp_path)
+    assert list(ledger.calls()) == [] and ledger.median_latency_ms("m") is None
+    assert not (tmp_path / ".gearshift").exists()  # opening the app leaves nothing behind
+    ledger.record_task({"id": "t", "status": "approved", "route": ["m"]}, {}, "m")
+    assert (tmp_path / ".gearshift" / "ledger.db").is_file()
+    assert [r["task_id"] for r in ledger.tasks()] == ["t"]
+    ledger.close()
+    again = Ledger.for_project(tmp_path)
+    assert [r["task_id"] for r in again.tasks()] == ["t"]
+    again.close()

@@ -288,3 +288,67 @@ def test_no_key_with_default_recordings_replays(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-real")
     assert ModelGateway.from_environment(default_recordings=tmp_path).mode == "live"
     assert ModelGateway.from_environment(replay_dir=tmp_path).mode == "replay"
+
+
+def _with(req: CallRequest, **changes: Any) -> CallRequest:
+    return CallRequest(**{**req.__dict__, **changes})
+
+
+async def test_a_recording_is_served_only_to_the_request_it_was_made_for(
+    server: MessagesServer, tmp_path: Path
+) -> None:
+    """The recorded request hash decides: the same task id with another prompt, other context
+    files or another conversation gets the "no recording" failure naming the task, never the
+    recorded answer; reworded instructions still find it."""
+    rec = tmp_path / "rec"
+    base = _with(
+        request(task_id="dup"),
+        system=[
+            {"type": "text", "text": "instructions"},
+            {"type": "text", "text": "<file path='a.py'>x = 1</file>"},
+        ],
+    )
+    server.add(Reply.text("the answer to the original question", usage=USAGE))
+    recorder = ModelGateway(mode="record", api_key=SECRET, base_url=server.url, recordings=rec)
+    try:
+        await recorder.stream(base)
+    finally:
+        await recorder.aclose()
+    assert len(json.loads((rec / "dup" / "a1-t1.json").read_text())["request_hash"]) == 16
+
+    reworded = _with(base, system=[{"type": "text", "text": "new wording"}, base.system[1]])
+    assert (await replay(rec, reworded)).text == "the answer to the original question"
+    other_prompt = _with(base, messages=[{"role": "user", "content": "a different question"}])
+    other_files = _with(
+        base, system=[base.system[0], {"type": "text", "text": "<file path='a.py'>x = 2</file>"}]
+    )
+    longer = _with(
+        base,
+        messages=[
+            *base.messages,
+            {"role": "assistant", "content": "hm"},
+            {"role": "user", "content": "go on"},
+        ],
+    )
+    for changed in (other_prompt, other_files, longer):
+        with pytest.raises(CallFault) as info:
+            await replay(rec, changed)
+        assert info.value.kind == "replay_missing"
+        assert "task dup attempt 1 turn 1" in info.value.message and "another prompt" in info.value.message
+
+
+def test_the_request_hash_ignores_addresses_and_durations_but_not_numbers() -> None:
+    from gearshift.models.request_hash import request_hash
+
+    def body(text: str, model: str = "claude-sonnet-4-6") -> dict[str, Any]:
+        return {
+            "model": model,
+            "system": [{"type": "text", "text": "i"}],
+            "messages": [{"role": "user", "content": text}],
+        }
+
+    a = body("cart = <Cart object at 0x7efc2f96b790>\n1 failed in 0.42s (12 ms)")
+    b = body("cart = <Cart object at 0x7f00aa11bb22>\n1 failed in 3.10s (97 ms)")
+    assert request_hash(a) == request_hash(b)
+    assert request_hash(body("assert 3739 == 3671")) != request_hash(body("assert 3739 == 3672"))
+    assert request_hash(a) != request_hash(body(a["messages"][0]["content"], model="claude-opus-4-7"))

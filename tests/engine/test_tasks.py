@@ -126,4 +126,42 @@ def test_a_tasks_file_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> Non
         load_tasks(path)
     with pytest.raises(ConfigError, match="UTF-8"):
         append_task(path, Task(id="b", prompt="y"))
-    assert path.read_bytes().endswith(b"caf\xe9\"\n")  # untouched
+    assert path.read_bytes().endswith(b'caf\xe9"\n')  # untouched
+
+
+def test_load_errors_name_the_task_by_id_or_by_its_1_based_position(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.toml"
+    path.write_text('[[task]]\nid="a"\nprompt="x"\n[[task]]\nid="fix-2"\nprompt="y"\nscope="huge"\n')
+    with pytest.raises(ConfigError) as info:
+        load_tasks(path)
+    assert info.value.key == 'task "fix-2".scope'
+    path.write_text('[[task]]\nid="a"\nprompt="x"\n[[task]]\nid="no spaces"\nprompt="y"\n')
+    with pytest.raises(ConfigError) as info:
+        load_tasks(path)
+    assert info.value.key == "task #2.id"  # the second table, counted as a person counts
+    path.write_text(
+        '[[task]]\nid="a"\nprompt="x"\n[[task]]\nid="b"\nprompt="y"\n[[task]]\nid="a"\nprompt="z"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_tasks(path)
+    assert info.value.key == "task #3.id" and "task #1 has it too" in str(info.value)
+
+
+def test_missing_context_files_are_a_load_error_naming_the_task(tmp_path: Path) -> None:
+    (tmp_path / "here.py").write_text("x = 1\n")
+    path = tmp_path / "tasks.toml"
+    path.write_text(
+        '[[task]]\nid="ok"\nprompt="x"\ncontext_files=["here.py"]\n'
+        '[[task]]\nid="typo"\nprompt="y"\ncontext_files=["here.py", "hre.py"]\n'
+    )
+    assert len(load_tasks(path)) == 2  # without a project root nothing is looked up
+    with pytest.raises(ConfigError) as info:
+        load_tasks(path, tmp_path)
+    assert info.value.key == 'task "typo".context_files' and "hre.py" in str(info.value)
+    assert "here.py," not in str(info.value)
+    # a file an earlier task is asked to create may be context for a later one
+    path.write_text(
+        '[[task]]\nid="make"\nprompt="Add hre.py with a helper"\n'
+        '[[task]]\nid="use"\nprompt="y"\ncontext_files=["hre.py"]\n'
+    )
+    assert [t.id for t in load_tasks(path, tmp_path)] == ["make", "use"]

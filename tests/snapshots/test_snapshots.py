@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from gearshift import events as ev
+from gearshift.tasks import Task
 from gearshift.ui import themes
-from gearshift.ui.panes.output import OutputPane
-from textual.widgets import Markdown
+from gearshift.ui.app import make_app
 
-from tests.app.project import ReplayGate, wait_for
+from tests.app.project import ReplayGate, config_for, gateway, wait_for, write_project
 
 SIZE = (120, 40)
 DETERMINISTIC = {"show_timings": False, "cursor_blink": False}
@@ -33,27 +34,10 @@ def build(build):  # type: ignore[no-untyped-def]
     return _build
 
 
-def settled(app: Any, task_id: str) -> Any:
-    """A predicate: the task's output pane shows everything the state holds for it."""
-
-    def check() -> bool:
-        t = app.state.tasks[task_id]
-        if app._buffer or app.selected != task_id:
-            return False
-        pane = app.query_one(OutputPane)
-        if not pane.caught_up(t) or not pane.settled:  # settled: no flood's plain text left
-            return False
-        live = pane.query(Markdown)  # a streaming segment: its appends land asynchronously
-        last = t.output.segments[-1]
-        return not live or last.kind != "text" or live.last().source == last.text
-
-    return check
-
-
 async def until(pilot: Any, predicate: Any) -> None:
-    """Wait for the state, then for the repaint it causes."""
+    """Wait for the state, then for everything it caused to be on screen (`app.settled()`)."""
     await wait_for(predicate, pilot)
-    await pilot.pause(0.3)
+    await pilot.app.settled()
 
 
 def test_idle_main_screen(snap_compare, build) -> None:  # type: ignore[no-untyped-def]
@@ -61,7 +45,7 @@ def test_idle_main_screen(snap_compare, build) -> None:  # type: ignore[no-untyp
     pane says "Not routed yet", the cost meter shows $0 with no session limit, the validation
     pane says "No validation yet", and the header says "offline: scripted demo recordings"."""
     app = build("mul", "story", "missing")
-    assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: pilot.pause(0.2))
+    assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: app.settled())
 
 
 def test_task_streaming(snap_compare, build, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
@@ -75,7 +59,7 @@ def test_task_streaming(snap_compare, build, monkeypatch: pytest.MonkeyPatch) ->
     async def run_before(pilot: Any) -> None:
         await pilot.press("r")
         await wait_for(gate.paused.is_set, pilot)
-        await until(pilot, settled(app, "story"))
+        await until(pilot, lambda: app.selected == "story")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -83,7 +67,7 @@ def test_task_streaming(snap_compare, build, monkeypatch: pytest.MonkeyPatch) ->
 def _proposal(app: Any) -> Any:
     async def run_before(pilot: Any) -> None:
         await pilot.press("r")
-        await until(pilot, lambda: app.state.tasks["mul"].awaiting_approval and settled(app, "mul")())
+        await until(pilot, lambda: app.state.tasks["mul"].awaiting_approval)
 
     return run_before
 
@@ -113,7 +97,7 @@ def test_failed_validation(snap_compare, build) -> None:  # type: ignore[no-unty
         await _proposal(app)(pilot)
         app.clear_notifications()
         await pilot.press("n")
-        await until(pilot, lambda: app.state.tasks["mul"].status == "rejected" and settled(app, "mul")())
+        await until(pilot, lambda: app.state.tasks["mul"].status == "rejected")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -130,9 +114,9 @@ def test_review_screen_with_hunks(snap_compare, build) -> None:  # type: ignore[
         await until(pilot, lambda: app.state.tasks["mul"].status == "awaiting_review")
         app.clear_notifications()
         await pilot.press("v")
-        await pilot.pause(0.2)
+        await pilot.app.settled()
         await pilot.press("space")
-        await pilot.pause(0.2)
+        await pilot.app.settled()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -145,7 +129,7 @@ def test_budget_alert(snap_compare, build) -> None:  # type: ignore[no-untyped-d
 
     async def run_before(pilot: Any) -> None:
         await pilot.press("r")
-        await until(pilot, lambda: app.state.tasks["story"].status not in ("queued", "running", "validating") and settled(app, "story")())
+        await until(pilot, lambda: app.state.tasks["story"].status not in ("queued", "running", "validating"))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -158,7 +142,7 @@ def test_shipped_theme(snap_compare, build, theme: str) -> None:  # type: ignore
 
     async def run_before(pilot: Any) -> None:
         await pilot.press("r")
-        await until(pilot, lambda: app.state.tasks["opus-direct"].status == "awaiting_review" and settled(app, "opus-direct")())
+        await until(pilot, lambda: app.state.tasks["opus-direct"].status == "awaiting_review")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -176,10 +160,183 @@ def test_report_tuning_view(snap_compare, build) -> None:  # type: ignore[no-unt
     async def run_before(pilot: Any) -> None:
         known_ledger(app.ledger.path).close()  # another session's rows: hence s for all sessions
         await pilot.press("l")
-        await pilot.pause(0.2)
+        await app.settled()
         await pilot.press("u")
-        await pilot.pause(0.2)
+        await app.settled()
         await pilot.press("s")
-        await pilot.pause(0.3)
+        await app.settled()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+# -- routing decisions (tasks without recordings: they are routed, then fail at the call) ------
+
+
+def _routed(app: Any, task_id: str) -> Any:
+    async def run_before(pilot: Any) -> None:
+        app.query_one("#queue").select(task_id)
+        await pilot.press("r")
+        await until(pilot, lambda: app.state.tasks[task_id].status == "over_budget" and app.selected == task_id)
+        app.clear_notifications()
+        await app.settled()
+
+    return run_before
+
+
+MODULES = tuple(f"pkg/m{i}.py" for i in range(11))
+ROUTED = {
+    # a multi-module change over eleven files that mentions passwords: a real score with its
+    # signals (scope, many files, lines involved, security terms), over the threshold
+    "score": Task(id="score", scope="multi-module", prompt="Move password checks out of every module in "
+                  "pkg/ into one helper and update each caller.", context_files=MODULES),
+    # a security task: the always-escalate rule, whatever the score
+    "audit": Task(id="audit", scope="security", prompt="Audit calc.py for unsafe input handling."),
+    # an interactive question whose model is slower than routing.max_latency_ms: the latency rule
+    "ask": Task(id="ask", scope="architecture", prompt="Quick question: should calc.py become a package?",
+                interactive=True, requires_validation=False),
+}
+
+
+@pytest.mark.parametrize("task_id", list(ROUTED))
+def test_routing_decision(snap_compare, tmp_path, recordings, task_id: str) -> None:  # type: ignore[no-untyped-def]
+    """The routing pane for one decided task, blocked before its call by a $0.0001 session
+    budget (the output pane and a gauge say so). score: "score ≥ threshold" on Opus 4.7, the
+    bar past its threshold mark, each signal with its weight and detail; audit: the
+    "always-escalate scope" rule on Opus 4.7; ask: the "latency fallback (interactive)" rule
+    with its explanation."""
+    root = write_project(tmp_path / "tinyproj", checks="script", budget=0.0001)
+    (root / "pkg").mkdir()
+    for path in MODULES:
+        (root / path).write_text("".join(f"def f{n}(x):\n    return x + {n}\n\n" for n in range(20)))
+    app = make_app(config_for(root), [ROUTED[task_id]], gateway(recordings), watch=False,
+                   user_themes_dir=tmp_path / "themes", **DETERMINISTIC)
+    app.NOTIFICATION_TIMEOUT = 3600
+    assert snap_compare(app, terminal_size=SIZE, run_before=_routed(app, task_id))
+
+
+# -- the cost meter, the report, the forms -------------------------------------------------------
+
+
+@pytest.mark.parametrize("theme", [themes.DEFAULT_DARK, themes.DEFAULT_LIGHT])
+def test_session_budget_at_80x24(snap_compare, build, theme: str) -> None:  # type: ignore[no-untyped-def]
+    """80x24 after `story` ran under a $0.50 session budget: the cost pane is two lines, not
+    cut — task, session and saved on the first, the alert and budget gauges side by side on the
+    second; the footer ends with "q Quit". Both themes: every pane's border is visible."""
+    app = build("story", "mul", checks="script", budget=0.5, theme=theme)
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("r")
+        await until(pilot, lambda: app.state.tasks["story"].status == "approved")
+        app.clear_notifications()
+        await app.settled()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_report_screen(snap_compare, build) -> None:  # type: ignore[no-untyped-def]
+    """The report (l) after `story` ran: this session's spend by model — one Sonnet 4.6 row
+    with its calls, cost, escalation rate and latency — and the keys to regroup it."""
+    app = build("story", checks="script")
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("r")
+        await until(pilot, lambda: app.state.tasks["story"].status == "approved")
+        app.clear_notifications()
+        await pilot.press("l")
+        await app.settled()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_add_form_refuses_a_duplicate_id(snap_compare, build) -> None:  # type: ignore[no-untyped-def]
+    """The add-task form (a) with the id of a task already in the session: the id field has a
+    red border and the form says "id: 'story' is already a task in this session: choose
+    another id"; the typed prompt is still there."""
+    app = build("story", "mul")
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("a")
+        await app.settled()
+        form = app.screen
+        form.query_one("#task-id").value = "story"
+        await pilot.press(*"Explain calc.py again")
+        await pilot.press("ctrl+s")
+        await app.settled()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_confirm_quit_with_an_escalation_awaiting_approval(snap_compare, build) -> None:  # type: ignore[no-untyped-def]
+    """q while `mul` waits for the user's y / n: the dialog says the task is waiting for your
+    approval of an escalation and will be cancelled (not "still running"), with Quit / Stay."""
+    app = build("mul", checks="script")
+
+    async def run_before(pilot: Any) -> None:
+        await _proposal(app)(pilot)
+        app.clear_notifications()
+        await pilot.press("q")
+        await app.settled()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_syntax_correction(snap_compare, build) -> None:  # type: ignore[no-untyped-def]
+    """`syntax`: Sonnet's first edit does not compile (v1 fail-syntax, compile's finding on
+    calc.py), a correction attempt on Sonnet fixes the colon (v2 pass): the output pane shows
+    both attempts, "attempt 2 · correction", and the change awaits review."""
+    app = build("syntax", checks="compile")
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("r")
+        await until(pilot, lambda: app.state.tasks["syntax"].status == "awaiting_review")
+        app.clear_notifications()
+        await app.settled()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_cancelled_watcher_run(snap_compare, build) -> None:  # type: ignore[no-untyped-def]
+    """The watcher's run w1 was made stale by a newer save: the validation summary shows w2's
+    result and the log shows w1 struck through as "CANCELLED — stale, a newer change
+    superseded it" before w2's pass. (The events are the engine's, fed in as it emits them.)"""
+    app = build("story", checks="script")
+
+    async def run_before(pilot: Any) -> None:
+        for e in (
+            ev.ValidationStarted(run_id="w1", task_id=None, checks=["unit"], reason="watch"),
+            ev.ValidationFinished(run_id="w1", task_id=None, outcome="cancelled", findings=[], reason="watch"),
+            ev.ValidationStarted(run_id="w2", task_id=None, checks=["unit"], reason="watch"),
+            ev.ValidationLine(run_id="w2", check="unit", line="all checks passed"),
+            ev.CheckFinished(run_id="w2", check="unit", kind="logic", passed=True, findings=[], duration_ms=40.0, exit_code=0),
+            ev.ValidationFinished(run_id="w2", task_id=None, outcome="pass", findings=[], reason="watch"),
+        ):
+            app.emit_event(e)
+        await app.settled()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+# -- the light theme where colours matter -----------------------------------------------------------
+
+
+def test_escalation_proposal_in_the_light_theme(snap_compare, build) -> None:  # type: ignore[no-untyped-def]
+    """The escalation proposal of test_escalation_proposal in gearshift-light: tier colours,
+    the "⚑ awaiting approval" warning and the fail-logic badge readable on a light background,
+    every pane's border visible."""
+    app = build("mul", "story", checks="script", theme=themes.DEFAULT_LIGHT)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_proposal(app))
+
+
+def test_review_screen_at_80x24_in_the_light_theme(snap_compare, build) -> None:  # type: ignore[no-untyped-def]
+    """The review screen at 80x24 in gearshift-light: every key fits the footer, "x Reject
+    change" and "esc Back" included; hunk borders green (accept) on the light background."""
+    app = build("opus-direct", checks="script", force={"opus-direct": "escalation"}, theme=themes.DEFAULT_LIGHT)
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.press("r")
+        await until(pilot, lambda: app.state.tasks["opus-direct"].status == "awaiting_review")
+        app.clear_notifications()
+        await pilot.press("v")
+        await app.settled()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -8,6 +8,9 @@
     gearshift context PROJECT --files ...    show a context selection without calling a model
     gearshift demo [python|typescript]       open the app on a scratch copy of a sample project
     gearshift trust [PROJECT]                allow the project's own commands (--revoke, --list)
+    gearshift --version                      print the version
+
+Each command explains its options with --help (e.g. `gearshift report --help`).
 
 Heavy imports (the SDK, Textual) happen inside the commands that need them, so `report`,
 `init` and `context` start instantly. Usage and configuration mistakes exit with status 2 and
@@ -64,7 +67,7 @@ def _tasks_for(root: Path, tasks_file: str | None) -> list:
     from gearshift.tasks import TASKS_FILE, load_tasks
 
     path = Path(tasks_file) if tasks_file else root / TASKS_FILE
-    return load_tasks(path)
+    return load_tasks(path, root)
 
 
 def _gateway(root: Path, record: str | None, replay: str | None, speed: float):
@@ -91,14 +94,16 @@ def _add_model_source(p: argparse.ArgumentParser) -> None:
 
 def cmd_run(argv: list[str]) -> int:
     p = _Parser(prog="gearshift run", description="Run a project's task queue.")
-    p.add_argument("project")
+    p.add_argument("project", help="the project folder")
     p.add_argument("--tasks", metavar="FILE", help="tasks file (default: PROJECT/tasks.toml)")
     p.add_argument("--headless", action="store_true", help="no UI: print events")
     p.add_argument(
         "--json", action="store_true", help="with --headless: one JSON object per event, then a summary line"
     )
     p.add_argument(
-        "--auto-approve", action="store_true", help="with --headless: apply validated changes to the project's files"
+        "--auto-approve",
+        action="store_true",
+        help="with --headless: apply validated changes to the project's files",
     )
     p.add_argument(
         "--escalate",
@@ -112,7 +117,11 @@ def cmd_run(argv: list[str]) -> int:
     _add_model_source(p)
     args = p.parse_args(argv)
     if not args.headless:  # the app asks the person instead
-        for flag, used in (("--json", args.json), ("--auto-approve", args.auto_approve), ("--escalate", args.escalate)):
+        for flag, used in (
+            ("--json", args.json),
+            ("--auto-approve", args.auto_approve),
+            ("--escalate", args.escalate),
+        ):
             if used:
                 raise UsageError(f"gearshift run: {flag} needs --headless (the app asks you instead)")
     escalate = args.escalate or "auto"
@@ -134,12 +143,19 @@ def cmd_run(argv: list[str]) -> int:
         )
     from gearshift.headless import run_headless
 
+    if not tasks:  # most likely a mistake (a wrong --tasks path, tables not yet written)
+        where = args.tasks or str(root / "tasks.toml")
+        raise UsageError(f"gearshift run: {where} has no [[task]] tables: nothing to run")
     config = _trusted_or_stop(config, once=args.trust)
     _stop_if_checks_cannot_run(config, tasks)
     try:
         gateway = _gateway(root, args.record, args.replay, speed)
     except ValueError as exc:  # --record without a key, a missing replay folder, ...
         raise UsageError(str(exc)) from None
+    if not gateway.has_credentials:  # known before any call: no task is routed, no call booked
+        from gearshift.models.call import NO_KEY_MESSAGE
+
+        raise UsageError(f"gearshift run: {NO_KEY_MESSAGE} (no recordings in {root / RECORDINGS_DIR} either)")
     from gearshift.signals import Stopped, say_stopped, until_stopped
 
     try:
@@ -221,14 +237,20 @@ def cmd_report(argv: list[str]) -> int:
     from gearshift.report import GROUPINGS, build_report, format_report
 
     p = _Parser(prog="gearshift report", description="Spend, escalation rate and latency from the ledger.")
-    p.add_argument("project", nargs="?")
+    p.add_argument("project", nargs="?", help="the project folder (default: the current folder)")
     p.add_argument(
         "--by",
         choices=GROUPINGS,
         default="model",
-        help="model (default), tag (cost_tracking.tags), task_type, or arm (the [routing.experiment] arms compared)",
+        help="group spend, escalation rate and latency by model (default), by each configured tag "
+        "([cost_tracking] tags), by the task_type tag, or by arm (the [routing.experiment] arms compared)",
     )
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="a table for people, JSON or CSV for scripts and spreadsheets (default: table)",
+    )
     args = p.parse_args(argv)
     root = _project(args.project)
     config = load_config(root)
@@ -251,10 +273,19 @@ def cmd_init(argv: list[str]) -> int:
     from gearshift.initproject import detect_checks, init_project
 
     p = _Parser(prog="gearshift init", description="Write a starting gearshift.toml.")
-    p.add_argument("project", nargs="?")
+    p.add_argument(
+        "project", nargs="?", help="the project folder, created if missing (default: the current folder)"
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing gearshift.toml")
     args = p.parse_args(argv)
-    root = _project(args.project)
+    root = Path(args.project or ".").resolve()
+    if not root.exists():  # `gearshift init newdir` starts a new project
+        try:
+            root.mkdir(parents=True)
+        except OSError as exc:
+            raise UsageError(f"gearshift init: cannot create {root}: {exc.strerror}") from None
+        print(f"created {root}")
+    root = _project(str(root))
     try:
         written = init_project(root, force=args.force)
     except FileExistsError as exc:
@@ -341,9 +372,14 @@ def main(argv: list[str] | None = None) -> int:
         if argv and argv[0] in ("-h", "--help"):
             print(__doc__)
             return 0
+        if argv and argv[0] in ("-V", "--version"):
+            from gearshift import __version__
+
+            print(f"gearshift {__version__}")
+            return 0
         p = _Parser(prog="gearshift", description="Open the gearshift app on a project.")
-        p.add_argument("project", nargs="?")
-        p.add_argument("--tasks", metavar="FILE")
+        p.add_argument("project", nargs="?", help="the project folder (default: the current folder)")
+        p.add_argument("--tasks", metavar="FILE", help="tasks file (default: PROJECT/tasks.toml)")
         _add_model_source(p)
         args = p.parse_args(argv)
         root = _project(args.project)
@@ -358,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
             speed=0.0 if args.instant else args.speed,
         )
     except (ConfigError, UsageError, LedgerError, TrustError) as exc:
-        print(f"gearshift: {redact(str(exc))}", file=sys.stderr)
+        message = redact(str(exc))  # a subcommand's own errors already start with its name
+        print(message if message.startswith("gearshift") else f"gearshift: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -115,42 +115,53 @@ class LedgerError(Exception):
 
 
 class Ledger:
+    """The project's ledger. The file (and `.gearshift/`) is created by the first write, not on
+    open: opening the app in a folder must not leave anything behind until a call is booked. An
+    existing file is opened at once, so a damaged one is said at start."""
+
     def __init__(self, path: Path, session: str | None = None) -> None:
         self.path = path
         self.session = session or uuid.uuid4().hex[:12]
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:  # .gearshift is a file, ledger.db a folder, ...
-            raise LedgerError(f"{path}: cannot be used as the ledger ({exc}); move it aside") from None
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
-            self._db.row_factory = sqlite3.Row
-            self._add_columns()
-        except sqlite3.DatabaseError as exc:  # OperationalError (read-only, locked) included
-            self._db.close()
-            raise LedgerError(
-                f"{path}: cannot be used as the ledger ({exc}); move it aside and gearshift starts a new one"
-            ) from None
+        self._conn: sqlite3.Connection | None = None
+        if path.exists() or (path.parent.exists() and not path.parent.is_dir()):
+            self._open()  # an existing ledger, or something in its way: said at start
 
-    def _add_columns(self) -> None:
-        """Bring a ledger written by an older gearshift up to `ADDED_COLUMNS`."""
-        present = {
-            table: {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
-            for table in ("calls", "tasks")
-        }
-        for table, column, declaration in ADDED_COLUMNS:
-            if column not in present[table]:
-                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self._conn if self._conn is not None else self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:  # .gearshift is a file, ledger.db a folder, ...
+            raise LedgerError(f"{self.path}: cannot be used as the ledger ({exc}); move it aside") from None
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+            db.row_factory = sqlite3.Row
+            _add_columns(db)
+        except sqlite3.DatabaseError as exc:  # OperationalError (read-only, locked) included
+            db.close()
+            raise LedgerError(
+                f"{self.path}: cannot be used as the ledger ({exc}); move it aside and gearshift starts a new one"
+            ) from None
+        self._conn = db
+        return db
+
+    @property
+    def written(self) -> bool:
+        """Whether the ledger file exists (reads of a ledger never written find nothing)."""
+        return self._conn is not None or self.path.exists()
 
     @classmethod
     def for_project(cls, root: Path, session: str | None = None) -> Ledger:
         return cls(root / ".gearshift" / "ledger.db", session)
 
     def close(self) -> None:
-        self._db.close()
+        if self._conn is not None:
+            self._conn.close()
 
     def record_call(self, row: CallRow) -> None:
         row = redact_value(row)
@@ -227,12 +238,16 @@ class Ledger:
         )
 
     def calls(self, session: str | None = None) -> Iterator[sqlite3.Row]:
+        if not self.written:
+            return
         if session:
             yield from self._db.execute("SELECT * FROM calls WHERE session = ? ORDER BY id", (session,))
         else:
             yield from self._db.execute("SELECT * FROM calls ORDER BY id")
 
     def tasks(self, session: str | None = None) -> Iterator[sqlite3.Row]:
+        if not self.written:
+            return
         if session:
             yield from self._db.execute("SELECT * FROM tasks WHERE session = ? ORDER BY id", (session,))
         else:
@@ -240,6 +255,8 @@ class Ledger:
 
     def median_latency_ms(self, model: str, min_calls: int = 5) -> float | None:
         """This machine's measured median latency for `model`, once enough real calls exist."""
+        if not self.written:
+            return None
         rows = [
             r[0]
             for r in self._db.execute(
@@ -251,6 +268,14 @@ class Ledger:
         if len(rows) < min_calls:
             return None
         return float(rows[len(rows) // 2])
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Bring a ledger written by an older gearshift up to `ADDED_COLUMNS`."""
+    present = {table: {r["name"] for r in db.execute(f"PRAGMA table_info({table})")} for table in ("calls", "tasks")}
+    for table, column, declaration in ADDED_COLUMNS:
+        if column not in present[table]:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
 def escalated(route: list[str], escalation_model: str) -> bool:

@@ -49,10 +49,28 @@ _KEYS = {
 }
 
 
-def task_from_mapping(raw: dict[str, Any], source: str, where: str) -> Task:
-    """Check one `[[task]]` table and build a Task; errors name the file and `task[i].key`."""
+def task_label(task_id: str) -> str:
+    """How an error names a task once its id is known: by the id the user wrote."""
+    return f'task "{task_id}"'
+
+
+def task_from_mapping(raw: dict[str, Any], source: str, where: str, *, by_id: bool = False) -> Task:
+    """Check one `[[task]]` table and build a Task; errors name the file and `where.key`.
+
+    With `by_id`, errors past the id's own checks name the task by its id (`task "fix-1".scope`),
+    which is how the user finds it in the file; `where` (a 1-based position) is used only when
+    the id itself is the problem.
+    """
     if not isinstance(raw, dict):  # `task = [1]` or `task = ["..."]` instead of [[task]] tables
         raise ConfigError(source, where, "a [[task]] table with id and prompt", raw)
+    if "id" not in raw:
+        raise ConfigError(source, f"{where}.id", "a string (this key is required)")
+    if not isinstance(raw["id"], str):
+        raise ConfigError(source, f"{where}.id", "a str", raw["id"])
+    if not _ID.match(raw["id"]):
+        raise ConfigError(source, f"{where}.id", "letters, digits, '.', '_' or '-' (at most 64)", raw["id"])
+    if by_id:
+        where = task_label(raw["id"])
     for key in raw:
         if key not in _KEYS:
             raise ConfigError(source, f"{where}.{key}", f"one of the task keys ({', '.join(_KEYS)})")
@@ -61,11 +79,8 @@ def task_from_mapping(raw: dict[str, Any], source: str, where: str) -> Task:
             isinstance(raw[key], tp) and not (tp is not bool and isinstance(raw[key], bool))
         ):
             raise ConfigError(source, f"{where}.{key}", f"a {tp.__name__}", raw[key])
-    for key in ("id", "prompt"):
-        if key not in raw:
-            raise ConfigError(source, f"{where}.{key}", "a string (this key is required)")
-    if not _ID.match(raw["id"]):
-        raise ConfigError(source, f"{where}.id", "letters, digits, '.', '_' or '-' (at most 64)", raw["id"])
+    if "prompt" not in raw:
+        raise ConfigError(source, f"{where}.prompt", "a string (this key is required)")
     if not raw["prompt"].strip():
         raise ConfigError(source, f"{where}.prompt", "a non-empty prompt", raw["prompt"])
     scope = raw.get("scope", "single-file")
@@ -94,7 +109,9 @@ def task_from_mapping(raw: dict[str, Any], source: str, where: str) -> Task:
     )
 
 
-def load_tasks(path: str | Path) -> list[Task]:
+def load_tasks(path: str | Path, root: Path | None = None) -> list[Task]:
+    """Read a tasks file; with `root`, also check that every context file is in the project,
+    so a typo is a load error naming the task, not a failure when the task finally runs."""
     path = Path(path)
     try:
         with path.open("rb") as fh:
@@ -107,7 +124,26 @@ def load_tasks(path: str | Path) -> list[Task]:
         raise ConfigError(path, "(file)", "UTF-8 text (TOML files are UTF-8)", str(exc)) from None
     except OSError as exc:
         raise ConfigError(path, "(file)", "a readable file", exc.strerror) from None
-    return _tasks_from(data, path)
+    tasks = _tasks_from(data, path)
+    if root is not None:
+        check_context_files(tasks, root, path)
+    return tasks
+
+
+def check_context_files(tasks: list[Task], root: Path, source: str | Path) -> None:
+    """Every context file must be in the project — or be named in an earlier task's prompt: a
+    queue may ask for a new file ("… in a new src/store.ts") and then ask about it."""
+    earlier = ""
+    for t in tasks:
+        missing = [f for f in t.context_files if not (root / f).is_file() and f not in earlier]
+        if missing:
+            raise ConfigError(
+                source,
+                f"{task_label(t.id)}.context_files",
+                "files in the project (or named by an earlier task's prompt)",
+                ", ".join(missing),
+            )
+        earlier += "\n" + t.prompt
 
 
 def _tasks_from(data: dict[str, Any], path: Path) -> list[Task]:
@@ -117,12 +153,13 @@ def _tasks_from(data: dict[str, Any], path: Path) -> list[Task]:
     raw_tasks = data.get("task", [])
     if not isinstance(raw_tasks, list):
         raise ConfigError(path, "task", "an array of tables ([[task]])", raw_tasks)
-    tasks = [task_from_mapping(t, str(path), f"task[{i}]") for i, t in enumerate(raw_tasks)]
-    seen: set[str] = set()
-    for i, t in enumerate(tasks):
+    # Positions count from 1, as a person counts the [[task]] tables in the file.
+    tasks = [task_from_mapping(t, str(path), f"task #{i}", by_id=True) for i, t in enumerate(raw_tasks, 1)]
+    seen: dict[str, int] = {}
+    for i, t in enumerate(tasks, 1):
         if t.id in seen:
-            raise ConfigError(path, f"task[{i}].id", "a unique id", t.id)
-        seen.add(t.id)
+            raise ConfigError(path, f"task #{i}.id", f"a unique id (task #{seen[t.id]} has it too)", t.id)
+        seen[t.id] = i
     return tasks
 
 

@@ -36,6 +36,8 @@ def recover(project: Path, journal_dir: Path, *, sweep: bool = True) -> list[str
     """
     project = Path(project).absolute()
     said: list[str] = []
+    if not Path(journal_dir).parent.exists():  # no apply ever began: nothing to finish, and
+        return sweep_project(project, journal_dir) if sweep else said  # no .gearshift/ is made
     with locked(journal_dir):
         try:
             pending = intent.read(journal_dir)
@@ -55,7 +57,10 @@ def recover(project: Path, journal_dir: Path, *, sweep: bool = True) -> list[str
 
 def sweep_project(project: Path, journal_dir: Path) -> list[str]:
     """Remove stray temp files (under the apply lock: an apply's own temp file is never taken)."""
-    with locked(journal_dir):
+    if Path(journal_dir).parent.exists():
+        with locked(journal_dir):
+            swept = sweep_temp_files(Path(project).absolute())
+    else:  # no apply ever began here (it takes the lock first), and no .gearshift/ is created
         swept = sweep_temp_files(Path(project).absolute())
     if not swept:
         return []

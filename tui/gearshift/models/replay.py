@@ -4,13 +4,17 @@ A recording is the raw SSE bytes the API sent plus a small JSON sidecar with the
 chunk, so a replay goes through the real SDK's parser and accumulator — the same code that reads
 live answers — and streams at the pace the model did. Recordings are keyed by task id, attempt
 and turn (sent as `x-gearshift-*` headers), not by prompt text, so rewording the system prompt
-does not orphan a demo. Layout::
+does not orphan a demo; a recording made through `RecordingTransport` also carries the
+`request_hash` of what decided its answer (see `request_hash.py`), and is served only to a
+request with the same hash — never to another prompt that happens to reuse the task id.
+Recordings written by hand (tests, `scripted.write_recording`) may leave the hash out and are
+then matched on the key and model alone. Layout::
 
     <dir>/manifest.json                     optional: {"scripted": true} marks demo data
     <dir>/<task_id>/a<attempt>-t<turn>.sse  the body, byte for byte
     <dir>/<task_id>/a<attempt>-t<turn>.json {"model", "status", "content_type", "chunks":
                                              [[ms_since_request, byte_length], ...], "scripted",
-                                             "recorded_at", "request_id", and "ending": "cut" |
+                                             "recorded_at", "request_id", "request_hash", and "ending": "cut" |
                                              "closed" when the body did not end cleanly}
 
 `<task_id>` is percent-encoded (see `task_dir_name`). The sidecar is written from an allow-list:
@@ -36,6 +40,7 @@ import httpx2
 
 from gearshift.models.call import HEADER_ATTEMPT, HEADER_TASK, HEADER_TURN, CallFault
 from gearshift.models.redact_sse import redact_chunks
+from gearshift.models.request_hash import HASH_KEY, body_hash
 
 MANIFEST = "manifest.json"
 # How a recorded body ended: read to its end; cut by the network (replayed as a cut, so the
@@ -72,6 +77,7 @@ class Recording:
     scripted: bool
     request_id: str | None
     ending: str = "complete"
+    request_hash: str | None = None  # None: a hand-written recording, matched on key and model
 
 
 def load_recording(root: Path, task_id: str, attempt: int, turn: int) -> Recording:
@@ -113,6 +119,7 @@ def load_recording(root: Path, task_id: str, attempt: int, turn: int) -> Recordi
         scripted=bool(meta.get("scripted", False)),
         request_id=meta.get("request_id"),
         ending=ending,
+        request_hash=meta.get(HASH_KEY) if isinstance(meta.get(HASH_KEY), str) else None,
     )
 
 
@@ -130,6 +137,7 @@ def save_recording(
     content_encoding: str | None = None,
     request_id: str | None = None,
     ending: str = "complete",
+    request_hash: str | None = None,
 ) -> Path:
     """Write one recording (body first, sidecar last, each atomically); return the .sse path.
 
@@ -151,6 +159,8 @@ def save_recording(
     }
     if content_encoding:
         meta["content_encoding"] = content_encoding
+    if request_hash:
+        meta[HASH_KEY] = request_hash
     if ending not in ENDINGS:
         raise ValueError(f"ending must be one of {', '.join(ENDINGS)}, got {ending!r}")
     if ending != "complete":
@@ -267,6 +277,13 @@ def replay_transport(root: Path, *, speed: float = 1.0, sleep: Sleep = asyncio.s
                 f"recording for task {task_id} attempt {attempt} turn {turn} ({rec.path}) was "
                 f"made with {rec.model}, but this call asks for {wanted}",
             )
+        if rec.request_hash is not None and rec.request_hash != body_hash(request.content):
+            raise CallFault(
+                "replay_missing",
+                f"no recording for task {task_id} attempt {attempt} turn {turn} matches this request: "
+                f"{rec.path.name} in {rec.path.parent} was recorded for another prompt, context or "
+                "conversation (record it again, or run live)",
+            )
         headers = {
             "content-type": rec.content_type,
             "request-id": rec.request_id or f"replay-{task_dir_name(task_id)}-a{attempt}-t{turn}",
@@ -369,6 +386,7 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
                 content_encoding=response.headers.get("content-encoding"),
                 request_id=response.headers.get("request-id"),
                 ending=ending,
+                request_hash=body_hash(request.content),
             )
 
         return httpx2.Response(

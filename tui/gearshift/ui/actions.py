@@ -40,6 +40,16 @@ class ActionsMixin(_Base):
             return None
         return task_id
 
+    def _can_call(self) -> bool:
+        """No key and no recordings: refuse up front, in the header's words, so no task is
+        routed and no failed "call" is booked."""
+        from gearshift.ui.app import NO_KEY
+
+        if self.gateway.has_credentials:
+            return True
+        self.notify(NO_KEY[0].upper() + NO_KEY[1:], severity="error")  # the header's words
+        return False
+
     def _status(self, task_id: str) -> str:
         return self.session.records[task_id].status
 
@@ -48,9 +58,8 @@ class ActionsMixin(_Base):
     def action_add_task(self) -> None:
         from gearshift.ui.screens.add_task import AddTaskScreen
 
-        def taken(task_id: str) -> bool:
-            record = self.session.records.get(task_id)
-            return record is not None and not record.final
+        def taken(task_id: str) -> bool:  # finished or not: a new task never replaces one
+            return task_id in self.session.records
 
         default = next(f"task-{n}" for n in itertools.count(len(self.session.records) + 1) if f"task-{n}" not in self.session.records)
         self.push_screen(AddTaskScreen(self.config.root, default, taken, cursor_blink=self.cursor_blink_enabled), self._task_added)
@@ -84,7 +93,8 @@ class ActionsMixin(_Base):
         if self._status(task_id) == "awaiting_review":
             self.notify(f"{task_id} has a change awaiting review: press v to review it", severity="warning")
             return
-        self._run_again_or_start(task_id)
+        if self._can_call():
+            self._run_again_or_start(task_id)
 
     def action_retry(self) -> None:
         task_id = self._selected_or_warn()
@@ -94,7 +104,8 @@ class ActionsMixin(_Base):
         if status not in FINAL or self.task_worker(task_id) is not None:
             self.notify(f"{task_id} is {status.replace('_', ' ')}: only a finished task can be retried", severity="warning")
             return
-        self._run_again_or_start(task_id)
+        if self._can_call():
+            self._run_again_or_start(task_id)
 
     def _run_again_or_start(self, task_id: str) -> None:
         """An approved task runs again only when the user says so: it is paid work, and its
@@ -118,13 +129,26 @@ class ActionsMixin(_Base):
         if not any(r.status == "queued" for r in self.session.records.values()):
             self.notify("No queued task to run", severity="warning")
             return
+        if not self._can_call():
+            return
         self.run_worker(self._run_all(), name="run-all", group="run-all", exclusive=True, exit_on_error=False)
 
     async def _run_all(self) -> None:
-        """Queued tasks one after another: a later task then builds on the earlier ones' outcome."""
+        """Queued tasks one after another: a later task then builds on the earlier ones' outcome.
+
+        The panes follow the task being run (moving the cursor pins them, f follows again)."""
+        self.following = True
+        try:
+            await self._run_queued()
+        finally:
+            self.follow_target = None
+            self._show_follow_mark()
+
+    async def _run_queued(self) -> None:
         for task_id in list(self.session.records):
             if self.session.records[task_id].status != "queued":
                 continue
+            self._follow(task_id)
             worker = self.task_worker(task_id) or self.start_task(task_id)
             if worker is None:  # quitting
                 return
@@ -141,6 +165,51 @@ class ActionsMixin(_Base):
             if self.session.records[task_id].status == "awaiting_review":
                 self.notify(f"{task_id}: run all paused — review the change (v) to continue")
                 await self.session.wait_finished(task_id)
+
+    # -- following the running task --------------------------------------------------------------
+
+    def _follow(self, task_id: str) -> None:
+        """`task_id` is the one "run all" runs now: show it, unless the user pinned another."""
+        self.follow_target = task_id
+        if self.following:
+            self._move_cursor_for_follow(task_id)
+        self._show_follow_mark()
+
+    def _move_cursor_for_follow(self, task_id: str) -> None:
+        from gearshift.ui.panes.queue import TaskQueue
+
+        queue = self.query_one(TaskQueue)
+        if queue.selected != task_id:
+            self.follow_move = task_id  # this cursor move is ours: it does not pin
+            queue.select(task_id)
+
+    def pin_on_user_move(self, task_id: str | None) -> None:
+        """The queue's cursor moved: by us while following, or by the user, which pins."""
+        if self.follow_move is not None and task_id == self.follow_move:
+            self.follow_move = None
+            return
+        if self.following and self.follow_target is not None and task_id != self.follow_target:
+            self.following = False
+            self._show_follow_mark()
+
+    def _show_follow_mark(self) -> None:
+        from gearshift.ui.panes.queue import TaskQueue
+
+        queue = self.query_one(TaskQueue)
+        if self.follow_target is None:
+            queue.border_subtitle = ""
+        elif self.following:
+            queue.border_subtitle = f"▶ following {self.follow_target}"
+        else:
+            queue.border_subtitle = "pinned · f follows the running task"
+
+    def action_follow(self) -> None:
+        if self.follow_target is None:
+            self.notify("Nothing to follow: f follows the task that run all (R) is running", severity="warning")
+            return
+        self.following = True
+        self._move_cursor_for_follow(self.follow_target)
+        self._show_follow_mark()
 
     def action_cancel_task(self) -> None:
         task_id = self._selected_or_warn()
@@ -254,10 +323,17 @@ class ActionsMixin(_Base):
             self.exit(0)
             return
         said = []
-        if running:
+        waiting = [t for t in running if t in self.approvals and not self.approvals[t].done()]
+        working = [t for t in running if t not in waiting]
+        if working:
             said.append(
-                f"{len(running)} task(s) still running ({', '.join(running)}) will be cancelled; "
+                f"{len(working)} task(s) still running ({', '.join(working)}) will be cancelled; "
                 "calls already paid stay in the ledger."
+            )
+        if waiting:
+            said.append(
+                f"{len(waiting)} task(s) waiting for your approval of an escalation ({', '.join(waiting)}) "
+                "will be cancelled; nothing more is paid for them."
             )
         if unreviewed:
             said.append(

@@ -20,10 +20,12 @@ changes nothing.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -39,7 +41,8 @@ from gearshift.signals import STOP_SIGNALS, exit_status
 from gearshift.tasks import Task
 from gearshift.ui import themes
 from gearshift.ui.actions import ActionsMixin
-from gearshift.ui.bindings import ACTIONS, bindings
+from gearshift.ui.bindings import ACTIONS, bindings, footer_actions
+from gearshift.ui.firstrun import FirstRunMixin
 from gearshift.ui.format import model_label
 from gearshift.ui.panes.cost import CostMeter
 from gearshift.ui.panes.output import OutputPane
@@ -52,9 +55,13 @@ from gearshift.ui.trusting import TrustMixin
 TICK_S = 1 / 30
 GC_GEN0 = 20_000  # allocations between young collections while the app runs (Python's default: 700)
 MAIN_SCREEN_ACTIONS = {a.action for a in ACTIONS} - {"request_quit", "switch_theme"}
+SHOWN_IDS = {a.id for a in ACTIONS if a.show}  # the footer's own keys (not ctrl+q, ctrl+c)
+REPLACED_SYSTEM_COMMANDS = {"Theme"}  # Textual's palette entries our actions stand for
+# Said in the header and when a task is refused: with no key and no recordings nothing can run.
+NO_KEY = "no API key: set ANTHROPIC_API_KEY or try gearshift demo"
 
 
-class GearshiftApp(TrustMixin, ActionsMixin, App[int]):
+class GearshiftApp(TrustMixin, ActionsMixin, FirstRunMixin, App[int]):
     CSS_PATH = "gearshift.tcss"
     TITLE = "gearshift"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -89,10 +96,13 @@ class GearshiftApp(TrustMixin, ActionsMixin, App[int]):
         self.cursor_blink_enabled = cursor_blink
         self.tune_gc = tune_gc
         self._gc_saved: tuple[int, int, int] | None = None
-        self.state = UIState(show_timings=show_timings, label=lambda model_id: model_label(config, model_id))
+        self.state = UIState(show_timings=show_timings, label=lambda model_id: model_label(self.config, model_id))
         self.approvals: dict[str, asyncio.Future[tuple[bool, str]]] = {}
         self.review_choices: dict[str, dict[tuple[str, int], bool]] = {}
         self.selected: str | None = None
+        self.following = False  # the panes follow the task "run all" runs (f), until the cursor moves
+        self.follow_target: str | None = None  # the task "run all" runs now
+        self.follow_move: str | None = None  # a cursor move made by following, not by the user
         self.watcher: object | None = None
         self.theme_failures: list[tuple[Path, str]] = []
         self._buffer: list[ev.Event] = []
@@ -101,7 +111,7 @@ class GearshiftApp(TrustMixin, ActionsMixin, App[int]):
         self.quitting = False  # set once Quit is confirmed (or a signal came): nothing new starts
         self._signals: list[int] = []
         self.ledger = Ledger.for_project(config.root) if ledger else None
-        self.session = Session(config, gateway, emit=self.emit_event, approver=self.approve_escalation, ledger=self.ledger)
+        self.session = self._new_session()
         self.emit_event(
             ev.SessionStarted(
                 project=str(config.root),
@@ -118,6 +128,9 @@ class GearshiftApp(TrustMixin, ActionsMixin, App[int]):
         self._register_themes()
 
     # -- engine glue ---------------------------------------------------------------------------
+
+    def _new_session(self) -> Session:
+        return Session(self.config, self.gateway, emit=self.emit_event, approver=self.approve_escalation, ledger=self.ledger)
 
     def emit_event(self, event: ev.Event) -> None:
         """The Session's sink: must stay cheap, it runs inside the engine's hot paths."""
@@ -167,12 +180,16 @@ class GearshiftApp(TrustMixin, ActionsMixin, App[int]):
             self.notify(themes.failure_message(self.theme_failures), title="Themes", severity="error", timeout=10)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._output_pane = self.query_one(OutputPane)
+        self._update_empty_text()
         if self.notice:
             self.notify(self.notice, title="gearshift", timeout=12)
         if not self.session.sandbox.active and self.config.validation.enabled:
             severity = "error" if self.session.sandbox.refused else "warning"
             self.notify(self.session.sandbox.describe(), title="Sandbox", severity=severity, timeout=12)
         await self.drain()
+        if self.selected is None:  # no task: the panes say what to do first
+            async with self._paint_lock:
+                await self._show_selected()
         self.set_interval(TICK_S, self.drain, name="drain")
         self.query_one(TaskQueue).focus()
         self.call_after_refresh(self._after_first_frame)
@@ -258,6 +275,32 @@ class GearshiftApp(TrustMixin, ActionsMixin, App[int]):
         for severity, message in self.state.take_notes():
             self.notify(message, severity=severity)  # type: ignore[arg-type]
 
+    async def settled(self) -> None:
+        """Wait until everything the engine said so far is on screen: no buffered event, no
+        paint in progress, the output pane caught up with the selected task (a flood's plain
+        text handed to Markdown too), then one refresh. For tests and pictures: no fixed sleeps."""
+        while True:
+            await self.drain()
+            async with self._paint_lock:
+                pass
+            t = self.state.tasks.get(self.selected) if self.selected else None
+            if not self._buffer and (t is None or self._output_shows(t)):
+                break
+            await asyncio.sleep(TICK_S)
+        await self.screen.wait_for_refresh()  # the screen: the app node has no task of its own under run_test
+
+    def _output_shows(self, t: Any) -> bool:
+        output = self._output_pane
+        if output is None or not t.output.segments:
+            return output is None or output.task_id == t.id
+        if not (output.caught_up(t) and output.settled):
+            return False
+        from textual.widgets import Markdown
+
+        live = output.query(Markdown)  # a streaming segment: its appends land asynchronously
+        last = t.output.segments[-1]
+        return not live or last.kind != "text" or live.last().source == last.text
+
     async def _paint(self, changes: Changes) -> None:
         queue = self.query_one(TaskQueue)
         if changes.header or changes.queue:
@@ -289,6 +332,7 @@ class GearshiftApp(TrustMixin, ActionsMixin, App[int]):
         self.query_one(CostMeter).show(self.state, t)
 
     async def on_task_queue_selected(self, message: TaskQueue.Selected) -> None:
+        self.pin_on_user_move(message.task_id)
         if message.task_id == self.selected:
             return
         self.selected = message.task_id
@@ -302,7 +346,7 @@ class GearshiftApp(TrustMixin, ActionsMixin, App[int]):
         elif self.gateway.mode == "record":
             mode = "live, recording every call"
         elif not self.gateway.has_credentials:
-            mode = "no API key: model calls will fail (try gearshift demo)"
+            mode = NO_KEY
         else:
             mode = "live"
         if not self.config.trusted:
@@ -312,6 +356,24 @@ class GearshiftApp(TrustMixin, ActionsMixin, App[int]):
         sandbox = self.session.sandbox
         badge = "" if sandbox.active else ("⚠ checks refused: no sandbox · " if sandbox.refused else "⚠ checks unsandboxed · ")
         self.sub_title = f"{flag}{badge}{name} · {mode}"
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_footer(event.size.width)
+
+    def _fit_footer(self, width: int) -> None:
+        """Show in the footer only the keys that fit, by priority (bindings.FOOTER_PRIORITY):
+        at 80 columns Quit and Review stay, Theme and Undo give way (they stay bound)."""
+        kept = footer_actions(width - 1)
+        shown = {a.action: a.show and a.action in kept for a in ACTIONS}
+        changed = False
+        for bound in self._bindings.key_to_bindings.values():
+            for i, binding in enumerate(bound):
+                want = shown.get(str(binding.action), binding.show)
+                if binding.id in SHOWN_IDS and binding.show != want:
+                    bound[i] = dataclasses.replace(binding, show=want)
+                    changed = True
+        if changed:
+            self.refresh_bindings()
 
     def _theme_changed(self, theme: object) -> None:
         self.query_one(TaskQueue).sync(self.state)
@@ -365,11 +427,15 @@ class GearshiftApp(TrustMixin, ActionsMixin, App[int]):
         return not (action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1)
 
     def get_system_commands(self, screen: Screen[object]):  # type: ignore[no-untyped-def]
+        """Our actions, then Textual's own commands, one entry per action: its Quit becomes ours
+        (which asks), its Theme is left out where our Switch theme is listed."""
         main = screen is self.screen_stack[0]
         if main:
             for spec in ACTIONS:
                 yield SystemCommand(spec.title, spec.help, getattr(self, f"action_{spec.action}"))
         for command in super().get_system_commands(screen):
+            if main and command.title in REPLACED_SYSTEM_COMMANDS:
+                continue
             if command.callback != self.action_quit:
                 yield command
             elif not main:  # Textual's "quit as soon as possible" becomes ours: one Quit, which asks

@@ -24,6 +24,7 @@ BADGE_VARIABLE = {
     "pass": "outcome-pass",
     "fail-syntax": "outcome-syntax",
     "fail-logic": "outcome-fail",
+    "fail (syntax: collection error)": "outcome-syntax",
     "timeout": "outcome-fail",
     "error": "outcome-fail",
     "cancelled": "text-muted",

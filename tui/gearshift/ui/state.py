@@ -53,17 +53,43 @@ class CheckView:
     duration_ms: float
     timed_out: bool = False
     error: str = ""
+    after_syntax: bool = False  # a test run that failed only because the code does not compile
 
     @property
     def badge(self) -> str:
-        """pass | fail-syntax | fail-logic | timeout | error: what the check's badge says."""
+        """pass | fail-syntax | fail-logic | fail (syntax: collection error) | timeout | error."""
         if self.error:
             return "error"
         if self.timed_out:
             return "timeout"
         if self.passed:
             return "pass"
+        if self.after_syntax:
+            return SYNTAX_CONSEQUENCE
         return f"fail-{self.kind}"
+
+    @property
+    def did_not_run(self) -> bool:
+        """A failed test runner whose every finding says the tests could not even be collected
+        (pytest's ERROR entries, a suite that failed to load, a bare exit status)."""
+        return (
+            self.kind == "logic"
+            and not self.passed
+            and bool(self.findings)
+            and all(_not_collected(f) for f in self.findings)
+        )
+
+
+SYNTAX_CONSEQUENCE = "fail (syntax: collection error)"
+
+
+def _not_collected(f: dict[str, Any]) -> bool:
+    """A finding about a test module, not a test: pytest names a collection error by its module
+    (a test by `module::test`), vitest a suite that failed to load by its file, with no line."""
+    code = str(f.get("code") or "")
+    module_level = code.endswith(".py") and "::" not in code
+    suite_level = bool(code) and code == f.get("file") and f.get("line") is None
+    return code.startswith("exit-") or module_level or suite_level
 
 
 @dataclass
@@ -112,6 +138,7 @@ class TaskView:
     blocked: dict[str, Any] | None = None
     error: str = ""
     forced: str | None = None
+    signoff: str | None = None  # the model that reviewed the change (the queue marks it ✓)
     undone: bool = False  # its applied change was taken back (the engine's status stays approved)
 
     @property
@@ -266,7 +293,10 @@ class UIState:
                 t.routed = dataclasses.asdict(e)
             case ev.AttemptStarted():
                 t = self._touch(e.task_id, queue=True)
-                t.model = e.model
+                if e.kind == "signoff":  # the reviewer did not write the change: shown apart
+                    t.signoff = e.model
+                else:
+                    t.model = e.model
                 t.route.append(e.model)
                 t.output.add("attempt", f"attempt {e.attempt} · {e.kind} · {e.model} · from {e.starts_from}", title=e.model)
             case ev.TextDelta():  # only the output pane repaints for text, not the queue or meters
@@ -357,8 +387,9 @@ class UIState:
                 if t.proposal is not None and t.proposal.get("decision") is None:
                     # ended (cancelled, failed) while the proposal waited: nothing awaits approval
                     t.proposal["decision"] = "withdrawn"
-                if t.error and e.status != "approved":
-                    t.output.add("error", f"{e.status}: {t.error}", ok=False)
+                if t.error and e.status != "approved":  # "rejected in review", not "rejected: rejected …"
+                    said = t.error if t.error.startswith(e.status.replace("_", " ")) else f"{e.status.replace('_', ' ')}: {t.error}"
+                    t.output.add("error", said, ok=False)
             case ev.Notice():
                 if e.task_id:
                     self._touch(e.task_id).output.add("error" if e.level == "error" else "notice", e.message, ok=e.level != "error")
@@ -385,6 +416,7 @@ class UIState:
         """A retry starts the task's story over (its cost stays: it was paid)."""
         t.proposal = None
         t.change_files, t.error, t.validation, t.blocked, t.routed, t.route = [], "", None, None, None, []
+        t.signoff = None
         t.undone = False
         t.output.add("notice", "— retry —")
 
@@ -414,11 +446,15 @@ class UIState:
         if run is None:
             return
         check = CheckView(e.check, e.kind, e.passed, list(e.findings), e.duration_ms, e.timed_out, e.error)
+        check.after_syntax = check.did_not_run and _syntax_failed(run)
         run.results[e.check] = check
         timing = f" ({e.duration_ms:.0f} ms)" if self.show_timings else ""
         mark = "✓" if check.badge == "pass" else "✗"
         extra = f" — {e.error}" if e.error else ""
-        self._run_line(e.run_id, f"  {mark} {e.check}: {check.badge}{timing}{extra}")
+        # Tests that could not be collected are not called a logic failure before the syntax
+        # checks have spoken (they may say it is their consequence).
+        said = "fail (tests not collected)" if check.did_not_run and not check.after_syntax else check.badge
+        self._run_line(e.run_id, f"  {mark} {e.check}: {said}{timing}{extra}")
         for f in e.findings[:20]:
             self._run_line(e.run_id, "    " + finding_text(f))
         if len(e.findings) > 20:
@@ -429,6 +465,10 @@ class UIState:
         if run is None:
             return
         run.outcome, run.findings = e.outcome, list(e.findings)
+        for check in run.results.values():  # the syntax check may have finished after the tests
+            if check.did_not_run and not check.after_syntax and _syntax_failed(run):
+                check.after_syntax = True
+                self._run_line(e.run_id, f"  ✗ {check.name}: {check.badge} — the code it tests does not compile")
         if e.task_id is not None and e.reason == "attempt":
             t = self._touch(e.task_id, queue=True)
             t.validation = e.outcome
@@ -438,6 +478,10 @@ class UIState:
             self._run_line(e.run_id, f"■ {e.run_id} baseline {e.outcome} (the project before the task)")
         else:
             self._run_line(e.run_id, f"■ {e.run_id} {e.outcome}")
+
+
+def _syntax_failed(run: RunView) -> bool:
+    return any(c.kind == "syntax" and not c.passed and not c.error and not c.timed_out for c in run.results.values())
 
 
 def finding_text(f: dict[str, Any]) -> str:

@@ -33,6 +33,7 @@ APP_VARIABLES: dict[str, str] = {
     "outcome-syntax": "warning",
     "cost-ok": "success",
     "cost-warning": "warning",
+    "pane-border": "panel-lighten-2",  # on a light theme: panel-darken-2 (see variable_defaults)
 }
 COLOUR_FIELDS = ("primary", "secondary", "warning", "error", "success", "accent", "foreground", "background", "surface", "panel", "boost")
 DEFAULT_DARK = "gearshift-dark"
@@ -210,7 +211,10 @@ def load_themes(folder: Path | None) -> ThemeLoadResult:
 def variable_defaults(theme: Theme) -> dict[str, str]:
     """The app variables for a theme that does not set them, from its semantic colours."""
     system = theme.to_color_system().generate()
-    return {name: system[source] for name, source in APP_VARIABLES.items() if source in system}
+    sources = dict(APP_VARIABLES)
+    if not theme.dark:  # a lighter panel vanishes on a light background: borders go darker
+        sources["pane-border"] = "panel-darken-2"
+    return {name: system[source] for name, source in sources.items() if source in system}
 
 
 def failure_message(failed: list[tuple[Path, str]]) -> str:

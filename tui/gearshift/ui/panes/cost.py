@@ -19,6 +19,9 @@ from gearshift.config import Config
 from gearshift.ui.format import model_label, money, tier_variable, tokens
 from gearshift.ui.state import TaskView, UIState
 
+COMPACT_WIDTH = 100  # the terminal's size below which the meter takes two lines
+COMPACT_HEIGHT = 30
+
 
 class CostMeter(Vertical):
     DEFAULT_CSS = """
@@ -33,6 +36,13 @@ class CostMeter(Vertical):
     CostMeter .gauge.-crossed ProgressBar Bar > .bar--complete { color: $cost-warning; }
     CostMeter .gauge > .gauge-label { width: auto; color: $text-muted; }
     CostMeter .gauge.-crossed > .gauge-label { color: $cost-warning; text-style: bold; }
+    CostMeter > #gauges { height: auto; }
+    CostMeter > #cost-savings { height: auto; display: none; }
+    CostMeter.-compact > #gauges { layout: horizontal; height: 1; }
+    CostMeter.-compact .gauge { width: 1fr; margin-right: 1; }
+    CostMeter.-compact .gauge > Label { width: auto; margin-right: 1; }
+    CostMeter.-compact .gauge > .gauge-label { display: none; }
+    CostMeter.-compact > #spend-gauge { display: none; }
     CostMeter Sparkline { height: 1; width: 1fr; }
     CostMeter Sparkline > .sparkline--max-color { color: $cost-warning; }
     CostMeter Sparkline > .sparkline--min-color { color: $cost-ok; }
@@ -44,44 +54,64 @@ class CostMeter(Vertical):
         self.border_title = "Cost"
         # "naive" explained where it is shown, without taking a row from the gauges
         self.border_subtitle = "naive: no pruning, no cache"
+        self._shown: tuple[UIState, TaskView | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="cost-figures")
-        for name in ("alert", "budget"):
-            with Horizontal(classes="gauge", id=f"{name}-gauge"):
-                yield Label(name)
-                yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, id=f"{name}-bar")
-                yield Static(classes="gauge-label", id=f"{name}-label")
+        with Vertical(id="gauges"):
+            for name in ("alert", "budget"):
+                with Horizontal(classes="gauge", id=f"{name}-gauge"):
+                    yield Label(name)
+                    yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, id=f"{name}-bar")
+                    yield Static(classes="gauge-label", id=f"{name}-label")
+        yield Static(id="cost-savings")  # only at 80x24: the savings below the gauges
         with Horizontal(classes="gauge", id="spend-gauge"):
             yield Label("spend")
             yield Sparkline([], summary_function=max, id="spend-plot")
 
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
+
+    @property
+    def compact(self) -> bool:
+        """A small terminal (80×24) gets two lines: the totals and savings, then the gauges."""
+        return self.app.size.width < COMPACT_WIDTH or self.app.size.height < COMPACT_HEIGHT
+
     def show(self, state: UIState, t: TaskView | None) -> None:
+        self._shown = (state, t)
+        compact = self.compact
+        self.set_class(compact, "-compact")
         ct = self.config.cost_tracking
         task_cost = t.cost if t is not None else 0.0
-        parts: list[Content | str | tuple[str, str]] = [
-            "task ", (money(task_cost), "bold"), "  session ", (money(state.session_cost), "bold"), "\n",
-        ]
+        Part = Content | str | tuple[str, str]
+        lines: list[list[Part]] = [["task ", (money(task_cost), "bold"), "  session ", (money(state.session_cost), "bold")]]
         models = sorted(state.by_model.items(), key=lambda kv: -kv[1])
-        for i, (model_id, spent) in enumerate(models):
-            parts += ["  " if i else "", (model_label(self.config, model_id), f"${tier_variable(self.config, model_id)}"), f" {money(spent)}"]
         if models:
-            parts.append("\n")
-        parts += [f"cache {tokens(state.cache_read_tokens)} read · {tokens(state.cache_write_tokens)} written\n"]
+            line: list[Part] = []
+            for i, (model_id, spent) in enumerate(models):
+                line += ["  " if i else "", (model_label(self.config, model_id), f"${tier_variable(self.config, model_id)}"), f" {money(spent)}"]
+            lines.append(line)
+        lines.append([f"cache {tokens(state.cache_read_tokens)} read · {tokens(state.cache_write_tokens)} written"])
         escalation = self.config.escalation_model.label
         # Each saving names its baseline (report.baseline_names words them for the report).
         baselines = (
             (state.savings, f"same calls at {escalation} prices"),
             (state.savings_vs_naive, f"naive {escalation}"),
         )
-        for i, (saved, name) in enumerate(baselines):
-            parts += [
-                "\n" if i else "",
-                "saved " if saved >= 0 else "over ",
-                (money(abs(saved)), "bold $outcome-pass" if saved > 0 else "bold"),
-                f" vs {name}",
-            ]
-        self.query_one("#cost-figures", Static).update(Content.assemble(*parts))
+        savings: list[list[Part]] = [
+            ["saved " if saved >= 0 else "over ", (money(abs(saved)), "bold $outcome-pass" if saved > 0 else "bold"), f" vs {name}"]
+            for saved, name in baselines
+        ]
+        if compact:  # the totals, then the gauges (in the next row), then the savings below them;
+            cap = ct.session_budget_usd  # the gauges hide their numbers: the session names its cap
+            lines = [[*lines[0], *([f"/{money(cap)}"] if cap is not None else [])]]
+        else:
+            lines += savings
+        self.query_one("#cost-figures", Static).update(_assemble(lines))
+        savings_pane = self.query_one("#cost-savings", Static)
+        savings_pane.display = compact
+        savings_pane.update(_assemble(savings) if compact else "")
 
         threshold = ct.alert_threshold_per_task
         alerted = t is not None and (t.alerted or (threshold > 0 and t.cost > threshold))
@@ -90,7 +120,8 @@ class CostMeter(Vertical):
         crossed = state.budget_blocked or (cap is not None and state.session_cost >= cap)
         self._gauge("budget", state.session_cost, cap, crossed, "session")
         self.query_one("#spend-gauge").display = bool(state.spend)
-        self.query_one("#spend-plot", Sparkline).data = list(state.spend)
+        # All $0 (replays of free calls, cache hits): an empty plot, not a full bar of nothing.
+        self.query_one("#spend-plot", Sparkline).data = list(state.spend) if any(state.spend) else []
 
     def _gauge(self, name: str, value: float, limit: float | None, crossed: bool, what: str) -> None:
         gauge = self.query_one(f"#{name}-gauge", Horizontal)
@@ -104,3 +135,10 @@ class CostMeter(Vertical):
         bar.update(total=limit, progress=min(value, limit))
         mark = " ⚠" if crossed else ""
         label.update(f" {money(value)}/{money(limit)}{mark}")
+
+
+def _assemble(lines: list[list[Content | str | tuple[str, str]]]) -> Content:
+    parts: list[Content | str | tuple[str, str]] = []
+    for i, line in enumerate(lines):
+        parts += [*(["\n"] if i else []), *line]
+    return Content.assemble(*parts)

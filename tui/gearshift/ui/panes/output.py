@@ -110,7 +110,7 @@ class OutputPane(VerticalScroll):
     OutputPane > .seg-tool { color: $text-muted; padding: 0 1; }
     OutputPane > .seg-tool.-fail { color: $text-error; }
     OutputPane > .seg-attempt { padding: 0 1; text-style: bold; background: $boost; }
-    OutputPane > .seg-diff { border: round $panel-lighten-2; border-title-color: $text-muted; padding: 0 1; }
+    OutputPane > .seg-diff { border: round $pane-border; border-title-color: $text-muted; padding: 0 1; }
     OutputPane > .seg-notice { color: $text-accent; padding: 0 1; }
     OutputPane > .seg-error { color: $text-error; padding: 0 1; text-style: bold; }
     OutputPane > .placeholder { color: $text-muted; padding: 1 2; }
@@ -122,6 +122,7 @@ class OutputPane(VerticalScroll):
         self.config = config
         self.border_title = "Output"
         self.task_id: str | None = None
+        self.empty = "No task selected."  # the app says what to do next (write a config, add a task)
         self._widgets: dict[int, Widget] = {}
         self._written: dict[int, int] = {}  # text segment seq → characters handed to its widget
         self._stream: MarkdownStream | None = None
@@ -203,7 +204,7 @@ class OutputPane(VerticalScroll):
         await self.remove_children()
         release_removed_widgets()
         if t is None:
-            await self.mount(Static("No task selected.", classes="placeholder"))
+            await self.mount(Static(self.empty, classes="placeholder"))
             return
         self._received = t.output.received
         if not t.output.segments:

@@ -20,6 +20,7 @@ WIDTHS = {"id": 16, "scope": 12, "status": 17, "model": 12, "cost": 8}
 COMPACT_COLUMNS = ("id", "status", "cost")
 COMPACT_WIDTHS = {"id": 10, "status": 11, "cost": 8}
 COMPACT_BELOW = 70  # the queue's width in cells
+MAX_ID_WIDTH = 40  # a wide queue shows ids whole, up to this (ids are at most 64 characters)
 SHORT_STATUS = {"awaiting_escalation": "⚑ approve?", "awaiting_review": "⚑ review", "over_budget": "over budget"}
 
 
@@ -54,15 +55,16 @@ class TaskQueue(DataTable[Text]):
 
     def _add_columns(self, width: int) -> None:
         widths = dict(COMPACT_WIDTHS if self.compact else WIDTHS)
-        if self.compact:  # the id takes what status and cost leave (2 cells of padding a column)
-            rest = sum(w + 2 for w in widths.values()) - widths["id"] + 2 + 1  # border, scrollbar
-            widths["id"] = max(COMPACT_WIDTHS["id"], width - rest)
+        # the id takes what the other columns leave (2 cells of padding a column), so a wide
+        # queue shows long ids whole
+        rest = sum(w + 2 for w in widths.values()) - widths["id"] + 2 + 1  # border, scrollbar
+        widths["id"] = max(widths["id"], min(MAX_ID_WIDTH, width - rest))
         for name in self.columns_shown:
             self.add_column(name, key=name, width=widths[name])
 
     def on_resize(self, event: events.Resize) -> None:
         compact = event.size.width < COMPACT_BELOW
-        if compact == self.compact and (not compact or event.size.width == self._width):
+        if compact == self.compact and event.size.width == self._width:
             return
         self._width = event.size.width
         selected = self.selected
@@ -87,6 +89,7 @@ class TaskQueue(DataTable[Text]):
     def _cells(self, t: TaskView) -> dict[str, Text]:
         label = SHORT_STATUS.get(t.shown_status, t.label) if self.compact else t.label
         forced = {"escalation": " ⇧", "default": " ⇩"}.get(t.forced or "", "")
+        forced += " ✓" if t.signoff else ""  # signed off (by the reviewer the routing pane names)
         model = t.model or (t.routed or {}).get("model")
         return {
             "id": Text(t.id, overflow="ellipsis", no_wrap=True),

@@ -8,6 +8,7 @@ an escalation its estimated cost and how much smaller the payload is than resend
 from __future__ import annotations
 
 import itertools
+import textwrap
 from typing import Any
 
 from textual.app import ComposeResult
@@ -52,14 +53,23 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
         score, threshold = float(r["score"]), float(r["threshold"])
         gauge = bar(min(score, 1.0), max(10, width - 22), marker=threshold)
         fill = "$tier-escalation" if score >= threshold else "$tier-default"
-        styles = {"█": fill, "░": "$panel-lighten-2", "┃": "bold $warning"}
+        styles = {"█": fill, "░": "$pane-border", "┃": "bold $warning"}
         parts += ["score ", (f"{score:.2f} ", "bold")]
         parts += [("".join(run), styles[ch]) for ch, run in itertools.groupby(gauge)]
         parts += [f" {threshold:.2f}\n"]
         if r.get("arm"):  # under [routing.experiment] the threshold is the task's arm's
             parts += [(f"A/B arm {r['arm']}: threshold {threshold:.2f}", "$text-muted"), "\n"]
-        for s in r["signals"]:
-            parts += [(f" {s['weight']:+.2f} ", "bold" if s["weight"] else "$text-muted"), f"{s['name']}", (f" {s['detail']}\n", "$text-muted")]
+        for s in r["signals"]:  # a detail too long for the line wraps under the signal's name
+            head = f" {s['weight']:+.2f} {s['name']} "
+            detail = textwrap.wrap(s["detail"], max(10, width - 7)) or [""]
+            if len(head) + len(detail[0]) > width:
+                detail = ["", *detail]
+            if len(detail) > 1 and detail[0]:
+                detail = textwrap.wrap(s["detail"], max(10, width - len(head))) or [""]
+                rest = textwrap.wrap(" ".join(detail[1:]), max(10, width - 7))
+                detail = [detail[0], *rest]
+            parts += [(f" {s['weight']:+.2f} ", "bold" if s["weight"] else "$text-muted"), f"{s['name']} "]
+            parts += [("\n       ".join(detail), "$text-muted"), "\n"]
         if r["rule"] not in ("threshold", "below-threshold"):  # the bar already says those
             parts += [(r["explanation"], "italic"), "\n"]
         ctx = t.context
@@ -73,6 +83,8 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
         parts += [(est, "$text-muted"), "\n"]
         if forced:
             parts += [("next run forced to the " + forced, "bold $warning"), "\n"]
+    if t.signoff:
+        parts += [("✓ signed off by ", "$text-muted"), (model_label(config, t.signoff), f"${tier_variable(config, t.signoff)}"), "\n"]
     p = t.proposal
     if p is not None:
         parts += ["\n", ("Escalation ", "bold underline")]
@@ -108,14 +120,18 @@ def _context_lines(ctx: dict[str, Any], width: int) -> list[Content | str | tupl
     for f in ctx["files"]:
         mode = "" if f["mode"] == "full" else f" · {f['mode']}"
         why = f"{f['reason']}{mode} · {tokens(f['tokens'])} tok"
-        # one line when it fits, else the reason indented under its path (no mid-word wraps)
-        gap = " " if len(f["path"]) + len(why) + 2 <= width else "\n   "
-        parts += [f" {f['path']}{gap}", (why, "$text-muted"), "\n"]
+        # one line when it fits, else the reason indented under its path, every wrapped line too
+        if len(f["path"]) + len(why) + 2 <= width:
+            parts += [f" {f['path']} ", (why, "$text-muted"), "\n"]
+        else:
+            wrapped = "\n".join(textwrap.wrap(why, max(10, width - 3), initial_indent="   ", subsequent_indent="   "))
+            parts += [f" {f['path']}\n", (wrapped, "$text-muted"), "\n"]
     pruned = ctx.get("pruned") or []
     if pruned:
         parts += [(f" pruned {len(pruned)}:", "$text-muted"), "\n"]
         for item in pruned[:PRUNED_SHOWN]:
-            parts += [(f"  {item['path']} — {item['reason']}", "$text-muted"), "\n"]
+            line = textwrap.wrap(f"{item['path']} — {item['reason']}", max(10, width - 4), initial_indent="  ", subsequent_indent="    ")
+            parts += [("\n".join(line), "$text-muted"), "\n"]
         if len(pruned) > PRUNED_SHOWN:
             parts += [(f"  … {len(pruned) - PRUNED_SHOWN} more", "$text-muted"), "\n"]
     return parts

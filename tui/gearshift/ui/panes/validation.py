@@ -53,7 +53,7 @@ def run_summary(run: RunView | None) -> Content:
 class ValidationPane(Vertical):
     DEFAULT_CSS = """
     ValidationPane { height: 1fr; }
-    ValidationPane > #validation-summary { height: auto; max-height: 60%; padding: 0 1; border-bottom: hkey $panel-lighten-2; }
+    ValidationPane > #validation-summary { height: auto; max-height: 60%; padding: 0 1; border-bottom: hkey $pane-border; }
     ValidationPane > Log { height: 1fr; min-height: 2; background: $surface; scrollbar-size: 1 1; }
     """
 

@@ -67,7 +67,7 @@ def build_task(
     if missing:
         raise FormError("context_files", f"not a file in the project: {', '.join(missing)}")
     if is_taken(task.id):
-        raise FormError("id", f"{task.id!r} is already in the queue and not finished")
+        raise FormError("id", f"{task.id!r} is already a task in this session: choose another id")
     return task
 
 

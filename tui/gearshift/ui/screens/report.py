@@ -57,7 +57,7 @@ class ReportScreen(Screen[None]):
         yield DataTable(cursor_type="row", zebra_stripes=True, id="report-table")
         with VerticalScroll(id="report-plots"):
             yield Static(id="report-plot")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "report"

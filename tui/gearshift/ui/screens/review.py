@@ -60,19 +60,19 @@ class ReviewScreen(Screen[bool]):
     """Dismisses with True when the change was applied or rejected, False when left open."""
 
     DEFAULT_CSS = """
-    ReviewScreen #review-summary { height: auto; padding: 0 1; border-bottom: hkey $panel-lighten-2; }
+    ReviewScreen #review-summary { height: auto; padding: 0 1; border-bottom: hkey $pane-border; }
     ReviewScreen #review-error { height: auto; padding: 0 1; color: $text-error; text-style: bold; display: none; }
     ReviewScreen #review-error.-shown { display: block; }
     ReviewScreen .file-header { padding: 0 1; margin-top: 1; text-style: bold; background: $boost; }
     ReviewScreen #hunks { height: 1fr; }
     """
     BINDINGS = [
-        Binding("space", "toggle", "Accept/reject hunk", id="review-toggle"),
+        Binding("space", "toggle", "Toggle hunk", tooltip="Accept or reject the hunk under the cursor", id="review-toggle"),
         Binding("down,j", "move(1)", "Next hunk", show=False, id="review-next"),
         Binding("up,k", "move(-1)", "Previous hunk", show=False, id="review-previous"),
         Binding("a", "set_all(True)", "Accept all", id="review-accept-all"),
-        Binding("n", "set_all(False)", "Reject all hunks", id="review-reject-all"),
-        Binding("enter,s", "apply", "Apply accepted", id="review-apply"),
+        Binding("n", "set_all(False)", "Reject all", tooltip="Mark every hunk rejected", id="review-reject-all"),
+        Binding("enter,s", "apply", "Apply", tooltip="Apply the accepted hunks to your files", id="review-apply"),
         Binding("x", "reject", "Reject change", id="review-reject"),
         Binding("escape,q", "close", "Back", id="review-close"),
     ]
@@ -102,7 +102,8 @@ class ReviewScreen(Screen[bool]):
                     yield Static(Content(finding_text(f)), classes="file-finding")
                 for hunk in hunks:
                     yield HunkView(hunk, len(hunks), self.choices.setdefault((change.path, hunk.index), True))
-        yield Footer()
+        # at 80 columns every key fits, "x Reject change" and "esc Back" too (ctrl+p still works)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = f"review {self.task_id}"
