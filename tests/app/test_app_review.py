@@ -8,9 +8,8 @@ from pathlib import Path
 from gearshift.tasks import Task
 from gearshift.ui.app import make_app
 from gearshift.ui.panes.findings import FindingsList
-from gearshift.ui.screens.add_task import AddTaskScreen
 from gearshift.ui.screens.finding import FindingScreen
-from textual.widgets import Input, OptionList, Select, Static
+from textual.widgets import OptionList, Static
 
 from tests.app.conftest import SIZE
 from tests.app.project import SONNET, _save, _text, _usage, config_for, gateway, wait_for, write_project
@@ -71,20 +70,3 @@ async def test_a_review_routes_by_score_in_the_app_and_lists_its_findings(tmp_pa
         assert not isinstance(app.screen, FindingScreen)
     assert (root / "calc.py").read_text() == before  # a review writes nothing
 
-
-async def test_the_add_form_makes_review_tasks(build) -> None:  # type: ignore[no-untyped-def]
-    app = build("story")
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("a")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, AddTaskScreen)
-        await pilot.press(*"Review calc")
-        form.query_one("#task-kind", Select).value = "review"
-        form.query_one("#task-context-files", Input).value = "calc.py"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert app.screen is not form
-        task = app.session.records["task-2"].task
-        assert task.is_review and task.expect_findings
