@@ -258,3 +258,20 @@ def test_review_verdict_fails_empty_or_unparseable_reviews_that_expected_finding
     assert not ok and "2 on lines that do not exist" in reason and "1 malformed" in reason
     ok, reason = verdict()
     assert not ok and "no findings" in reason
+
+
+def test_a_recording_may_hold_a_per_model_variant_of_a_call(tmp_path: Path) -> None:
+    """Demo recordings serve the app (interactive) and headless (batch) runs, which may route a
+    task to different models: a call replays the variant made with the model it asks for."""
+    from gearshift.models.replay import load_recording
+    from gearshift.models.scripted import write_recording
+
+    frames = [b"event: ping\ndata: {}\n\n"]
+    write_recording(tmp_path, "ask", 1, 1, SONNET, frames, [1.0], scripted=True)
+    write_recording(tmp_path / "ask", OPUS, 1, 1, OPUS, frames + frames, [1.0, 2.0], scripted=True)
+    assert load_recording(tmp_path, "ask", 1, 1, OPUS).model == OPUS
+    assert len(load_recording(tmp_path, "ask", 1, 1, OPUS).chunks) == 2
+    assert load_recording(tmp_path, "ask", 1, 1, SONNET).model == SONNET
+    assert load_recording(tmp_path, "ask", 1, 1).model == SONNET
+    # no variant for this model: the plain recording (whose model the replay then checks)
+    assert load_recording(tmp_path, "ask", 1, 1, HAIKU).model == SONNET

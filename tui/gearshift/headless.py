@@ -132,6 +132,7 @@ async def run_headless(
     escalate: str,
     out: TextIO | None = None,
     sarif: Path | None = None,
+    batch: bool = True,
 ) -> int:
     out = out if out is not None else sys.stdout  # looked up per call: stdout may be replaced
     emit = json_printer(out) if as_json else HumanPrinter(out)
@@ -142,7 +143,7 @@ async def run_headless(
         emit=emit,
         approver=approve_always if escalate == "auto" else approve_never,
         ledger=ledger,
-        batch=True,
+        batch=batch,  # `gearshift run --headless` always is; make_recordings also records the app's routes
     )
     emit(
         ev.SessionStarted(
