@@ -275,3 +275,12 @@ def test_a_recording_may_hold_a_per_model_variant_of_a_call(tmp_path: Path) -> N
     assert load_recording(tmp_path, "ask", 1, 1).model == SONNET
     # no variant for this model: the plain recording (whose model the replay then checks)
     assert load_recording(tmp_path, "ask", 1, 1, HAIKU).model == SONNET
+
+
+def test_a_run_without_findings_still_writes_a_valid_empty_sarif_log(tmp_path: Path) -> None:
+    from gearshift.review.sarif import rule_id, sarif_log
+
+    log = sarif_log(tmp_path, [])
+    sarif_validator().validate(log)
+    assert log["runs"][0]["results"] == [] and log["runs"][0]["tool"]["driver"]["rules"] == []
+    assert rule_id("  Timing attack! ") == "timing-attack" and rule_id("???") == "review"
