@@ -12,6 +12,13 @@ article's latency table.
 
 Writes `sample-projects/<name>/gearshift-recordings/` (with a manifest marking it scripted) and
 checks that every scripted call was used and every task took the route its script declares.
+
+Each sample is recorded twice: as the app runs it (an interactive session: `gearshift demo`)
+and as a headless batch run (`gearshift run --headless`), where the latency rule does not apply
+and reviews go to `routing.batch_review_model`. A call the batch run makes with another model is
+kept as a per-model variant (`<task>/<model>/a1-t1.*`); its script has it as a `[[call]]` with
+`batch = true` and declares the batch route as `batch_route`. A tool use names its tool with
+`tool = "view_file"` or `"record_finding"` (review tasks); without it, it is the text editor's.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import threading
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the repository root: tests.support
@@ -45,24 +53,36 @@ PACE = {"claude-sonnet-4-6": (0.6, 0.03), "claude-opus-4-7": (1.9, 0.075)}
 DEFAULT_PACE = (0.8, 0.04)
 
 
-def load_script(sample: Path) -> tuple[dict[tuple[str, int, int], dict[str, Any]], dict[str, list[str]]]:
-    calls: dict[tuple[str, int, int], dict[str, Any]] = {}
+Key = tuple[str, int, int, str]  # task, attempt, turn, model
+
+
+def load_script(sample: Path, batch: bool) -> tuple[dict[Key, dict[str, Any]], dict[str, list[str]]]:
+    """The calls a run makes (a batch run's `batch = true` calls replace the same turn's) and the
+    route each task should take in that run."""
+    calls: dict[Key, dict[str, Any]] = {}
     routes: dict[str, list[str]] = {}
     for path in sorted((sample / "demo-script").glob("*.toml")):
         data = tomllib.loads(path.read_text())
         task_id = path.stem
-        routes[task_id] = list(data.get("route", []))
+        routes[task_id] = list(data.get("batch_route" if batch and "batch_route" in data else "route", []))
+        chosen: dict[tuple[int, int], dict[str, Any]] = {}
         for call in data.get("call", []):
-            calls[(task_id, int(call["attempt"]), int(call["turn"]))] = call
+            if call.get("batch", False) and not batch:
+                continue
+            turn = (int(call["attempt"]), int(call["turn"]))
+            if call.get("batch", False) or turn not in chosen:
+                chosen[turn] = call
+        for (attempt, turn), call in chosen.items():
+            calls[(task_id, attempt, turn, call["model"])] = call
     return calls, routes
 
 
 class ScriptedModel:
     """The server's script: the demo call for a request's task, attempt and turn."""
 
-    def __init__(self, calls: dict[tuple[str, int, int], dict[str, Any]]) -> None:
+    def __init__(self, calls: dict[Key, dict[str, Any]]) -> None:
         self.calls = calls
-        self.used: set[tuple[str, int, int]] = set()
+        self.used: set[Key] = set()
         self.problems: list[str] = []
         self.lock = threading.Lock()
 
@@ -73,14 +93,11 @@ class ScriptedModel:
             unquote(headers.get(HEADER_TASK, "")),
             int(headers.get(HEADER_ATTEMPT, 0)),
             int(headers.get(HEADER_TURN, 0)),
+            str(body["model"]),
         )
         call = self.calls.get(key)
         if call is None:
-            problem = f"the demo script has no call for task {key[0]} attempt {key[1]} turn {key[2]}"
-            self.problems.append(problem)
-            return Reply.http_error(500, "api_error", problem, should_retry=False)
-        if call["model"] != body["model"]:
-            problem = f"{key}: the engine asked {body['model']} but the script has {call['model']}"
+            problem = f"the demo script has no call for task {key[0]} attempt {key[1]} turn {key[2]} on {key[3]}"
             self.problems.append(problem)
             return Reply.http_error(500, "api_error", problem, should_retry=False)
         with self.lock:
@@ -89,12 +106,13 @@ class ScriptedModel:
         if call.get("text", "").strip():
             blocks.append({"type": "text", "text": call["text"].strip()})
         for n, use in enumerate(call.get("tool_uses", [])):
+            tool_input = dict(use)
             blocks.append(
                 {
                     "type": "tool_use",
                     "id": f"toolu_demo_{key[0]}_{key[1]}_{key[2]}_{n}".replace("-", "_"),
-                    "name": EDITOR,
-                    "input": dict(use),
+                    "name": tool_input.pop("tool", EDITOR),
+                    "input": tool_input,
                 }
             )
         if "signoff" in call:
@@ -117,8 +135,9 @@ class ScriptedModel:
         )
 
 
-async def record(sample: Path) -> int:
-    calls, routes = load_script(sample)
+async def run_sample(sample: Path, *, batch: bool) -> tuple[Path, list[str], dict[str, Any]]:
+    """One recorded run of the sample: (its recordings folder, problems, the summary)."""
+    calls, routes = load_script(sample, batch)
     work = Path(tempfile.mkdtemp(prefix="gearshift-record-"))
     project = scratch_copy(sample, work)
     shutil.rmtree(project / RECORDINGS, ignore_errors=True)
@@ -137,15 +156,18 @@ async def record(sample: Path) -> int:
             auto_approve=True,
             escalate="auto",
             out=out,
+            batch=batch,
         )
     summary = json.loads(out.getvalue().splitlines()[-1])
     failures = list(model.problems)
+    print(f"  {'batch (headless)' if batch else 'interactive (the app)'}:")
     for task in summary["tasks"]:
         expected = routes.get(task["id"])
         print(
-            f"  {task['id']:28} {task['status']:9} route={task['route']} ${task['cost_usd']:.4f}"
+            f"    {task['id']:28} {task['status']:9} route={task['route']} {task['rule']} ${task['cost_usd']:.4f}"
             + ("  ALERT" if task["cost_alert"] else "")
             + (f"  signoff={task['signoff']['approved']}" if task["signoff"] else "")
+            + (f"  findings={len(task['review']['findings'])}" if task.get("review") else "")
         )
         if task["status"] != "approved":
             failures.append(f"{task['id']}: {task['status']} — {task['error']}")
@@ -154,10 +176,41 @@ async def record(sample: Path) -> int:
     unused = sorted(set(calls) - model.used)
     if unused:
         failures.append(f"scripted calls never made: {unused}")
-    if code != 0 or failures:
-        print("\n".join(f"  PROBLEM: {f}" for f in failures) or f"  exit {code}", file=sys.stderr)
+    if code != 0 and not failures:
+        failures.append(f"exit {code}")
+    if failures:
         print(f"  (work folder kept at {work})", file=sys.stderr)
+    return recordings, failures, summary
+
+
+def merge_variants(primary: Path, batch: Path) -> int:
+    """Keep each batch call that the interactive run did not make with the same model as a
+    per-model variant next to the primary recording; returns how many were added."""
+    added = 0
+    for sidecar in sorted(batch.rglob("*.json")):
+        rel = sidecar.relative_to(batch)
+        if len(rel.parts) != 2:
+            continue
+        model = json.loads(sidecar.read_text())["model"]
+        same = primary / rel
+        if same.is_file() and json.loads(same.read_text())["model"] == model:
+            continue
+        target = primary / rel.parts[0] / quote(model, safe="")
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(sidecar, target / rel.name)
+        shutil.copy2(sidecar.with_suffix(".sse"), target / rel.with_suffix(".sse").name)
+        added += 1
+    return added
+
+
+async def record(sample: Path) -> int:
+    recordings, failures, summary = await run_sample(sample, batch=False)
+    batch_recordings, batch_failures, _ = await run_sample(sample, batch=True)
+    failures += [f"batch: {f}" for f in batch_failures]
+    if failures:
+        print("\n".join(f"  PROBLEM: {f}" for f in failures), file=sys.stderr)
         return 1
+    variants = merge_variants(recordings, batch_recordings)
     (recordings / "manifest.json").write_text(
         json.dumps(
             {
@@ -172,9 +225,11 @@ async def record(sample: Path) -> int:
     target = sample / RECORDINGS
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(recordings, target)
-    shutil.rmtree(work, ignore_errors=True)
+    for folder in (recordings.parent, batch_recordings.parent):
+        shutil.rmtree(folder, ignore_errors=True)
     print(
-        f"  wrote {target.relative_to(HERE.parent)} ({sum(1 for _ in target.rglob('*.sse'))} streams); total ${summary['total_cost_usd']:.4f}"
+        f"  wrote {target.relative_to(HERE.parent)} ({sum(1 for _ in target.rglob('*.sse'))} streams, "
+        f"{variants} batch variants); total ${summary['total_cost_usd']:.4f}"
     )
     return 0
 

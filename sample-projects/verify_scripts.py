@@ -76,16 +76,18 @@ def load_script(path: Path, task: Task, config: Config) -> Script:
     where = path.relative_to(HERE)
     with path.open("rb") as fh:
         data = tomllib.load(fh)
-    unknown = set(data) - {"call", "expect", "route", "cost_alert"}
+    unknown = set(data) - {"call", "expect", "route", "batch_route", "cost_alert"}
     if unknown:
         raise ScriptError(f"{where}: unknown top-level keys {sorted(unknown)}")
-    calls = data.get("call", [])
+    # `batch = true` calls are what a headless (batch) run gets instead; the story checked here
+    # is the app's (make_recordings.py records both).
+    calls = [c for c in data.get("call", []) if not c.get("batch", False)]
     if not calls:
         raise ScriptError(f"{where}: no [[call]] tables")
     attempts: list[Attempt] = []
     for i, call in enumerate(calls):
         at = f"{where}: call[{i}]"
-        extra = set(call) - {"attempt", "turn", "model", "text", "tool_uses", "signoff", "usage"}
+        extra = set(call) - {"attempt", "turn", "model", "text", "tool_uses", "signoff", "usage", "batch"}
         if extra:
             raise ScriptError(f"{at}: unknown keys {sorted(extra)}")
         if config.model_by_id(call.get("model", "")) is None:
@@ -160,8 +162,16 @@ def check_route(script: Script, config: Config) -> None:
 
 
 def apply_tool_use(root: Path, use: dict[str, Any], at: str) -> bool:
-    """Apply one text editor command to `root`; True when it changed a file."""
-    command, rel = use.get("command"), use.get("path", "")
+    """Apply one text editor command to `root`; True when it changed a file. A review's tools
+    (`tool = "view_file"` / `"record_finding"`) change nothing; a finding must point at lines
+    that exist."""
+    if use.get("tool") == "record_finding":
+        path = root / use["file"]
+        count = len(path.read_text().splitlines()) if path.is_file() else -1
+        if not 1 <= use["start_line"] <= use["end_line"] <= count:
+            raise ScriptError(f"{at}: finding at {use['file']}:{use['start_line']}-{use['end_line']} (file has {count} lines)")
+        return False
+    command, rel = ("view" if use.get("tool") == "view_file" else use.get("command")), use.get("path", "")
     path = (root / rel).resolve()
     if Path(rel).is_absolute() or not path.is_relative_to(root.resolve()):
         raise ScriptError(f"{at}: path {rel!r} leaves the project")
@@ -351,7 +361,7 @@ def run_task(
                                 "(run with --write-usage to update the script)")
         want = script.expect[attempt.number]
         if want == "unvalidated":
-            if task.requires_validation or edits:
+            if (task.requires_validation and not task.is_review) or edits:
                 problems.append(f"{task.id}: 'unvalidated' means no validation and no edits")
             verdict = Verdict("unvalidated", {})
         else:

@@ -58,6 +58,7 @@ async def test_the_form_shows_errors_keeps_input_and_adds_a_valid_task(build) ->
 
         form.query_one("#task-tags", Input).value = "team=core"
         form.query_one("#task-context-files", Input).value = "calc.py"
+        form.query_one("#task-kind", Select).value = "review"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is not form
@@ -65,6 +66,7 @@ async def test_the_form_shows_errors_keeps_input_and_adds_a_valid_task(build) ->
         assert (record.task.prompt, record.task.scope, record.task.context_files, record.task.tags) == (
             "Add a div function", "multi-module", ("calc.py",), {"team": "core"},
         )
+        assert record.task.is_review and record.task.expect_findings
         queued = [e for e in app.state.events if isinstance(e, ev.TaskQueued)]
         assert [e.task_id for e in queued] == ["story", "task-2"]
         await pilot.pause()

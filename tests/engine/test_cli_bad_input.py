@@ -57,7 +57,7 @@ def test_a_project_without_config_is_pointed_to_gearshift_init(
     assert "typescript_compile cannot run" in err and f"`gearshift init {project}`" in err
 
 
-@pytest.mark.parametrize("flag", [["--json"], ["--auto-approve"], ["--escalate", "never"]])
+@pytest.mark.parametrize("flag", [["--json"], ["--auto-approve"], ["--escalate", "never"], ["--sarif", "out.sarif"]])
 def test_headless_only_flags_without_headless_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: list[str]
 ) -> None:

@@ -21,6 +21,7 @@ def test_defaults_mirror_the_template(tmp_path: Path) -> None:
     assert cfg.source == "(defaults)"
     assert cfg.routing.default_model == "claude-sonnet-4-6"
     assert cfg.routing.escalation_model == "claude-opus-4-7"
+    assert cfg.batch_review_model.id == "claude-opus-4-7"  # the escalation model unless set
     assert cfg.routing.complexity_threshold == 0.75
     assert cfg.routing.max_latency_ms == 3000
     assert cfg.routing.interactive_fallback is True
@@ -111,6 +112,7 @@ def test_pyproject_tool_table(tmp_path: Path) -> None:
         ("[routing]\ncomplexity_threshold = 'high'\n", "routing.complexity_threshold", "a number"),
         ("[routing]\nthreshold = 0.5\n", "routing.threshold", "known keys"),
         ("[routing]\ndefault_model = 'gpt-9'\n", "routing.default_model", "a model in the catalogue"),
+        ("[routing]\nbatch_review_model = 'gpt-9'\n", "routing.batch_review_model", "a model in the catalogue"),
         (
             "[routing]\nalways_escalate_scopes = ['everything']\n",
             "routing.always_escalate_scopes[0]",

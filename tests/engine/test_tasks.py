@@ -44,6 +44,9 @@ requires_validation = false
         ({"id": "a", "prompt": "x", "interactive": "yes"}, "task[0].interactive"),
         ({"id": "a", "prompt": "x", "colour": "red"}, "task[0].colour"),
         ({"id": "a", "prompt": "   "}, "task[0].prompt"),
+        ({"id": "a", "prompt": "x", "kind": "audit"}, "task[0].kind"),
+        ({"id": "a", "prompt": "x", "expect_findings": False}, "task[0].expect_findings"),
+        ({"id": "a", "prompt": "x", "kind": "review", "expect_findings": "no"}, "task[0].expect_findings"),
         (1, "task[0]"),
         ("abc", "task[0]"),
     ],
@@ -71,6 +74,15 @@ def test_round_trip() -> None:
         "tags": {"team": "t"},
     }
     assert task_to_mapping(task_from_mapping(raw, "f", "task[0]")) == raw
+
+
+def test_review_tasks_round_trip_and_edit_stays_the_default() -> None:
+    raw = {"id": "r", "prompt": "review", "scope": "security", "kind": "review", "expect_findings": False}
+    task = task_from_mapping(raw, "f", "task[0]")
+    assert task.is_review and not task.expect_findings
+    assert task_to_mapping(task) == raw
+    plain = task_from_mapping({"id": "e", "prompt": "x"}, "f", "task[0]")
+    assert plain.kind == "edit" and not plain.is_review and "kind" not in task_to_mapping(plain)
 
 
 def test_append_task_keeps_comments_and_refuses_duplicates(tmp_path: Path) -> None:

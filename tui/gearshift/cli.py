@@ -114,6 +114,9 @@ def cmd_run(argv: list[str]) -> int:
     p.add_argument(
         "--trust", action="store_true", help="run the project's own commands this once, without recording trust"
     )
+    p.add_argument(
+        "--sarif", metavar="FILE", help="with --headless: write every review finding as a SARIF 2.1.0 log to FILE"
+    )
     _add_model_source(p)
     args = p.parse_args(argv)
     if not args.headless:  # the app asks the person instead
@@ -121,11 +124,15 @@ def cmd_run(argv: list[str]) -> int:
             ("--json", args.json),
             ("--auto-approve", args.auto_approve),
             ("--escalate", args.escalate),
+            ("--sarif", args.sarif),
         ):
             if used:
                 raise UsageError(f"gearshift run: {flag} needs --headless (the app asks you instead)")
     escalate = args.escalate or "auto"
     root = _project(args.project)
+    sarif = Path(args.sarif).resolve() if args.sarif else None
+    if sarif is not None and not sarif.parent.is_dir():
+        raise UsageError(f"gearshift run: --sarif {args.sarif}: no such folder {sarif.parent}")
     config = load_config(root)
     tasks = _tasks_for(root, args.tasks)
     speed = 0.0 if args.instant else args.speed
@@ -160,7 +167,13 @@ def cmd_run(argv: list[str]) -> int:
 
     try:
         run = run_headless(
-            config, tasks, gateway, as_json=args.json, auto_approve=args.auto_approve, escalate=escalate
+            config,
+            tasks,
+            gateway,
+            as_json=args.json,
+            auto_approve=args.auto_approve,
+            escalate=escalate,
+            sarif=sarif,
         )
         return asyncio.run(until_stopped(run))
     except Stopped as exc:  # SIGTERM / SIGHUP, handled like Ctrl+C (130): 143 / 129

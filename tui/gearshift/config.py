@@ -148,6 +148,9 @@ class RoutingConfig:
     always_escalate_scopes: tuple[str, ...] = ("security", "architecture")
     signoff_scopes: tuple[str, ...] = ()
     experiment: ExperimentConfig | None = None
+    # Review tasks in a batch run (`gearshift run --headless`): latency is irrelevant there and
+    # accuracy is what counts. Empty means the escalation model.
+    batch_review_model: str = ""
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,10 @@ class Config:
     @property
     def escalation_model(self) -> ModelSpec:
         return self.model(self.routing.escalation_model)
+
+    @property
+    def batch_review_model(self) -> ModelSpec:
+        return self.model(self.routing.batch_review_model or self.routing.escalation_model)
 
     def model_by_id(self, model_id: str) -> ModelSpec | None:
         return _find_model(self.models, model_id)
@@ -450,8 +457,10 @@ def config_from_mapping(root: Path, source: str, raw: dict[str, Any]) -> Config:
     models = {name: m if m.label else dataclasses.replace(m, label=m.id) for name, m in models.items()}
 
     routing: RoutingConfig = sections["routing"]
-    for key in ("default_model", "escalation_model"):
+    for key in ("default_model", "escalation_model", "batch_review_model"):
         ref = getattr(routing, key)
+        if key == "batch_review_model" and not ref:
+            continue
         if _find_model(models, ref) is None:
             known = ", ".join(sorted({m.id for m in models.values()}))
             raise ConfigError(source, f"routing.{key}", f"a model in the catalogue ({known})", ref)

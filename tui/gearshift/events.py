@@ -78,6 +78,7 @@ class TaskQueued(Event):
     scope: str
     interactive: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    kind: str = "edit"  # "edit" | "review"
 
 
 @_event("context_selected")
@@ -319,6 +320,23 @@ class FindingsCompared(Event):
     task_id: str
     findings: list[dict[str, Any]]
     preexisting: int
+
+
+@_event("review_finished")
+@dataclass(frozen=True, kw_only=True)
+class ReviewFinished(Event):
+    """A review attempt's findings after the gate: kept ones point at lines that exist; the
+    dropped did not (with why), the rejected were malformed calls. `ok` false means the attempt
+    failed (e.g. empty on a task that expects findings) and `reason` says why."""
+
+    task_id: str
+    attempt: int
+    model: str
+    findings: list[dict[str, Any]]
+    dropped: list[dict[str, Any]]
+    rejected: int
+    ok: bool
+    reason: str = ""
 
 
 # --- escalation and sign-off ---------------------------------------------------------------------

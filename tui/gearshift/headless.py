@@ -3,12 +3,17 @@
 `--json` prints every event as one JSON object per line and ends with a `summary` line; that
 shape is a public contract (see the README). Without `--json` the same events are told as short
 human lines. Exit status: 0 when every task was approved, 1 when any was not.
+
+A headless run is a batch run: routing ignores the latency budget (nobody is waiting) and sends
+review tasks to `routing.batch_review_model`. `sarif` writes every review finding of the run as
+one SARIF 2.1.0 log, for CI code scanning.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from gearshift import events as ev
@@ -69,6 +74,16 @@ class HumanPrinter:
                 return f"  validation ({e.reason}): {e.outcome}"
             case ev.FindingsCompared() if e.preexisting:
                 return f"  {e.preexisting} of {len(e.findings)} findings were already there before the task (pre-existing)"
+            case ev.ReviewFinished():
+                lines = [
+                    f"[{e.task_id}] review: {len(e.findings)} finding(s)"
+                    + (f", {len(e.dropped)} dropped (lines that do not exist)" if e.dropped else "")
+                    + (f", {e.rejected} malformed" if e.rejected else "")
+                    + ("" if e.ok else f" — {e.reason}")
+                ]
+                for f in e.findings:
+                    lines.append(f"  {f['severity']:7} {f['file']}:{f['start_line']} [{f['rule']}] {f['message']}")
+                return "\n".join(lines)
             case ev.EscalationProposed():
                 return f"[{e.task_id}] escalation proposed {e.from_model} → {e.to_model}: {e.failure_signature} (payload ~{e.payload_tokens} tokens vs ~{e.naive_tokens} for a naive re-prompt of the whole attempt; est. ${e.estimated_cost_usd:.4f})"
             case ev.EscalationDecided():
@@ -116,6 +131,8 @@ async def run_headless(
     auto_approve: bool,
     escalate: str,
     out: TextIO | None = None,
+    sarif: Path | None = None,
+    batch: bool = True,
 ) -> int:
     out = out if out is not None else sys.stdout  # looked up per call: stdout may be replaced
     emit = json_printer(out) if as_json else HumanPrinter(out)
@@ -126,6 +143,7 @@ async def run_headless(
         emit=emit,
         approver=approve_always if escalate == "auto" else approve_never,
         ledger=ledger,
+        batch=batch,  # `gearshift run --headless` always is; make_recordings also records the app's routes
     )
     emit(
         ev.SessionStarted(
@@ -155,6 +173,8 @@ async def run_headless(
                 else:
                     session.accept(task.id)
         summary = session.summary()
+        if sarif is not None:
+            _write_sarif(config, session, sarif)
         emit(
             ev.SessionFinished(
                 total_cost_usd=summary["total_cost_usd"],
@@ -172,3 +192,15 @@ async def run_headless(
         session.close()
         ledger.close()
         await gateway.aclose()
+
+
+def _write_sarif(config: Config, session: Session, path: Path) -> None:
+    """Every review finding of the run, one log (written even when there are none: CI uploads it)."""
+    from gearshift.review.sarif import sarif_log, write_sarif
+
+    reviews = [
+        (r.task.id, r.review["model"] if r.review else "", r.review_findings)
+        for r in session.records.values()
+        if r.task.is_review and r.review_findings
+    ]
+    write_sarif(path, sarif_log(config.root, reviews))

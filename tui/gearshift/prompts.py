@@ -29,6 +29,21 @@ You are a senior software engineer answering a question about the project "{proj
 pairing session. Answer concisely and concretely, citing files and functions. You may view files \
 with the str_replace_based_edit_tool; do not edit anything."""
 
+REVIEW_INSTRUCTIONS = """\
+You are a senior software engineer reviewing code in the project "{project}". This is a review: \
+you cannot change any file. Read what you need with the view_file tool (paths relative to the \
+project root), then report every real problem you find by calling record_finding once per \
+problem, most serious first: the file, the exact 1-based line range as the file is now, a \
+severity (error: a bug or vulnerability; warning: likely trouble; note: worth knowing), a short \
+rule id or category, a message saying what is wrong and why it matters, and, when you have one, \
+the replacement text for those lines as a suggested fix. Do not report style preferences. When \
+you have recorded every finding, stop calling tools and reply with a one-line verdict.
+Task scope: {scope}."""
+
+REVIEW_RETRY_NOTE = """\
+A previous review attempt was not usable ({reason}). Review the code yourself from the start, \
+and record each finding with the record_finding tool at lines that exist."""
+
 ESCALATION_INSTRUCTIONS = """\
 You are the escalation engineer for the project "{project}". Another model attempted a task and \
 its change fails the project's validators for a reason that needs deeper reasoning. You are given \
@@ -73,9 +88,15 @@ def context_block(files: list[dict[str, Any]]) -> str:
 
 
 def stable_prefix(
-    project: str, scope: str, checks: list[str], files: list[dict[str, Any]], *, answer_only: bool = False
+    project: str,
+    scope: str,
+    checks: list[str],
+    files: list[dict[str, Any]],
+    *,
+    answer_only: bool = False,
+    review: bool = False,
 ) -> list[dict[str, Any]]:
-    template = ANSWER_INSTRUCTIONS if answer_only else SYSTEM_INSTRUCTIONS
+    template = REVIEW_INSTRUCTIONS if review else ANSWER_INSTRUCTIONS if answer_only else SYSTEM_INSTRUCTIONS
     blocks = [
         {
             "type": "text",

@@ -18,6 +18,9 @@ from typing import Any
 from gearshift.config import SCOPES, ConfigError
 
 TASKS_FILE = "tasks.toml"
+# "edit": the model changes code through the editor tool. "review": it may only view files and
+# answers with structured findings (see gearshift.review); nothing is written.
+KINDS = ("edit", "review")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -32,6 +35,13 @@ class Task:
     tags: dict[str, str] = field(default_factory=dict)
     # "default" | "escalation" | None: the user forced a model for this task.
     force: str | None = None
+    kind: str = "edit"
+    # For reviews: an empty review is a failed attempt unless the author allowed a clean one.
+    expect_findings: bool = True
+
+    @property
+    def is_review(self) -> bool:
+        return self.kind == "review"
 
     def forced(self, which: str | None) -> Task:
         return replace(self, force=which)
@@ -46,6 +56,8 @@ _KEYS = {
     "interactive": bool,
     "tags": dict,
     "force": str,
+    "kind": str,
+    "expect_findings": bool,
 }
 
 
@@ -97,6 +109,11 @@ def task_from_mapping(raw: dict[str, Any], source: str, where: str, *, by_id: bo
     force = raw.get("force")
     if force not in (None, "default", "escalation"):
         raise ConfigError(source, f"{where}.force", '"default" or "escalation"', force)
+    kind = raw.get("kind", "edit")
+    if kind not in KINDS:
+        raise ConfigError(source, f"{where}.kind", " or ".join(f'"{k}"' for k in KINDS), kind)
+    if "expect_findings" in raw and kind != "review":
+        raise ConfigError(source, f"{where}.expect_findings", 'kind = "review" (it applies to reviews only)')
     return Task(
         id=raw["id"],
         prompt=raw["prompt"],
@@ -106,6 +123,8 @@ def task_from_mapping(raw: dict[str, Any], source: str, where: str, *, by_id: bo
         interactive=raw.get("interactive", False),
         tags={k: str(v) for k, v in tags.items()},
         force=force,
+        kind=kind,
+        expect_findings=raw.get("expect_findings", True),
     )
 
 
@@ -166,6 +185,10 @@ def _tasks_from(data: dict[str, Any], path: Path) -> list[Task]:
 def task_to_mapping(task: Task) -> dict[str, Any]:
     """The inverse of `task_from_mapping`, for writing tasks added in the TUI back to disk."""
     out: dict[str, Any] = {"id": task.id, "prompt": task.prompt, "scope": task.scope}
+    if task.kind != "edit":
+        out["kind"] = task.kind
+        if not task.expect_findings:
+            out["expect_findings"] = False
     if task.context_files:
         out["context_files"] = list(task.context_files)
     if not task.requires_validation:

@@ -16,6 +16,11 @@ then matched on the key and model alone. Layout::
                                              [[ms_since_request, byte_length], ...], "scripted",
                                              "recorded_at", "request_id", "request_hash", and "ending": "cut" |
                                              "closed" when the body did not end cleanly}
+    <dir>/<task_id>/<model>/a<attempt>-t<turn>.*  optional: the same call made with another model
+
+The optional per-model variant exists for recordings that serve both an interactive session
+(the app) and a batch run (headless), where routing may pick a different model for the same
+task: a call replays the variant made with the model it asks for when there is one.
 
 `<task_id>` is percent-encoded (see `task_dir_name`). The sidecar is written from an allow-list:
 no request header and no response header but content-type, content-encoding and request-id
@@ -58,9 +63,12 @@ def task_dir_name(task_id: str) -> str:
     return encoded.replace(".", "%2E") if set(encoded) == {"."} else encoded
 
 
-def recording_paths(root: Path, task_id: str, attempt: int, turn: int) -> tuple[Path, Path]:
-    """The body (.sse) and sidecar (.json) paths of one call's recording."""
-    stem = Path(root) / task_dir_name(task_id) / f"a{attempt}-t{turn}"
+def recording_paths(
+    root: Path, task_id: str, attempt: int, turn: int, model: str | None = None
+) -> tuple[Path, Path]:
+    """The body (.sse) and sidecar (.json) paths of one call's recording (of its `model` variant)."""
+    folder = Path(root) / task_dir_name(task_id)
+    stem = (folder / quote(model, safe="") if model else folder) / f"a{attempt}-t{turn}"
     return stem.with_suffix(".sse"), stem.with_suffix(".json")
 
 
@@ -80,9 +88,12 @@ class Recording:
     request_hash: str | None = None  # None: a hand-written recording, matched on key and model
 
 
-def load_recording(root: Path, task_id: str, attempt: int, turn: int) -> Recording:
-    """Read one recording; a missing or damaged one is a `CallFault`, never a guess."""
-    sse, sidecar = recording_paths(root, task_id, attempt, turn)
+def load_recording(root: Path, task_id: str, attempt: int, turn: int, model: str | None = None) -> Recording:
+    """Read one recording (the `model` variant when there is one); a missing or damaged one is a
+    `CallFault`, never a guess."""
+    sse, sidecar = recording_paths(root, task_id, attempt, turn, model)
+    if not model or not sidecar.is_file():
+        sse, sidecar = recording_paths(root, task_id, attempt, turn)
     if not sidecar.is_file() or not sse.is_file():
         raise CallFault(
             "replay_missing",
@@ -269,8 +280,8 @@ def replay_transport(root: Path, *, speed: float = 1.0, sleep: Sleep = asyncio.s
                 f"{request.url.path}",
             )
         task_id, attempt, turn = key
-        rec = await asyncio.to_thread(load_recording, root, task_id, attempt, turn)
         wanted = _request_model(request)
+        rec = await asyncio.to_thread(load_recording, root, task_id, attempt, turn, wanted)
         if wanted != rec.model:
             raise CallFault(
                 "replay_mismatch",

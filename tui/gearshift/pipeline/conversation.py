@@ -23,6 +23,7 @@ from gearshift.models.call import CallFault, CallRequest
 from gearshift.models.client import ModelGateway
 from gearshift.models.pricing import Usage, estimate_tokens, usd
 from gearshift.pipeline.metering import CONTEXT_KINDS, BudgetExceeded, CostMeter
+from gearshift.review.findings import FINDING_TOOL_NAME, VIEW_TOOL_NAME, FindingRecorder
 from gearshift.tasks import Task
 
 READ_ONLY_COMMANDS = {"view"}
@@ -129,12 +130,15 @@ def _tool_results(
     tool_uses: list[dict[str, Any]],
     editor: EditorTool | None,
     read_only: bool,
+    recorder: FindingRecorder | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     results: list[dict[str, Any]] = []
     captured: dict[str, Any] | None = None
     for use in tool_uses:
         name, tool_input = use["name"], use.get("input") or {}
-        if name == TOOL_DEFINITION["name"] and editor is not None:
+        if recorder is not None and name in (VIEW_TOOL_NAME, FINDING_TOOL_NAME, TOOL_DEFINITION["name"]):
+            content, is_error = _review_tool(ctx, attempt, recorder, name, tool_input)
+        elif name == TOOL_DEFINITION["name"] and editor is not None:
             command = str(tool_input.get("command", ""))
             if read_only and command not in READ_ONLY_COMMANDS:
                 content, is_error, path = (
@@ -177,6 +181,33 @@ def _tool_results(
     return results, captured
 
 
+def _review_tool(
+    ctx: CallContext, attempt: int, recorder: FindingRecorder, name: str, tool_input: Any
+) -> tuple[str, bool]:
+    """A review's tools: view, record a finding — and a refusal for anything that would edit."""
+    raw = tool_input if isinstance(tool_input, dict) else {}
+    if name == VIEW_TOOL_NAME:
+        content, is_error, path = recorder.view(tool_input)
+        command = "view"
+    elif name == FINDING_TOOL_NAME:
+        content, is_error = recorder.record(tool_input)
+        command, path = "record_finding", f"{raw.get('file', '')}:{raw.get('start_line', '')}"
+    else:  # the editor tool is not offered in a review; a model calling it anyway is refused
+        command, path = str(raw.get("command", "")), str(raw.get("path", ""))
+        content = (
+            f"Error: {command or 'this command'} refused: this is a review, files cannot be edited. "
+            f"Use {VIEW_TOOL_NAME} to read files and {FINDING_TOOL_NAME} to report each problem."
+        )
+        is_error = True
+    first_line = content.splitlines()[0] if content else ""
+    ctx.emit(
+        ev.ToolCall(
+            task_id=ctx.task.id, attempt=attempt, command=command, path=path, ok=not is_error, summary=first_line[:200]
+        )
+    )
+    return content, is_error
+
+
 def _book_fault(
     ctx: CallContext, model: ModelSpec, attempt: int, turn: int, kind: str, fault: CallFault
 ) -> None:
@@ -216,6 +247,7 @@ async def run_turns(
     kind: str,
     editor: EditorTool | None,
     read_only: bool = False,
+    recorder: FindingRecorder | None = None,
 ) -> AttemptOutcome:
     """Run turns until the model stops using tools; raises BudgetExceeded before an unaffordable call."""
     session = ctx.config.session
@@ -310,7 +342,9 @@ async def run_turns(
         outcome.output_tokens += result.usage.output
         conv.messages.append({"role": "assistant", "content": result.content})
         if result.stop_reason == "tool_use" and result.tool_uses:
-            results, captured = _tool_results(ctx, attempt, result.tool_uses, editor, read_only)
+            results, captured = _tool_results(
+                ctx, attempt, result.tool_uses, editor, read_only, recorder
+            )
             conv.messages.append({"role": "user", "content": results})
             if captured is not None:
                 outcome.ok, outcome.captured, outcome.text = True, captured, result.text

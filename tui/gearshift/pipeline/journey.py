@@ -23,6 +23,7 @@ from gearshift.models.pricing import Usage, cost, usd
 from gearshift.pipeline.conversation import CallContext, Conversation, run_turns
 from gearshift.pipeline.metering import BudgetExceeded
 from gearshift.pipeline.record import TaskRecord
+from gearshift.pipeline.review import run_review
 from gearshift.routing.policy import decide
 from gearshift.routing.score import score_task
 from gearshift.validation.checks import preflight, resolve_checks
@@ -148,7 +149,9 @@ class Journey:
             complexity = score_task(
                 self.task, paths=list(self.task.context_files), fanout=selection.fanout, lines=lines
             )
-            decision = decide(self.task, complexity, config, expected_latency_ms=self.s.expected_latency_ms)
+            decision = decide(
+                self.task, complexity, config, expected_latency_ms=self.s.expected_latency_ms, batch=self.s.batch
+            )
             self.r.complexity, self.r.decision = complexity, decision
             self.r.arm = decision.arm
             self.emit(
@@ -167,9 +170,9 @@ class Journey:
                 )
             )
             self.stage = self.s.new_stage(self.task.id)
-            self.specs = (
+            self.specs = (  # a review changes nothing: there is nothing to compile or test
                 resolve_checks(config, self.stage.workdir)
-                if config.validation.enabled and self.task.requires_validation
+                if config.validation.enabled and self.task.requires_validation and not self.task.is_review
                 else []
             )
             # a thread: asking an interpreter whether a tool is installed is a subprocess
@@ -191,10 +194,14 @@ class Journey:
                     [s.name for s in self.specs],
                     files,
                     answer_only=answer_only,
+                    review=self.task.is_review,
                 ),
                 messages=[{"role": "user", "content": self.task.prompt}],
             )
-            await self._attempts(decision.model, conv, answer_only)
+            if self.task.is_review:
+                await run_review(self, decision.model, conv)
+            else:
+                await self._attempts(decision.model, conv, answer_only)
         except TaskFailed as exc:
             self.r.error = str(exc)
             self._status(exc.status, str(exc))

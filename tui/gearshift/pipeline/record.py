@@ -8,6 +8,7 @@ from typing import Any
 from gearshift.edits.workspace import FileChange
 from gearshift.models.pricing import Usage
 from gearshift.pipeline.metering import CostMeter, TaskCost
+from gearshift.review.findings import ReviewFinding
 from gearshift.routing.policy import RouteDecision
 from gearshift.routing.score import Complexity
 from gearshift.tasks import Task
@@ -54,6 +55,10 @@ class TaskRecord:
     # One entry per attempt: model, kind, outcome (a validation outcome, "answered", "failed",
     # "approved"/"rejected" for a sign-off), its calls' cost and tokens — what `tune` prices.
     attempt_log: list[dict[str, Any]] = field(default_factory=list)
+    # A review task's final attempt: its accepted findings, the model that made them, and what
+    # the gate dropped or rejected (None for edit tasks).
+    review_findings: list[ReviewFinding] = field(default_factory=list)
+    review: dict[str, Any] | None = None
     # The meter's totals for this task when this run began: a retry's summary counts its own run
     # (its route, calls and attempts start over, so its cost and tokens must too).
     meter_base: TaskCost = field(default_factory=TaskCost)
@@ -90,6 +95,7 @@ class TaskRecord:
             "id": self.task.id,
             "status": self.status,
             "scope": self.task.scope,
+            "kind": self.task.kind,
             "complexity": self.complexity.to_dict() if self.complexity else None,
             "rule": self.decision.rule if self.decision else None,
             "threshold": self.decision.threshold if self.decision else None,
@@ -118,6 +124,7 @@ class TaskRecord:
             "undone": self.undone,
             "escalation": self.escalation,
             "signoff": self.signoff,
+            "review": self.review,
             "context": self.context,
             "tags": dict(self.task.tags),
             "error": self.error,

@@ -57,8 +57,12 @@ class Session:
         emit: ev.EventSink,
         approver: EscalationApprover = approve_always,
         ledger: Ledger | None = None,
+        batch: bool = False,
     ) -> None:
         self.config = config
+        # A batch run (headless): nobody waits on an answer, so routing ignores latency and sends
+        # reviews to routing.batch_review_model. The app is interactive.
+        self.batch = batch
         self.root = config.root
         self.gateway = gateway
         self.emit = redact.sink(emit)  # every event of the engine passes here on its way out
@@ -116,6 +120,7 @@ class Session:
                 scope=task.scope,
                 interactive=task.interactive,
                 tags=dict(task.tags),
+                kind=task.kind,
             )
         )
         return record

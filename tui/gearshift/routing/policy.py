@@ -2,12 +2,19 @@
 
 Rules, in order of precedence:
 1. forced by the user (either model);
+1b. in a batch run (`gearshift run --headless`), a review task goes to
+   `routing.batch_review_model` — the decision matrix's "batch CI code review overnight" row:
+   latency is irrelevant and maximum accuracy is preferred;
 2. `always_escalate_scopes` — the article routes security audits and architecture to Opus in its
    decision matrix, yet its own scorer gives security alone 0.6 < 0.75 and sends it to Sonnet;
    a rule by scope is the honest fix;
 3. the complexity threshold (under `[routing.experiment]`, the threshold of the task's A/B arm);
 4. for interactive tasks, the latency budget: an answer a person waits for must not come from a
    model whose typical latency exceeds `max_latency_ms` (when `interactive_fallback` is on).
+   Never in a batch run: nobody is waiting for the answer.
+
+`review_verdict` is the review's counterpart of the validation gate's judgement: whether a
+review attempt produced what its task expects, or must be escalated.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ RULES = {
     "threshold": "complexity score reaches routing.complexity_threshold",
     "below-threshold": "complexity score is below routing.complexity_threshold",
     "latency-fallback": "interactive task; the escalation model's latency exceeds routing.max_latency_ms",
+    "batch-review": "review task in a batch run: routing.batch_review_model (latency is irrelevant)",
 }
 
 
@@ -46,8 +54,9 @@ def decide(
     config: Config,
     *,
     expected_latency_ms: Callable[[ModelSpec], float] | None = None,
+    batch: bool = False,
 ) -> RouteDecision:
-    """Pick the model for `task`'s first attempt."""
+    """Pick the model for `task`'s first attempt; `batch` is a headless run nobody waits on."""
     routing = config.routing
     default, escalation = config.default_model, config.escalation_model
     threshold, arm = threshold_for(task.id, routing)
@@ -60,6 +69,14 @@ def decide(
         return made(default, "forced-default", f"{RULES['forced-default']}")
     if task.force == "escalation":
         return made(escalation, "forced-escalation", f"{RULES['forced-escalation']}")
+
+    if batch and task.is_review:
+        reviewer = config.batch_review_model
+        return made(
+            reviewer,
+            "batch-review",
+            f"review in a batch run → routing.batch_review_model {reviewer.label} (score {complexity.score:.2f})",
+        )
 
     if task.scope in routing.always_escalate_scopes:
         choice = made(
@@ -76,7 +93,7 @@ def decide(
             default, "below-threshold", f"score {complexity.score:.2f} < threshold {threshold:.2f}{arm_note}"
         )
 
-    if task.interactive and routing.interactive_fallback and choice.model.id != default.id:
+    if not batch and task.interactive and routing.interactive_fallback and choice.model.id != default.id:
         latency_of = expected_latency_ms or (lambda m: float(m.typical_latency_ms))
         latency = latency_of(choice.model)
         if latency > routing.max_latency_ms:
@@ -87,3 +104,27 @@ def decide(
                 f"{routing.max_latency_ms} (would have been: {choice.explanation})",
             )
     return choice
+
+
+@dataclass(frozen=True)
+class ReviewVerdict:
+    ok: bool
+    reason: str  # why it failed ('' when ok): what the escalation proposal and the summary say
+
+
+def review_verdict(*, expect_findings: bool, kept: int, dropped: int, rejected: int, parsed: bool) -> ReviewVerdict:
+    """Judge one review attempt: "unparseable or empty on a task that expected findings" fails.
+
+    `kept` findings passed the gate (well-formed, on lines that exist); `dropped` pointed at
+    lines or files that do not exist; `rejected` were malformed tool calls; `parsed` is false
+    when the attempt ended in free text with no finding the engine could read at all.
+    A clean review (no findings) passes only when the task allows it (`expect_findings = false`).
+    """
+    if kept or not expect_findings:  # findings, or a clean review the task allows
+        return ReviewVerdict(True, "")
+    if dropped or rejected:
+        parts = [f"{dropped} on lines that do not exist" if dropped else "", f"{rejected} malformed" if rejected else ""]
+        return ReviewVerdict(False, "review: no usable finding (" + ", ".join(p for p in parts if p) + ")")
+    if not parsed:
+        return ReviewVerdict(False, "review: a free-text answer with no finding the engine could parse")
+    return ReviewVerdict(False, "review: no findings recorded, and the task expects findings")

@@ -139,6 +139,8 @@ class TaskView:
     error: str = ""
     forced: str | None = None
     signoff: str | None = None  # the model that reviewed the change (the queue marks it ✓)
+    kind: str = "edit"  # "review": the model only views files and records findings
+    review_findings: list[dict[str, Any]] = field(default_factory=list)
     undone: bool = False  # its applied change was taken back (the engine's status stays approved)
 
     @property
@@ -276,7 +278,7 @@ class UIState:
                 self._changes.header = True
             case ev.TaskQueued():
                 old = self.tasks.get(e.task_id)
-                view = TaskView(e.task_id, e.prompt, e.scope, Output(self._seqs), tags=dict(e.tags))
+                view = TaskView(e.task_id, e.prompt, e.scope, Output(self._seqs), tags=dict(e.tags), kind=e.kind)
                 if old is not None:
                     view.forced = old.forced
                 self.tasks[e.task_id] = view
@@ -375,6 +377,22 @@ class UIState:
                 if t.proposal is not None:
                     t.proposal["decision"] = "approved" if e.approved else "declined"
                     t.proposal["by"] = e.by
+            case ev.ReviewFinished():
+                t = self._touch(e.task_id, queue=True)
+                t.review_findings = list(e.findings)
+                counts = ", ".join(
+                    f"{n} {sev}{'s' if n != 1 else ''}"
+                    for sev in ("error", "warning", "note")
+                    if (n := sum(f["severity"] == sev for f in e.findings))
+                )
+                head = f"review by {self.label(e.model)}: {counts or 'no findings'}"
+                if e.dropped:
+                    head += f" · {len(e.dropped)} dropped (lines that do not exist)"
+                if e.rejected:
+                    head += f" · {e.rejected} malformed"
+                if not e.ok:
+                    head += f" — {e.reason}"
+                t.output.add("findings", head, ok=e.ok, data=list(e.findings))
             case ev.SignoffFinished():
                 verdict = "approved" if e.approved else "declined"
                 self._touch(e.task_id).output.add("notice", f"sign-off by {self.label(e.model)}: {verdict} — {e.reason}", ok=e.approved)
@@ -417,6 +435,7 @@ class UIState:
         t.proposal = None
         t.change_files, t.error, t.validation, t.blocked, t.routed, t.route = [], "", None, None, None, []
         t.signoff = None
+        t.review_findings = []
         t.undone = False
         t.output.add("notice", "— retry —")
 

@@ -11,6 +11,7 @@ import itertools
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from gearshift import events as ev
 
@@ -58,11 +59,12 @@ class Segment:
     """One piece of a task's output pane: streamed text, a tool line, a staged diff, a notice."""
 
     seq: int
-    kind: str  # text | tool | diff | attempt | notice | error
+    kind: str  # text | tool | diff | attempt | notice | error | findings
     text: str
     ok: bool = True
     title: str = ""
     tier: str = ""
+    data: Any = None  # structured content (a review's findings) for segments that are not text
 
 
 class Output:
@@ -96,8 +98,10 @@ class Output:
             self.add("text", text[start : start + MAX_SEGMENT_CHARS])
         self._trim()
 
-    def add(self, kind: str, text: str, *, ok: bool = True, title: str = "", tier: str = "") -> Segment:
-        segment = Segment(next(self._seqs), kind, text, ok=ok, title=title, tier=tier)
+    def add(
+        self, kind: str, text: str, *, ok: bool = True, title: str = "", tier: str = "", data: Any = None
+    ) -> Segment:
+        segment = Segment(next(self._seqs), kind, text, ok=ok, title=title, tier=tier, data=data)
         self.segments.append(segment)
         self.chars += len(text)
         self._trim()

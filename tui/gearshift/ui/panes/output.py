@@ -157,6 +157,10 @@ class OutputPane(VerticalScroll):
             widget = Static(diff_content(segment.text), classes="seg-diff")
             widget.border_title = segment.title
             return widget
+        if segment.kind == "findings":
+            from gearshift.ui.panes.findings import FindingsList
+
+            return FindingsList(segment.text, segment.data or [], self.config.root, ok=segment.ok)
         if segment.kind == "attempt":
             model = segment.title
             text = segment.text.replace(model, model_label(self.config, model)) if model else segment.text

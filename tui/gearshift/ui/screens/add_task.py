@@ -1,4 +1,4 @@
-"""The add-task form: prompt, scope, context files, tags — checked by the engine's own rules.
+"""The add-task form: prompt, kind (edit or review), scope, context files, tags — checked by the engine's own rules.
 
 The form builds the same mapping a `[[task]]` table holds and hands it to
 `tasks.task_from_mapping`, so a task added here is held to exactly the rules of tasks.toml. A
@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from gearshift.config import SCOPES, ConfigError
-from gearshift.tasks import Task, task_from_mapping
+from gearshift.tasks import KINDS, Task, task_from_mapping
 
 SOURCE = "add-task form"
 
@@ -51,6 +51,8 @@ def build_task(
 ) -> Task:
     """The Task the form describes, or FormError naming the first field at fault."""
     raw: dict[str, Any] = {"id": values["id"].strip(), "prompt": values["prompt"], "scope": values["scope"]}
+    if values.get("kind", "edit") != "edit":
+        raw["kind"] = values["kind"]
     files = parse_list(values.get("context_files", ""))
     if files:
         raw["context_files"] = files
@@ -106,6 +108,8 @@ class AddTaskScreen(ModalScreen[Task | None]):
             area = TextArea(id="task-prompt", soft_wrap=True, show_line_numbers=False)
             area.cursor_blink = self.cursor_blink
             yield area
+            yield Label("kind (edit: the model changes code · review: it only views files and reports findings)")
+            yield Select([(k, k) for k in KINDS], value=KINDS[0], allow_blank=False, id="task-kind")
             yield Label("scope")
             yield Select([(s, s) for s in SCOPES], value=SCOPES[0], allow_blank=False, id="task-scope")
             yield Label("context files (space or comma separated, relative to the project)")
@@ -131,6 +135,7 @@ class AddTaskScreen(ModalScreen[Task | None]):
             "id": self.query_one("#task-id", Input).value,
             "prompt": self.query_one("#task-prompt", TextArea).text,
             "scope": str(scope),
+            "kind": str(self.query_one("#task-kind", Select).value),
             "context_files": self.query_one("#task-context-files", Input).value,
             "tags": self.query_one("#task-tags", Input).value,
         }
@@ -140,7 +145,7 @@ class AddTaskScreen(ModalScreen[Task | None]):
         values = self.values()
         return any(values[k].strip() for k in ("prompt", "context_files", "tags"))
 
-    FIELD_WIDGETS = {"id": "#task-id", "prompt": "#task-prompt", "scope": "#task-scope", "context_files": "#task-context-files", "tags": "#task-tags"}
+    FIELD_WIDGETS = {"id": "#task-id", "prompt": "#task-prompt", "scope": "#task-scope", "kind": "#task-kind", "context_files": "#task-context-files", "tags": "#task-tags"}
 
     def action_submit(self) -> None:
         for widget in self.query(".-invalid"):

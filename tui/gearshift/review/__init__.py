@@ -1,0 +1,1 @@
+"""Review tasks: the model views files and records findings; nothing is written (issue 16)."""
