@@ -247,3 +247,28 @@ def test_toolchains_under_home_are_shown_but_not_home_or_their_credentials(tmp_p
     assert f"--tmpfs {home}" in joined and "--unshare-net" in joined
     assert f"--ro-bind /dev/null {home}/.cargo/credentials.toml" in joined
     assert f"--tmp-overlay {tmp_path / 'proj'}" in joined
+
+
+async def test_a_linked_dependency_folder_takes_writes_in_a_throwaway_layer(tmp_path: Path) -> None:
+    """node_modules linked in from outside the project (as the demo's scratch copy does): vite
+    writes its cache there (node_modules/.vite-temp); in the sandbox that write must work and
+    vanish, not fail on the read-only root nor reach the real folder."""
+    outside = tmp_path / "shared-node-modules"
+    (outside / "pkg").mkdir(parents=True)
+    (outside / "pkg" / "index.js").write_text("module.exports = 1\n")
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "node_modules").symlink_to(outside, target_is_directory=True)
+    run = "mkdir -p node_modules/.vite-temp && echo cached > node_modules/.vite-temp/x && cat node_modules/.vite-temp/x"
+    (project / "gearshift.toml").write_text(f'[validation]\nchecks = ["w"]\n[validation.commands.w]\nrun = "{run}"\n')
+    config = load_config(project)
+    events: list[ev.Event] = []
+    status = choose("auto")
+    assert status.bwrap is not None
+    result = await run_validation(
+        resolve_checks(config, project), project, events.append, run_id="w1", task_id=None, reason="watch",
+        confinement=Confinement(status.bwrap, Layers(project)),
+    )
+    assert result.checks[0].passed, [e.line for e in events if isinstance(e, ev.ValidationLine)]
+    assert "cached" in [e.line for e in events if isinstance(e, ev.ValidationLine)]
+    assert sorted(p.name for p in outside.iterdir()) == ["pkg"]  # the real folder is untouched

@@ -211,6 +211,21 @@ def _hidden_secrets(home: str, shown: Sequence[str]) -> list[str]:
     return out
 
 
+def linked_dirs_outside(project: Path, mount: str) -> list[str]:
+    """The real folders that top-level symlinks of the project lead to outside it."""
+    found: list[str] = []
+    try:
+        entries = list(os.scandir(project))
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.is_symlink() and entry.is_dir():
+            target = os.path.realpath(entry.path)
+            if target != mount and not _inside(target, mount) and target not in found:
+                found.append(target)
+    return sorted(found)
+
+
 def wrap(
     cmd: Sequence[str],
     *,
@@ -238,7 +253,12 @@ def wrap(
         argv += ["--ro-bind", "/dev/null", path]
     for source in (layers.project, *layers.layers):
         argv += ["--overlay-src", str(source)]
-    argv += ["--tmp-overlay", mount, "--bind", str(tmp_dir), str(tmp_dir), "--chdir", str(workdir), "--"]
+    argv += ["--tmp-overlay", mount]
+    for target in linked_dirs_outside(layers.project, mount):
+        # node_modules (or a venv) linked in from elsewhere: a bundler's cache written there
+        # (vite's node_modules/.vite-temp) lands in a throwaway layer too, not on the read-only root
+        argv += ["--overlay-src", target, "--tmp-overlay", target]
+    argv += ["--bind", str(tmp_dir), str(tmp_dir), "--chdir", str(workdir), "--"]
     if layers.deleted:
         # Remove the model's deletions inside the sandbox (they land in the throwaway layer).
         script = 'n=$1; shift; while [ "$n" -gt 0 ]; do rm -rf -- "$1"; shift; n=$((n-1)); done; exec "$@"'
