@@ -29,6 +29,7 @@ def build(build):  # type: ignore[no-untyped-def]
     def _build(*args: Any, **kwargs: Any) -> Any:
         app = build(*args, **DETERMINISTIC, **kwargs)
         app.NOTIFICATION_TIMEOUT = 3600
+        app.animation_level = "none"  # gauges jump to their value: no half-drawn bar in a picture
         return app
 
     return _build

@@ -287,6 +287,7 @@ class GearshiftApp(TrustMixin, ActionsMixin, FirstRunMixin, App[int]):
             if not self._buffer and (t is None or self._output_shows(t)):
                 break
             await asyncio.sleep(TICK_S)
+        await self.animator.wait_until_complete()  # a gauge's bar glides to its value
         await self.screen.wait_for_refresh()  # the screen: the app node has no task of its own under run_test
 
     def _output_shows(self, t: Any) -> bool:
