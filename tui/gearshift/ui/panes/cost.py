@@ -10,10 +10,14 @@ crossed; spend per call over time is a Sparkline of the last samples.
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from rich.style import Style
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Label, ProgressBar, Sparkline, Static
+from textual.reactive import reactive
+from textual.renderables.bar import Bar as BarRenderable
+from textual.widget import Widget
+from textual.widgets import Label, Sparkline, Static
 
 from gearshift.config import Config
 from gearshift.ui.format import model_label, money, tier_variable, tokens
@@ -23,17 +27,35 @@ COMPACT_WIDTH = 100  # the terminal's size below which the meter takes two lines
 COMPACT_HEIGHT = 30
 
 
+class GaugeBar(Widget):
+    """A bar filled to `fraction`, drawn from the width it has when it is painted.
+
+    Textual's ProgressBar rounds its percentage to the width the bar had when the value was set,
+    so the same value could be drawn half a cell apart depending on whether layout had settled:
+    a gauge must look the same for the same figures."""
+
+    COMPONENT_CLASSES = {"gauge-bar--done"}
+    DEFAULT_CSS = "GaugeBar { height: 1; }"
+    fraction: reactive[float] = reactive(0.0)
+
+    def render(self) -> RenderResult:
+        style = self.get_component_rich_style("gauge-bar--done")
+        return BarRenderable(
+            highlight_range=(0, self.size.width * max(0.0, min(1.0, self.fraction))),
+            highlight_style=Style.from_color(style.color),
+            background_style=Style.from_color(style.bgcolor),
+        )
+
+
 class CostMeter(Vertical):
     DEFAULT_CSS = """
     CostMeter { height: auto; padding: 0 1; }
     CostMeter > #cost-figures { height: auto; }
     CostMeter .gauge { height: 1; }
     CostMeter .gauge > Label { width: 7; color: $text-muted; }
-    CostMeter .gauge > ProgressBar { width: 1fr; min-width: 6; }
-    CostMeter .gauge ProgressBar Bar { width: 1fr; }
-    CostMeter .gauge ProgressBar Bar > .bar--bar { color: $cost-ok; }
-    CostMeter .gauge.-crossed ProgressBar Bar > .bar--bar { color: $cost-warning; }
-    CostMeter .gauge.-crossed ProgressBar Bar > .bar--complete { color: $cost-warning; }
+    CostMeter .gauge > GaugeBar { width: 1fr; min-width: 6; }
+    CostMeter .gauge > GaugeBar > .gauge-bar--done { color: $cost-ok; background: $surface; }
+    CostMeter .gauge.-crossed > GaugeBar > .gauge-bar--done { color: $cost-warning; }
     CostMeter .gauge > .gauge-label { width: auto; color: $text-muted; }
     CostMeter .gauge.-crossed > .gauge-label { color: $cost-warning; text-style: bold; }
     CostMeter > #gauges { height: auto; }
@@ -62,7 +84,7 @@ class CostMeter(Vertical):
             for name in ("alert", "budget"):
                 with Horizontal(classes="gauge", id=f"{name}-gauge"):
                     yield Label(name)
-                    yield ProgressBar(total=1.0, show_eta=False, show_percentage=False, id=f"{name}-bar")
+                    yield GaugeBar(id=f"{name}-bar")
                     yield Static(classes="gauge-label", id=f"{name}-label")
         yield Static(id="cost-savings")  # only at 80x24: the savings below the gauges
         with Horizontal(classes="gauge", id="spend-gauge"):
@@ -126,13 +148,13 @@ class CostMeter(Vertical):
     def _gauge(self, name: str, value: float, limit: float | None, crossed: bool, what: str) -> None:
         gauge = self.query_one(f"#{name}-gauge", Horizontal)
         label = self.query_one(f"#{name}-label", Static)
-        bar = self.query_one(f"#{name}-bar", ProgressBar)
+        bar = self.query_one(f"#{name}-bar", GaugeBar)
         gauge.set_class(crossed, "-crossed")
         if limit is None:
-            bar.update(total=1.0, progress=0.0)
+            bar.fraction = 0.0
             label.update(f" no {what} limit")
             return
-        bar.update(total=limit, progress=min(value, limit))
+        bar.fraction = min(value, limit) / limit if limit else 1.0
         mark = " ⚠" if crossed else ""
         label.update(f" {money(value)}/{money(limit)}{mark}")
 
