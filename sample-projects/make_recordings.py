@@ -23,6 +23,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from gearshift.config import load_config  # noqa: E402
 from gearshift.demo import scratch_copy  # noqa: E402
 from gearshift.headless import run_headless  # noqa: E402
 from gearshift.models.client import HEADER_ATTEMPT, HEADER_TASK, HEADER_TURN, ModelGateway  # noqa: E402
+from gearshift.models.request_tokens import PromptCache, output_tokens  # noqa: E402
 from gearshift.tasks import load_tasks  # noqa: E402
 
 from tests.support.messages_server import MessagesServer, Reply  # noqa: E402
@@ -58,13 +60,33 @@ def load_script(sample: Path) -> tuple[dict[tuple[str, int, int], dict[str, Any]
 
 
 class ScriptedModel:
-    """The server's script: the demo call for a request's task, attempt and turn."""
+    """The server's script: the demo call for a request's task, attempt and turn.
 
-    def __init__(self, calls: dict[tuple[str, int, int], dict[str, Any]]) -> None:
+    The words and edits are scripted; the `usage` is not: it is the counting rule of
+    `gearshift.models.request_tokens` applied to the request the engine sent, with the prompt
+    cache billed as the API documents it (writes only at breakpoints, reads of what an earlier
+    call of the same task wrote within the TTL, nothing under the model's minimum length).
+    """
+
+    def __init__(
+        self, calls: dict[tuple[str, int, int], dict[str, Any]], min_cache_tokens: dict[str, int]
+    ) -> None:
         self.calls = calls
         self.used: set[tuple[str, int, int]] = set()
         self.problems: list[str] = []
         self.lock = threading.Lock()
+        # One cache per task: tasks may run in parallel, and a run must record the same numbers
+        # whatever order they interleave in (so no task reads another's entries).
+        self.caches: dict[str, PromptCache] = {}
+        self.min_cache_tokens = min_cache_tokens
+
+    def usage(self, task_id: str, body: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
+        with self.lock:
+            cache = self.caches.setdefault(
+                task_id, PromptCache(lambda model: self.min_cache_tokens.get(model, 1024))
+            )
+            usage = cache.bill(body, time.monotonic())
+        return {**usage, "output_tokens": output_tokens(blocks)}
 
     def __call__(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
         from urllib.parse import unquote
@@ -110,7 +132,7 @@ class ScriptedModel:
         first, per_frame = PACE.get(call["model"], DEFAULT_PACE)
         return Reply(
             blocks=tuple(blocks),
-            usage=dict(call["usage"]),
+            usage=self.usage(key[0], body, blocks),
             stop_reason="tool_use" if uses_tools else "end_turn",
             frame_delay_s=per_frame,
             first_frame_delay_s=first,
@@ -123,14 +145,15 @@ async def record(sample: Path) -> int:
     project = scratch_copy(sample, work)
     shutil.rmtree(project / RECORDINGS, ignore_errors=True)
     recordings = work / RECORDINGS
-    model = ScriptedModel(calls)
+    config = load_config(project)
+    model = ScriptedModel(calls, {m.id: m.min_cache_tokens for m in config.models.values()})
     out = io.StringIO()
     with MessagesServer(model) as server:
         gateway = ModelGateway(
             mode="record", api_key="scripted-demo", base_url=server.url, recordings=recordings, max_retries=0
         )
         code = await run_headless(
-            load_config(project),
+            config,
             load_tasks(project / "tasks.toml"),
             gateway,
             as_json=True,

@@ -193,6 +193,7 @@ class Journey:
                     answer_only=answer_only,
                 ),
                 messages=[{"role": "user", "content": self.task.prompt}],
+                cache=not answer_only,
             )
             await self._attempts(decision.model, conv, answer_only)
         except TaskFailed as exc:
@@ -428,6 +429,7 @@ class Journey:
             messages=[{"role": "user", "content": user}],
             tools=[prompts.SIGNOFF_TOOL],
             tool_choice={"type": "tool", "name": "signoff"},
+            cache=False,  # one forced call: nothing would read what it wrote
         )
         outcome = await run_turns(self.ctx, conv, reviewer, attempt=attempt, kind="signoff", editor=None)
         if not outcome.ok or outcome.captured is None:
