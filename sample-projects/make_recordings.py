@@ -47,16 +47,20 @@ PACE = {"claude-sonnet-4-6": (0.6, 0.03), "claude-opus-4-7": (1.9, 0.075)}
 DEFAULT_PACE = (0.8, 0.04)
 
 
-def load_script(sample: Path) -> tuple[dict[tuple[str, int, int], dict[str, Any]], dict[str, list[str]]]:
+def load_script(
+    sample: Path,
+) -> tuple[dict[tuple[str, int, int], dict[str, Any]], dict[str, list[str]], dict[str, bool]]:
     calls: dict[tuple[str, int, int], dict[str, Any]] = {}
     routes: dict[str, list[str]] = {}
+    alerts: dict[str, bool] = {}
     for path in sorted((sample / "demo-script").glob("*.toml")):
         data = tomllib.loads(path.read_text())
         task_id = path.stem
         routes[task_id] = list(data.get("route", []))
+        alerts[task_id] = bool(data.get("cost_alert", False))
         for call in data.get("call", []):
             calls[(task_id, int(call["attempt"]), int(call["turn"]))] = call
-    return calls, routes
+    return calls, routes, alerts
 
 
 class ScriptedModel:
@@ -140,7 +144,7 @@ class ScriptedModel:
 
 
 async def record(sample: Path) -> int:
-    calls, routes = load_script(sample)
+    calls, routes, alerts = load_script(sample)
     work = Path(tempfile.mkdtemp(prefix="gearshift-record-"))
     project = scratch_copy(sample, work)
     shutil.rmtree(project / RECORDINGS, ignore_errors=True)
@@ -174,6 +178,10 @@ async def record(sample: Path) -> int:
             failures.append(f"{task['id']}: {task['status']} — {task['error']}")
         if expected is not None and task["route"] != expected:
             failures.append(f"{task['id']}: route {task['route']} but the script declares {expected}")
+        # The cost alert follows from usage counted from the real requests: the script only says
+        # which task should cross alert_threshold_per_task, and this checks that it does.
+        if task["cost_alert"] != alerts.get(task["id"], False):
+            failures.append(f"{task['id']}: cost_alert {task['cost_alert']} but the script declares the opposite")
     unused = sorted(set(calls) - model.used)
     if unused:
         failures.append(f"scripted calls never made: {unused}")
