@@ -1,10 +1,11 @@
 """What the models are told: the stable prefix, corrections, the escalation payload, sign-off.
 
 The stable prefix (instructions + context files) is identical across every turn and correction
-of an attempt chain, so it carries the prompt-cache breakpoint. Corrections only add the *new*
-findings. Escalation starts a fresh, focused conversation: the request, the diff, the failure and
-the code around it — not the whole context again (re-sending everything costs more and dilutes
-the stronger model's attention).
+of an attempt chain, so it is cached, and so is the growing conversation after it (see
+`CallRequest.breakpoints`). Corrections only add the *new* findings. Escalation starts a fresh,
+focused conversation: the request, the diff, the failure and the code around it — not the whole
+context again (re-sending everything costs more and dilutes the stronger model's attention) —
+as system blocks, so the whole payload is a prefix the escalation's turns read from cache.
 """
 
 from __future__ import annotations
