@@ -30,6 +30,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from gearshift.config import load_config  # noqa: E402
 from gearshift.demo import scratch_copy  # noqa: E402
 from gearshift.headless import run_headless  # noqa: E402
 from gearshift.models.client import HEADER_ATTEMPT, HEADER_TASK, HEADER_TURN, ModelGateway  # noqa: E402
+from gearshift.models.request_tokens import PromptCache, output_tokens  # noqa: E402
 from gearshift.tasks import load_tasks  # noqa: E402
 
 from tests.support.messages_server import MessagesServer, Reply  # noqa: E402
@@ -56,15 +58,19 @@ DEFAULT_PACE = (0.8, 0.04)
 Key = tuple[str, int, int, str]  # task, attempt, turn, model
 
 
-def load_script(sample: Path, batch: bool) -> tuple[dict[Key, dict[str, Any]], dict[str, list[str]]]:
-    """The calls a run makes (a batch run's `batch = true` calls replace the same turn's) and the
-    route each task should take in that run."""
+def load_script(
+    sample: Path, batch: bool
+) -> tuple[dict[Key, dict[str, Any]], dict[str, list[str]], dict[str, bool]]:
+    """The calls a run makes (a batch run's `batch = true` calls replace the same turn's), the
+    route each task should take in that run, and which tasks should cross the cost alert."""
     calls: dict[Key, dict[str, Any]] = {}
     routes: dict[str, list[str]] = {}
+    alerts: dict[str, bool] = {}
     for path in sorted((sample / "demo-script").glob("*.toml")):
         data = tomllib.loads(path.read_text())
         task_id = path.stem
         routes[task_id] = list(data.get("batch_route" if batch and "batch_route" in data else "route", []))
+        alerts[task_id] = bool(data.get("cost_alert", False))
         chosen: dict[tuple[int, int], dict[str, Any]] = {}
         for call in data.get("call", []):
             if call.get("batch", False) and not batch:
@@ -74,17 +80,35 @@ def load_script(sample: Path, batch: bool) -> tuple[dict[Key, dict[str, Any]], d
                 chosen[turn] = call
         for (attempt, turn), call in chosen.items():
             calls[(task_id, attempt, turn, call["model"])] = call
-    return calls, routes
+    return calls, routes, alerts
 
 
 class ScriptedModel:
-    """The server's script: the demo call for a request's task, attempt and turn."""
+    """The server's script: the demo call for a request's task, attempt and turn.
 
-    def __init__(self, calls: dict[Key, dict[str, Any]]) -> None:
+    The words and edits are scripted; the `usage` is not: it is the counting rule of
+    `gearshift.models.request_tokens` applied to the request the engine sent, with the prompt
+    cache billed as the API documents it (writes only at breakpoints, reads of what an earlier
+    call of the same task wrote within the TTL, nothing under the model's minimum length).
+    """
+
+    def __init__(self, calls: dict[Key, dict[str, Any]], min_cache_tokens: dict[str, int]) -> None:
         self.calls = calls
         self.used: set[Key] = set()
         self.problems: list[str] = []
         self.lock = threading.Lock()
+        # One cache per task: tasks may run in parallel, and a run must record the same numbers
+        # whatever order they interleave in (so no task reads another's entries).
+        self.caches: dict[str, PromptCache] = {}
+        self.min_cache_tokens = min_cache_tokens
+
+    def usage(self, task_id: str, body: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
+        with self.lock:
+            cache = self.caches.setdefault(
+                task_id, PromptCache(lambda model: self.min_cache_tokens.get(model, 1024))
+            )
+            usage = cache.bill(body, time.monotonic())
+        return {**usage, "output_tokens": output_tokens(blocks)}
 
     def __call__(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
         from urllib.parse import unquote
@@ -128,7 +152,7 @@ class ScriptedModel:
         first, per_frame = PACE.get(call["model"], DEFAULT_PACE)
         return Reply(
             blocks=tuple(blocks),
-            usage=dict(call["usage"]),
+            usage=self.usage(key[0], body, blocks),
             stop_reason="tool_use" if uses_tools else "end_turn",
             frame_delay_s=per_frame,
             first_frame_delay_s=first,
@@ -137,19 +161,20 @@ class ScriptedModel:
 
 async def run_sample(sample: Path, *, batch: bool) -> tuple[Path, list[str], dict[str, Any]]:
     """One recorded run of the sample: (its recordings folder, problems, the summary)."""
-    calls, routes = load_script(sample, batch)
+    calls, routes, alerts = load_script(sample, batch)
     work = Path(tempfile.mkdtemp(prefix="gearshift-record-"))
     project = scratch_copy(sample, work)
     shutil.rmtree(project / RECORDINGS, ignore_errors=True)
     recordings = work / RECORDINGS
-    model = ScriptedModel(calls)
+    config = load_config(project)
+    model = ScriptedModel(calls, {m.id: m.min_cache_tokens for m in config.models.values()})
     out = io.StringIO()
     with MessagesServer(model) as server:
         gateway = ModelGateway(
             mode="record", api_key="scripted-demo", base_url=server.url, recordings=recordings, max_retries=0
         )
         code = await run_headless(
-            load_config(project),
+            config,
             load_tasks(project / "tasks.toml"),
             gateway,
             as_json=True,
@@ -173,6 +198,10 @@ async def run_sample(sample: Path, *, batch: bool) -> tuple[Path, list[str], dic
             failures.append(f"{task['id']}: {task['status']} — {task['error']}")
         if expected is not None and task["route"] != expected:
             failures.append(f"{task['id']}: route {task['route']} but the script declares {expected}")
+        # The cost alert follows from usage counted from the real requests: the script only says
+        # which task should cross alert_threshold_per_task, and this checks that it does.
+        if task["cost_alert"] != alerts.get(task["id"], False):
+            failures.append(f"{task['id']}: cost_alert {task['cost_alert']} but the script declares the opposite")
     unused = sorted(set(calls) - model.used)
     if unused:
         failures.append(f"scripted calls never made: {unused}")

@@ -5,9 +5,8 @@ The demo recordings are generated from `demo-script/<task_id>.toml`. If a script
 missed, or a "failing" edit happened to pass, the offline demo would show a story the code base
 does not tell, so this script replays each task's tool uses on a scratch copy, in task order, runs
 the real ruff / mypy / pytest or tsc / eslint / vitest after every attempt, and checks the outcome
-against the script's `[[expect]]` tables. It also prices each task from the scripted `usage` with
-gearshift's own catalogue and checks that only the tasks marked `cost_alert = true` cross the
-project's `alert_threshold_per_task`.
+against the script's `[[expect]]` tables. Token usage is not scripted: `make_recordings.py`
+derives it from the requests the engine really sends (and checks the `cost_alert` marks).
 
 A development aid for the demo data (the engine has its own tests and its own editor tool);
 the editing semantics here are deliberately the plain ones the text editor tool documents.
@@ -28,9 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from demo_usage import UsageModel, attempt_kind, snapshot
 from gearshift.config import Config, load_config
-from gearshift.models.pricing import Usage, cost
 from gearshift.tasks import Task, load_tasks
 
 HERE = Path(__file__).resolve().parent
@@ -38,9 +35,6 @@ OUTCOMES = ("pass", "fail-syntax", "fail-logic", "unvalidated")
 # Compile, lint and type checks are syntax-kind, test runners logic-kind (as in the engine).
 LOGIC_CHECKS = {"pytest", "vitest_run"}
 EDIT_COMMANDS = {"create", "str_replace", "insert"}
-USAGE_KEYS = (
-    "input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens"
-)
 COPY_IGNORE = shutil.ignore_patterns(
     "node_modules", ".gearshift", "gearshift-recordings",
     "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache",
@@ -87,7 +81,7 @@ def load_script(path: Path, task: Task, config: Config) -> Script:
     attempts: list[Attempt] = []
     for i, call in enumerate(calls):
         at = f"{where}: call[{i}]"
-        extra = set(call) - {"attempt", "turn", "model", "text", "tool_uses", "signoff", "usage", "batch"}
+        extra = set(call) - {"attempt", "turn", "model", "text", "tool_uses", "signoff", "batch"}
         if extra:
             raise ScriptError(f"{at}: unknown keys {sorted(extra)}")
         if config.model_by_id(call.get("model", "")) is None:
@@ -260,21 +254,12 @@ def summarize(output: str, limit: int = 6) -> list[str]:
 # One project
 
 
-def task_cost(script: Script, config: Config) -> float:
-    total = 0.0
-    for attempt in script.attempts:
-        spec = config.model(attempt.model)
-        for call in attempt.calls:
-            u = call["usage"]
-            usage = Usage(
-                input=u.get("input_tokens", 0),
-                output=u.get("output_tokens", 0),
-                cache_write_5m=u.get("cache_creation_input_tokens", 0),
-                cache_read=u.get("cache_read_input_tokens", 0),
-            )
-            total += float(cost(spec, usage))
-    return total
-
+def attempt_kind(number: int, model: str, previous_model: str | None, calls: list[Any]) -> str:
+    if number == 1:
+        return "initial"
+    if any("signoff" in c for c in calls):
+        return "signoff"
+    return "correction" if model == previous_model else "escalation"
 
 
 def route_label(script: Script, config: Config) -> str:
@@ -292,7 +277,6 @@ def verify_project(name: str, opts: argparse.Namespace) -> list[str]:
     config = load_config(project)
     tasks = load_tasks(project / "tasks.toml")
     checks = config.validation.checks
-    threshold = config.cost_tracking.alert_threshold_per_task
     problems: list[str] = []
     print(f"== {name}: {len(tasks)} tasks, checks {', '.join(checks)}")
     with tempfile.TemporaryDirectory(prefix=f"verify-{name}-") as tmp:
@@ -320,13 +304,7 @@ def verify_project(name: str, opts: argparse.Namespace) -> list[str]:
                 problems.append(f"{task.id}: {exc}")
                 print(f"   {task.id}: ERROR {exc}")
                 break
-            spent = task_cost(script, config)
-            alert = spent > threshold
-            flag = "  ALERT (over the per-task threshold)" if alert else ""
-            print(f"   {task.id:28} {route_label(script, config):26} ${spent:.4f}{flag}")
-            if alert != script.cost_alert:
-                want = "cross" if script.cost_alert else "stay under"
-                problems.append(f"{task.id}: ${spent:.4f} should {want} the ${threshold} threshold")
+            print(f"   {task.id:28} {route_label(script, config)}")
         if seen_scripts:
             problems.append(f"{name}: scripts without a task: {sorted(seen_scripts)}")
         final = validate(root, checks)
@@ -339,26 +317,18 @@ def verify_project(name: str, opts: argparse.Namespace) -> list[str]:
 def run_task(
     script: Script, root: Path, checks: tuple[str, ...], opts: argparse.Namespace
 ) -> list[str]:
-    """Replay one task attempt by attempt; check outcomes and the scripted usage of each call."""
+    """Replay one task attempt by attempt; check each attempt's validation outcome."""
     problems: list[str] = []
     task = script.task
-    start = snapshot(root)
-    usage_model = UsageModel(task.prompt, {f: start[f] for f in task.context_files}, start)
     previous_model: str | None = None
     for attempt in script.attempts:
         kind = attempt_kind(attempt.number, attempt.model, previous_model, attempt.calls)
-        usage_model.begin_attempt(kind, attempt.model, snapshot(root))
         previous_model = attempt.model
         edits = 0
         for call in attempt.calls:
             at = f"{task.id} attempt {attempt.number} turn {call['turn']}"
             for use in call.get("tool_uses", []):
                 edits += apply_tool_use(root, use, at)
-            wanted = usage_model.call(call, snapshot(root))
-            scripted = {k: call["usage"].get(k, 0) for k in USAGE_KEYS}
-            if scripted != wanted and not opts.write_usage:
-                problems.append(f"{at}: usage {scripted} differs from the usage model {wanted} "
-                                "(run with --write-usage to update the script)")
         want = script.expect[attempt.number]
         if want == "unvalidated":
             if (task.requires_validation and not task.is_review) or edits:
@@ -367,7 +337,6 @@ def run_task(
         else:
             verdict = validate(root, checks)
         got = verdict.outcome
-        usage_model.findings = "\n".join(verdict.failed.values())
         mark = "ok " if got == want else "BAD"
         print(f"   {mark} {task.id} attempt {attempt.number} ({kind}, {attempt.model}, "
               f"{len(attempt.calls)} calls, {edits} edits): {got} (expected {want})")
@@ -376,28 +345,7 @@ def run_task(
                 print(f"         {check}: {line}")
         if got != want:
             problems.append(f"{task.id} attempt {attempt.number}: {got}, expected {want}")
-    if opts.write_usage:
-        write_usage(script, usage_model.suggested)
     return problems
-
-
-def write_usage(script: Script, usages: list[dict[str, int]]) -> None:
-    """Rewrite the script's `usage = {...}` lines, in call order, with the model's numbers."""
-    lines = script.path.read_text().splitlines(keepends=True)
-    todo = iter(usages)
-    for i, line in enumerate(lines):
-        if line.startswith("usage = {"):
-            u = next(todo, None)
-            if u is None:
-                raise ScriptError(f"{script.path}: more usage lines than calls")
-            lines[i] = "usage = { " + ", ".join(f"{k} = {u[k]}" for k in USAGE_KEYS) + " }\n"
-    if next(todo, None) is not None:
-        raise ScriptError(f"{script.path}: fewer usage lines than calls")
-    script.path.write_text("".join(lines))
-    # Re-read so the cost check below sees the new numbers.
-    data = tomllib.loads(script.path.read_text())
-    for old, new in zip((c for a in script.attempts for c in a.calls), data["call"], strict=True):
-        old["usage"] = new["usage"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -405,9 +353,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("projects", nargs="*", help="folders under sample-projects/ (default: all)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show more validator output")
     parser.add_argument("--keep", metavar="DIR", help="replay in DIR/<project> and keep it")
-    parser.add_argument(
-        "--write-usage", action="store_true", help="rewrite each call's usage from the usage model"
-    )
     args = parser.parse_args(argv)
     names = args.projects or sorted(
         p.name for p in HERE.iterdir() if (p / "tasks.toml").is_file() and (p / "demo-script").exists()

@@ -240,3 +240,20 @@ def test_a_finished_tasks_reason_is_not_said_twice() -> None:
     s.apply(ev.TaskFinished(task_id="u", status="failed", summary={"error": "no recording for task u"}))
     said = [seg.text for t in ("t", "u") for seg in s.tasks[t].output.segments if seg.kind == "error"]
     assert said == ["rejected in review", "failed: no recording for task u"]
+
+def test_the_routing_pane_shows_an_escalations_forecast_beside_its_actual_cost(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from gearshift.config import load_config
+    from gearshift.ui.panes.routing import routing_content
+
+    s = UIState(show_timings=False)
+    s.apply(ev.TaskQueued(task_id="t", prompt="p", scope="multi-module"))
+    s.apply(ev.EscalationProposed(task_id="t", from_model="claude-sonnet-4-6", to_model="claude-opus-4-7",
+                                  reason="validation fail-logic", failure_signature="sig", payload_tokens=10,
+                                  naive_tokens=40, estimated_cost_usd=0.05, starts_from="staged"))
+    s.apply(ev.EscalationDecided(task_id="t", approved=True, by="user"))
+    before = routing_content(load_config(tmp_path), s.tasks["t"], 80).plain
+    assert "est. $0.050" in before and "actual" not in before  # nothing to compare yet
+    s.apply(ev.EscalationSettled(task_id="t", to_model="claude-opus-4-7", estimated_cost_usd=0.05,
+                                 actual_cost_usd=0.04, turns=2))
+    after = routing_content(load_config(tmp_path), s.tasks["t"], 80).plain
+    assert "actual $0.040" in after and "(forecast +25%)" in after

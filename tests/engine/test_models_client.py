@@ -146,12 +146,16 @@ async def test_cache_breakpoint_on_last_system_block_and_headers(
     server: MessagesServer, gateway: Any
 ) -> None:
     server.add(Reply.text("ok"), Reply.text("ok"))
-    await gateway.stream(request(task_id="auth/login fix", attempt=2, turn=3, cache_ttl="1h"))
+    # A context long enough to pass Sonnet's minimum cacheable length (1,024 tokens).
+    long_system = [SYSTEM[0], {"type": "text", "text": SYSTEM[1]["text"] * 200}]
+    await gateway.stream(
+        request(task_id="auth/login fix", attempt=2, turn=3, cache_ttl="1h", system=long_system)
+    )
     sent = server.message_requests[0]
     system = sent.json["system"]
     assert "cache_control" not in system[0]
     assert system[-1]["cache_control"] == {"type": "ephemeral", "ttl": "1h"}
-    assert SYSTEM[-1].get("cache_control") is None  # the caller's blocks are not mutated
+    assert long_system[-1].get("cache_control") is None  # the caller's blocks are not mutated
     assert sent.headers["x-gearshift-task"] == "auth%2Flogin%20fix"
     assert sent.headers["x-gearshift-attempt"] == "2"
     assert sent.headers["x-gearshift-turn"] == "3"

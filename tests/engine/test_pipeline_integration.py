@@ -106,7 +106,8 @@ async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) ->
     # The escalation call is a fresh, focused conversation with the diff and the failure.
     opus_first = server.message_requests[2].json
     assert opus_first["model"] == OPUS and len(opus_first["messages"]) == 1
-    payload = opus_first["messages"][0]["content"]
+    # The payload is the last system block, so it belongs to the cacheable prefix.
+    payload = opus_first["system"][-1]["text"]
     assert "2 * percent" in payload and "test_discounted_total" in payload
     assert "(100 - percent)" in (project / "calc.py").read_text()
     assert "2 * percent" not in (project / "calc.py").read_text()
@@ -149,7 +150,8 @@ async def test_syntax_error_is_corrected_on_sonnet(tmp_path: Path) -> None:
     correction = server.message_requests[2].json["messages"]
     assert len(correction) == 5 and "SyntaxError" in json.dumps(correction[-1])
     assert server.message_requests[2].json["system"] == server.message_requests[0].json["system"]
-    assert server.message_requests[0].json["system"][-1]["cache_control"]["type"] == "ephemeral"
+    # The correction request carries the moving breakpoint on its last block (the findings).
+    assert correction[-1]["content"][-1]["cache_control"]["type"] == "ephemeral"
     assert "percent: int) -> int:" in (project / "calc.py").read_text()
 
 

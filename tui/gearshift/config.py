@@ -89,6 +89,9 @@ class ModelSpec:
     )
     # Drawn from the catalogue by the UI so each tier keeps its colour in every theme.
     tier: str = "default"
+    # Anthropic's prompt-caching docs: a prefix shorter than this is never cached, so a
+    # breakpoint that ends earlier cannot pay and is left out.
+    min_cache_tokens: int = field(default=1024, metadata=_check("a positive integer", _positive))
 
 
 DEFAULT_MODELS: dict[str, dict[str, Any]] = {
@@ -102,6 +105,7 @@ DEFAULT_MODELS: dict[str, dict[str, Any]] = {
         "cache_read_per_mtok": 0.30,
         "typical_latency_ms": 2200,
         "tier": "default",
+        "min_cache_tokens": 1024,
     },
     "opus-4-7": {
         "id": "claude-opus-4-7",
@@ -113,6 +117,7 @@ DEFAULT_MODELS: dict[str, dict[str, Any]] = {
         "cache_read_per_mtok": 0.50,
         "typical_latency_ms": 7500,
         "tier": "escalation",
+        "min_cache_tokens": 4096,
     },
     "haiku-4-5": {
         "id": "claude-haiku-4-5",
@@ -124,6 +129,7 @@ DEFAULT_MODELS: dict[str, dict[str, Any]] = {
         "cache_read_per_mtok": 0.10,
         "typical_latency_ms": 1200,
         "tier": "fast",
+        "min_cache_tokens": 4096,
     },
 }
 

@@ -364,6 +364,18 @@ class EscalationDecided(Event):
     by: str  # user | auto | policy
 
 
+@_event("escalation_settled")
+@dataclass(frozen=True, kw_only=True)
+class EscalationSettled(Event):
+    """An approved escalation has run to its end: what it was forecast to cost and what it cost."""
+
+    task_id: str
+    to_model: str
+    estimated_cost_usd: float
+    actual_cost_usd: float
+    turns: int
+
+
 @_event("signoff_finished")
 @dataclass(frozen=True, kw_only=True)
 class SignoffFinished(Event):

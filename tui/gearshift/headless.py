@@ -88,6 +88,8 @@ class HumanPrinter:
                 return f"[{e.task_id}] escalation proposed {e.from_model} → {e.to_model}: {e.failure_signature} (payload ~{e.payload_tokens} tokens vs ~{e.naive_tokens} for a naive re-prompt of the whole attempt; est. ${e.estimated_cost_usd:.4f})"
             case ev.EscalationDecided():
                 return f"[{e.task_id}] escalation {'approved' if e.approved else 'declined'} ({e.by})"
+            case ev.EscalationSettled():
+                return f"[{e.task_id}] escalation to {e.to_model} cost ${e.actual_cost_usd:.4f} in {e.turns} calls (forecast ${e.estimated_cost_usd:.4f})"
             case ev.SignoffFinished():
                 return f"[{e.task_id}] sign-off by {e.model}: {'approved' if e.approved else 'REJECTED'} — {e.reason}"
             case ev.BudgetAlert():

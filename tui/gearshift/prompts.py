@@ -1,10 +1,11 @@
 """What the models are told: the stable prefix, corrections, the escalation payload, sign-off.
 
 The stable prefix (instructions + context files) is identical across every turn and correction
-of an attempt chain, so it carries the prompt-cache breakpoint. Corrections only add the *new*
-findings. Escalation starts a fresh, focused conversation: the request, the diff, the failure and
-the code around it — not the whole context again (re-sending everything costs more and dilutes
-the stronger model's attention).
+of an attempt chain, so it is cached, and so is the growing conversation after it (see
+`CallRequest.breakpoints`). Corrections only add the *new* findings. Escalation starts a fresh,
+focused conversation: the request, the diff, the failure and the code around it — not the whole
+context again (re-sending everything costs more and dilutes the stronger model's attention) —
+as system blocks, so the whole payload is a prefix the escalation's turns read from cache.
 """
 
 from __future__ import annotations
@@ -46,11 +47,13 @@ and record each finding with the record_finding tool at lines that exist."""
 
 ESCALATION_INSTRUCTIONS = """\
 You are the escalation engineer for the project "{project}". Another model attempted a task and \
-its change fails the project's validators for a reason that needs deeper reasoning. You are given \
+its change fails the project's validators for a reason that needs deeper reasoning. Below are \
 the request, the change it made, the failure, and the code around it. {start} Diagnose the root \
 cause and fix it with the str_replace_based_edit_tool (paths relative to the project root; view \
 any other file you need). Do not undo correct parts of the earlier change. When done, stop calling \
 tools and explain the cause and the fix in two or three lines."""
+
+ESCALATION_GO = "Find the root cause of the failure above and fix it."
 
 SIGNOFF_INSTRUCTIONS = """\
 You review changes to the project "{project}" before they reach the developer. The change below \
@@ -154,13 +157,21 @@ def escalation_payload(
         "\n\n".join(f"{path} lines {a}-{b}:\n```\n{text}\n```" for path, a, b, text in snippets)
         or "(no code locations in the findings)"
     )
-    user = (
-        f"## Request\n{request}\n\n"
-        f"## Change made by {from_label}\n```diff\n{diff or '(no edits)'}\n```\n\n"
-        f"## Failure\n{signature}\n\n{findings_text}\n\n"
-        f"## Code around the failure\n{code}\n"
+    # The payload is a system block, not the user message: it is the same on every escalation
+    # turn, so with the tools and the instructions it makes one cacheable prefix.
+    system.append(
+        {
+            "type": "text",
+            "text": (
+                f"## Request\n{request}\n\n"
+                f"## Change made by {from_label}\n```diff\n{diff or '(no edits)'}\n```\n\n"
+                f"## Failure\n{signature}\n\n{findings_text}\n\n"
+                f"## Code around the failure\n{code}\n"
+            ),
+        }
     )
-    tokens = estimate_tokens(system[0]["text"]) + estimate_tokens(user)
+    user = ESCALATION_GO
+    tokens = sum(estimate_tokens(b["text"]) for b in system) + estimate_tokens(user)
     naive = sum(estimate_tokens(p if isinstance(p, str) else json.dumps(p)) for p in naive_parts)
     return EscalationPayload(system, user, tokens, naive, starts_from)
 

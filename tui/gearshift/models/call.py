@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from gearshift.config import ModelSpec
 from gearshift.models.pricing import Usage
+from gearshift.models.request_tokens import message_blocks, request_parts
 
 HEADER_TASK = "x-gearshift-task"
 HEADER_ATTEMPT = "x-gearshift-attempt"
@@ -29,6 +30,7 @@ FAULT_KINDS = (
     "replay_mismatch",
     "cancelled",  # stopped by the user mid-stream: only ever booked, never returned as an outcome
 )
+MAX_BREAKPOINTS = 4  # the Messages API's limit of cache_control blocks in one request
 REPLAY_BASE_URL = "http://replay.gearshift.invalid"
 NO_KEY_MESSAGE = (
     "no API key: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) to call the model, "
@@ -73,8 +75,14 @@ class CallFault(Exception):
 
 @dataclass(frozen=True)
 class CallRequest:
-    """One call. `system` is the stable prefix (system prompt, then context files) as text blocks;
-    the cache breakpoint goes on its last block so later turns of the task read it from cache."""
+    """One call. `system` is the stable prefix (system prompt, then context files) as text blocks.
+
+    Prompt-cache breakpoints (see `breakpoints`) go where a later call of the same conversation
+    will read them: the last system block, the end of the previous request and the end of this
+    one (the moving breakpoint), each only when the prefix up to it reaches the model's minimum
+    cacheable length. `cache=False` marks a call expected to be the conversation's last (an
+    answer-only question, a sign-off): a write nobody reads costs 25 % more than no cache.
+    """
 
     task_id: str
     attempt: int
@@ -86,6 +94,7 @@ class CallRequest:
     max_tokens: int
     cache_ttl: str = "5m"
     tool_choice: dict[str, Any] | None = None
+    cache: bool = True
 
     def __post_init__(self) -> None:
         if self.cache_ttl not in ("5m", "1h"):
@@ -103,15 +112,34 @@ class CallRequest:
             HEADER_TURN: str(self.turn),
         }
 
+    def breakpoints(self) -> list[int]:
+        """Indices, in `request_parts` order, of the parts that carry `cache_control` (≤ 4)."""
+        if not self.cache:
+            return []
+        parts = request_parts(self.model.id, self.tools, self.system, self.messages)
+        ends: list[int] = []
+        if self.system:
+            ends.append(len(self.tools) + len(self.system) - 1)
+        offset = len(self.tools) + len(self.system)
+        for n, message in enumerate(self.messages):
+            offset += len(message_blocks(message))
+            # the end of the previous request (two messages back) and of this one
+            if n in (len(self.messages) - 3, len(self.messages) - 1) and message_blocks(message):
+                ends.append(offset - 1)
+        floor = self.model.min_cache_tokens
+        return sorted({i for i in ends if parts[i].prefix_tokens >= floor})[-MAX_BREAKPOINTS:]
+
     def params(self) -> dict[str, Any]:
-        """Keyword arguments for `messages.stream`."""
+        """Keyword arguments for `messages.stream` (the caller's blocks are never mutated)."""
         system = [dict(block) for block in self.system]
-        if system:
-            system[-1]["cache_control"] = {"type": "ephemeral", "ttl": self.cache_ttl}
+        messages = [{**m, "content": [dict(b) for b in message_blocks(m)]} for m in self.messages]
+        blocks = [*system, *(b for m in messages for b in m["content"])]
+        for index in self.breakpoints():
+            blocks[index - len(self.tools)]["cache_control"] = {"type": "ephemeral", "ttl": self.cache_ttl}
         params: dict[str, Any] = {
             "model": self.model.id,
             "max_tokens": self.max_tokens,
-            "messages": self.messages,
+            "messages": messages,
             "extra_headers": self.headers(),
         }
         if system:

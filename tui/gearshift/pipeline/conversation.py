@@ -35,6 +35,8 @@ class Conversation:
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]] = field(default_factory=lambda: [dict(TOOL_DEFINITION)])
     tool_choice: dict[str, Any] | None = None
+    # False when every call is expected to be the last (an answer, a sign-off): no cache writes.
+    cache: bool = True
 
     def add_user(self, text: str) -> None:
         self.messages.append({"role": "user", "content": text})
@@ -288,6 +290,7 @@ async def run_turns(
             max_tokens=session.max_tokens,
             cache_ttl=session.cache_ttl,
             tool_choice=conv.tool_choice,
+            cache=conv.cache,
         )
 
         texts = redact.TextStream()  # a secret the model echoes may span two deltas

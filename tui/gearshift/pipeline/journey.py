@@ -18,9 +18,10 @@ from gearshift.config import ModelSpec
 from gearshift.context.select import ContextError
 from gearshift.edits.cowstage import AnyStage
 from gearshift.edits.editor_tool import EditorTool
-from gearshift.edits.hunks import split_hunks
 from gearshift.models.pricing import Usage, cost, usd
 from gearshift.pipeline.conversation import CallContext, Conversation, run_turns
+from gearshift.pipeline.excerpts import snippets
+from gearshift.pipeline.forecast import escalation_forecast, ledger_summaries
 from gearshift.pipeline.metering import BudgetExceeded
 from gearshift.pipeline.record import TaskRecord
 from gearshift.pipeline.review import run_review
@@ -39,51 +40,10 @@ from gearshift.validation.gate import (
 if TYPE_CHECKING:
     from gearshift.pipeline.session import Session
 
-SNIPPET_RADIUS = 12
-SNIPPET_BUDGET_CHARS = 12_000
-
-
 class TaskFailed(Exception):
     def __init__(self, status: str, message: str) -> None:
         self.status = status
         super().__init__(message)
-
-
-def _snippets(
-    stage: AnyStage, result: ValidationResult, diff_paths: list[str]
-) -> list[tuple[str, int, int, str]]:
-    """Excerpts (with line numbers) around each finding and each changed hunk in the staged copy."""
-    wanted: dict[str, list[tuple[int, int]]] = {}
-    for f in result.findings:
-        if f.file and f.line and not f.preexisting:
-            wanted.setdefault(f.file, []).append((f.line - SNIPPET_RADIUS, f.line + SNIPPET_RADIUS))
-    for change in stage.changes():
-        if change.path in diff_paths:
-            for h in split_hunks(change.path, change.before, change.after):
-                wanted.setdefault(change.path, []).append(
-                    (h.after_start - 4, h.after_start + h.after_len + 4)
-                )
-    out: list[tuple[str, int, int, str]] = []
-    used = 0
-    for path, ranges in wanted.items():
-        try:
-            lines = stage.read_text(path).splitlines()
-        except Exception:  # a finding may point at a file outside the project (a library)
-            continue
-        merged: list[list[int]] = []
-        for a, b in sorted(ranges):
-            a, b = max(1, a), min(len(lines), b)
-            if merged and a <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        for a, b in merged:
-            text = "\n".join(f"{n}: {lines[n - 1]}" for n in range(a, b + 1))
-            if used + len(text) > SNIPPET_BUDGET_CHARS:
-                return out
-            used += len(text)
-            out.append((path, a, b, text))
-    return out
 
 
 class Journey:
@@ -93,6 +53,8 @@ class Journey:
         self.task = record.task
         self.emit = session.emit
         self.stage: AnyStage | None = None
+        # (task cost, calls) when an approved escalation began: its actual cost is what came after
+        self._escalation_base: tuple[Decimal, int] | None = None
         self.ctx = CallContext(
             config=session.config,
             gateway=session.gateway,
@@ -197,6 +159,7 @@ class Journey:
                     review=self.task.is_review,
                 ),
                 messages=[{"role": "user", "content": self.task.prompt}],
+                cache=not answer_only,
             )
             if self.task.is_review:
                 await run_review(self, decision.model, conv)
@@ -219,8 +182,28 @@ class Journey:
             self.r.error = f"internal error: {exc!r} (traceback in {log})"
             self._status("failed", self.r.error)
         finally:
+            self._settle_escalation()
             if self.stage is not None:
                 self.stage.discard()
+
+    def _settle_escalation(self) -> None:
+        """Book what an approved escalation really cost beside its forecast (summary + event)."""
+        if self._escalation_base is None or self.r.escalation is None:
+            return
+        spent_before, calls_before = self._escalation_base
+        self._escalation_base = None
+        actual = self.s.meter.tasks[self.task.id].cost - spent_before
+        self.r.escalation["actual_cost_usd"] = usd(actual)
+        self.r.escalation["actual_calls"] = self.r.calls - calls_before
+        self.emit(
+            ev.EscalationSettled(
+                task_id=self.task.id,
+                to_model=self.r.escalation["to"],
+                estimated_cost_usd=self.r.escalation["estimated_cost_usd"],
+                actual_cost_usd=usd(actual),
+                turns=self.r.calls - calls_before,
+            )
+        )
 
     def _estimate(self, model: ModelSpec, input_tokens: int, turns: int, output_per_turn: int) -> Decimal:
         """A rough cost forecast: the prefix written once (at the configured cache TTL's price),
@@ -363,7 +346,7 @@ class Journey:
             diff=diff,
             signature=failure_signature(result),
             findings_text=render_findings(result.findings),
-            snippets=_snippets(self.stage, result, [c.path for c in self.stage.changes()]),
+            snippets=snippets(self.stage, result, [c.path for c in self.stage.changes()]),
             starts_from="staged",
             naive_parts=[
                 conv.system,
@@ -372,15 +355,28 @@ class Journey:
                 [c.output_tail for c in result.checks],
             ],
         )
-        # Forecast: as many turns as the failed attempt needed (at least two), each re-reading the payload.
-        turns = max(2, sum(1 for m in conv.messages if m["role"] == "assistant"))
-        estimate = cost(target, Usage(input=payload.tokens * turns, output=1500 * turns))
+        forecast = escalation_forecast(
+            target,
+            tools=conv.tools,
+            system=payload.system,
+            user=payload.user,
+            failed=conv.messages,
+            history=ledger_summaries(self.s.ledger.tasks()) if self.s.ledger is not None else (),
+            mode=self.s.gateway.mode,
+            cache_ttl=config.session.cache_ttl,
+        )
+        estimate = forecast.usd
         self.r.escalation = {
             "from": model.id,
             "to": target.id,
             "payload_tokens": payload.tokens,
             "naive_tokens": payload.naive_tokens,
             "estimated_cost_usd": usd(estimate),
+            # what calibration needs: the simulation alone, its factor, and the mode it ran in
+            "model_forecast_usd": usd(forecast.model_usd),
+            "calibration": float(forecast.factor),
+            "calibrated_from": forecast.based_on,
+            "mode": self.s.gateway.mode,
             "starts_from": payload.starts_from,
             "signature": failure_signature(result),
         }
@@ -404,6 +400,7 @@ class Journey:
             raise TaskFailed(
                 "rejected", f"escalation to {target.label} declined ({by}); {failure_signature(result)}"
             )
+        self._escalation_base = (self.s.meter.tasks[self.task.id].cost, self.r.calls)
         return target, Conversation(
             system=payload.system, messages=[{"role": "user", "content": payload.user}]
         )
@@ -435,6 +432,7 @@ class Journey:
             messages=[{"role": "user", "content": user}],
             tools=[prompts.SIGNOFF_TOOL],
             tool_choice={"type": "tool", "name": "signoff"},
+            cache=False,  # one forced call: nothing would read what it wrote
         )
         outcome = await run_turns(self.ctx, conv, reviewer, attempt=attempt, kind="signoff", editor=None)
         if not outcome.ok or outcome.captured is None:

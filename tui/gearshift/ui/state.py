@@ -393,6 +393,10 @@ class UIState:
                 if not e.ok:
                     head += f" — {e.reason}"
                 t.output.add("findings", head, ok=e.ok, data=list(e.findings))
+            case ev.EscalationSettled():
+                t = self._touch(e.task_id)
+                if t.proposal is not None:
+                    t.proposal["actual_cost_usd"] = e.actual_cost_usd
             case ev.SignoffFinished():
                 verdict = "approved" if e.approved else "declined"
                 self._touch(e.task_id).output.add("notice", f"sign-off by {self.label(e.model)}: {verdict} — {e.reason}", ok=e.approved)

@@ -104,8 +104,13 @@ def routing_content(config: Config, t: TaskView | None, width: int = 40) -> Cont
             f"payload {tokens(p['payload_tokens'])} tok vs naive re-prompt {tokens(p['naive_tokens'])}",
             (f" (−{saved:.0%})", "$outcome-pass") if saved > 0 else "",
             "\n",
-            f"est. {money(float(p['estimated_cost_usd']))} · starts from {p['starts_from']}",
+            f"est. {money(float(p['estimated_cost_usd']))}",
         ]
+        actual = p.get("actual_cost_usd")
+        if actual is not None:  # after the fact: how far the forecast was off
+            off = float(p["estimated_cost_usd"]) / actual - 1 if actual else 0.0
+            parts += [" · actual ", (money(float(actual)), "bold"), (f" (forecast {off:+.0%})", "$text-muted")]
+        parts += [f" · starts from {p['starts_from']}"]
     if t.context is not None:
         parts += _context_lines(t.context, width)
     return Content.assemble(*parts)
