@@ -362,8 +362,8 @@ async def test_prepare_without_credentials_builds_nothing() -> None:
 async def test_a_fault_after_the_message_delta_books_its_cumulative_output(
     server: MessagesServer, gateway: Any
 ) -> None:
-    base = Reply.stream_error(text="A long answer " * 20, usage={"input_tokens": 500, "output_tokens": 240})
-    upto_delta = len(base.frames("claude-sonnet-4-6")) - 1  # everything but message_stop
+    whole = Reply.text("A long answer " * 20, usage={"input_tokens": 500, "output_tokens": 240})
+    upto_delta = len(whole.frames("claude-sonnet-4-6")) - 1  # everything but message_stop
     server.add(
         Reply.stream_error(
             text="A long answer " * 20,
