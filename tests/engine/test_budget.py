@@ -92,6 +92,8 @@ async def test_the_daily_budget_holds_across_two_sessions(tmp_path: Path) -> Non
     statuses = [t["status"] for t in events[-1]["tasks"]]
     assert statuses[-1] == "over_budget"
     assert "today's budget" in events[-1]["tasks"][-1]["error"]
+    assert {b["budget"] for b in of(events, "budget_blocked")} == {"daily"}
+    assert all(b["cap_usd"] == 0.50 for b in of(events, "budget_blocked"))
     assert ledger_sum(project) <= 0.50
     # The second process spent only what the first one left.
     assert 0 < ledger_sum(project) - first <= 0.50 - first

@@ -339,6 +339,7 @@ async def run_turns(
                     spent_usd=usd(exc.spent),
                     worst_case_usd=usd(exc.worst),
                     cap_usd=usd(exc.cap),
+                    budget=exc.which,
                 )
             )
             raise
