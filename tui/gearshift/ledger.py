@@ -209,6 +209,8 @@ class Ledger:
     def spent_since(self, since: float) -> float:
         """Dollars of every call begun at or after `since` (epoch seconds), by any session;
         in-flight rows count at their worst case."""
+        if not self.written:  # a read does not create the ledger
+            return 0.0
         (total,) = self._db.execute(
             "SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE ts >= ?", (since,)
         ).fetchone()
