@@ -144,11 +144,15 @@ def test_create_new_file_with_parent_dirs(project: Path, stage: Stage, tool: Edi
     assert not (project / "pkg/new").exists()
 
 
-def test_create_overwrite_says_so_and_keeps_crlf(project: Path, stage: Stage, tool: EditorTool) -> None:
+def test_create_refuses_an_existing_file_and_leaves_it_alone(stage: Stage, tool: EditorTool) -> None:
     out = run(tool, command="create", path="crlf.txt", file_text="uno\ndos\n")
-    assert out.content.startswith("Overwrote crlf.txt") and out.edited
-    assert raw(stage, "crlf.txt") == b"uno\r\ndos\r\n"
-    assert (project / "crlf.txt").read_bytes() == b"one\r\ntwo\r\nthree\r\n"
+    assert out.is_error and not out.edited
+    assert "file already exists at crlf.txt" in out.content and "str_replace" in out.content
+    assert raw(stage, "crlf.txt") == b"one\r\ntwo\r\nthree\r\n"
+    created = run(tool, command="create", path="fresh.py", file_text="A = 1\n")
+    assert not created.is_error
+    again = run(tool, command="create", path="fresh.py", file_text="A = 2\n")  # its own file too
+    assert again.is_error and raw(stage, "fresh.py") == b"A = 1\n"
 
 
 def test_create_errors(tool: EditorTool) -> None:
@@ -158,7 +162,7 @@ def test_create_errors(tool: EditorTool) -> None:
     folder = run(tool, command="create", path="pkg", file_text="x")
     assert folder.is_error and "directory" in folder.content
     binary = run(tool, command="create", path="blob.bin", file_text="x")
-    assert binary.is_error and "not a UTF-8 text file" in binary.content
+    assert binary.is_error and "already exists" in binary.content
 
 
 # -- str_replace --------------------------------------------------------------------------------
@@ -317,3 +321,70 @@ def test_paths_leading_out_are_errors(tmp_path: Path, project: Path, path: str) 
         out = tool.execute({**command, "path": path})
         assert out.is_error and "refused" in out.content, out.content
     assert (outside / "f.txt").read_text() == "secret\n"
+
+
+# -- hostile input ------------------------------------------------------------------------------
+
+
+def test_written_text_over_max_edit_bytes_is_refused(stage: Stage) -> None:
+    tool = EditorTool(stage, max_edit_bytes=100)
+    big = "x" * 101
+    for tool_input in (
+        {"command": "create", "path": "big.txt", "file_text": big},
+        {"command": "str_replace", "path": "pkg/mod.py", "old_str": "import os", "new_str": big},
+        {"command": "insert", "path": "pkg/mod.py", "insert_line": 0, "insert_text": big},
+    ):
+        out = tool.execute(tool_input)
+        assert out.is_error and "101 bytes, over the limit of 100 (session.max_edit_bytes)" in out.content
+    assert not (stage.root / "big.txt").exists()
+    assert raw(stage, "pkg/mod.py") == MOD.encode()
+    # At the limit is fine; and the default is 1 MB.
+    assert not tool.execute({"command": "create", "path": "ok.txt", "file_text": "x" * 100}).is_error
+    assert EditorTool(stage).max_edit_bytes == 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("tool_input", "message"),
+    [
+        (
+            {"command": "create", "path": "a.py", "file_text": "x", "mode": "w"},
+            "unexpected parameter(s) 'mode'",
+        ),
+        (
+            {"command": "view", "path": "pkg/mod.py", "old_str": "x"},
+            "unexpected parameter(s) 'old_str' for view",
+        ),
+        ({"command": "create", "path": "a.py", "file_text": ["x"]}, "'file_text' must be a string, not list"),
+        ({"command": "create", "path": 7, "file_text": "x"}, "'path' must be a string, not int"),
+        (
+            {"command": "create", "path": "a.py", "file_text": "bad \ud800 text"},
+            "invalid Unicode (a lone surrogate)",
+        ),
+        ({"command": "create", "path": "a\ud800.py", "file_text": "x"}, "'path' holds invalid Unicode"),
+        ({"command": "create", "path": "a\x00.py", "file_text": "x"}, "'path' contains a NUL character"),
+        (
+            {"command": "create", "path": "a.py", "file_text": "a\x00b"},
+            "'file_text' contains a NUL character",
+        ),
+        (
+            {"command": "str_replace", "path": "pkg/mod.py", "old_str": "os", "new_str": None},
+            "missing required",
+        ),
+        (
+            {"command": "insert", "path": "pkg/mod.py", "insert_line": "1", "insert_text": "x"},
+            "must be an integer",
+        ),
+        ({"command": "view", "path": "pkg/mod.py", "view_range": {"a": 1}}, "view_range must be a list"),
+        ({"command": {"x": 1}, "path": "a.py"}, "unknown command"),
+        ({"command": "create", "path": "a/" + "n" * 300 + ".py", "file_text": "x"}, "too long"),
+    ],
+)
+def test_malformed_input_is_an_error_result_never_an_exception(
+    stage: Stage, tool: EditorTool, tool_input: dict[str, Any], message: str
+) -> None:
+    before = sorted(p.relative_to(stage.root) for p in stage.root.rglob("*"))
+    out = tool.execute(tool_input)
+    assert out.is_error and not out.edited and message in out.content
+    out.content.encode("utf-8")  # what goes back to the model is valid UTF-8
+    out.path.encode("utf-8")
+    assert sorted(p.relative_to(stage.root) for p in stage.root.rglob("*")) == before

@@ -357,3 +357,37 @@ async def test_prepare_without_credentials_builds_nothing() -> None:
     gw = ModelGateway()
     await gw.prepare()
     assert not gw.client_ready
+
+
+async def test_a_fault_after_the_message_delta_books_its_cumulative_output(
+    server: MessagesServer, gateway: Any
+) -> None:
+    whole = Reply.text("A long answer " * 20, usage={"input_tokens": 500, "output_tokens": 240})
+    upto_delta = len(whole.frames("claude-sonnet-4-6")) - 1  # everything but message_stop
+    server.add(
+        Reply.stream_error(
+            text="A long answer " * 20,
+            usage={"input_tokens": 500, "output_tokens": 240},
+            after_frames=upto_delta,
+        )
+    )
+    with pytest.raises(CallFault) as caught:
+        await gateway.stream(request())
+    assert caught.value.kind == "stream_error"
+    assert caught.value.usage == Usage(input=500, output=240)  # not message_start's 1 output token
+    assert caught.value.cost == Decimal("0.0051")  # 500 * 3 + 240 * 15 µ$
+
+
+async def test_an_sdk_exception_mid_stream_is_a_fault_with_its_usage(
+    server: MessagesServer, gateway: Any
+) -> None:
+    bad = {"command": "create", "path": "a.py", "file_text": "lone \ud800 surrogate"}
+    server.add(
+        Reply.tool_use("str_replace_based_edit_tool", bad, usage={"input_tokens": 400, "output_tokens": 60})
+    )
+    with pytest.raises(CallFault) as caught:
+        await gateway.stream(request())
+    assert caught.value.kind == "stream_error"
+    assert "ValueError: Unable to parse tool parameter JSON" in caught.value.message
+    assert len(caught.value.message) < 500  # the SDK's message quotes the whole JSON: cut short
+    assert caught.value.usage.input == 400

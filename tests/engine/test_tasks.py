@@ -119,16 +119,21 @@ def test_append_task_checks_before_writing_and_replaces_the_file_whole(tmp_path:
     assert [t.id for t in load_tasks(path)] == ["a", "b"]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
-def test_append_task_leaves_a_read_only_tasks_file_alone(tmp_path: Path) -> None:
+def test_append_task_that_cannot_write_leaves_everything_alone(tmp_path: Path) -> None:
+    """Provoked without file modes (root may write anywhere): the tasks file's folder is a
+    regular file, or a folder stands where the tasks file should be."""
     from gearshift.tasks import Task, append_task
 
-    path = tmp_path / "tasks.toml"
-    path.write_text('[[task]]\nid = "a"\nprompt = "x"\n')
-    path.chmod(0o444)
-    with pytest.raises(PermissionError):
-        append_task(path, Task(id="b", prompt="y"))
-    assert [t.id for t in load_tasks(path)] == ["a"]
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    with pytest.raises(NotADirectoryError):
+        append_task(blocker / "tasks.toml", Task(id="b", prompt="y"))
+    assert blocker.read_text() == "not a folder"
+    folder = tmp_path / "tasks.toml"
+    (folder / "inside").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError):
+        append_task(folder, Task(id="b", prompt="y"))
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["blocker", "inside", "tasks.toml"]
 
 
 def test_a_tasks_file_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> None:

@@ -56,15 +56,27 @@ def _fraction(v: float) -> bool:
     return 0.0 <= v <= 1.0
 
 
-def _positive(v: float) -> bool:
-    return v > 0
+def _between(low: float, high: float, *, above: bool = False) -> Any:
+    """low ≤ v ≤ high (low < v with `above`): absurd numbers stop here, before any arithmetic."""
+    return (lambda v: low < v <= high) if above else (lambda v: low <= v <= high)
 
 
-def _non_negative(v: float) -> bool:
-    return v >= 0
+def _bounded(expect: str, low: float, high: float, *, above: bool = False) -> dict[str, Any]:
+    return _check(f"{expect} (at most {high:,})", _between(low, high, above=above))
 
 
-_PRICE = _check("a price ≥ 0 (dollars per million tokens)", _non_negative)
+# Bounds: generous for any real use, small enough that no figure can overflow Decimal
+# arithmetic or a timer (a price of 1e300 or max_tokens of 10**30 is a typo, not a setting).
+MAX_PRICE_PER_MTOK = 10_000
+MAX_OUTPUT_TOKENS = 128_000  # the largest output of the catalogue's models (Opus 4.7, Sonnet 4.6)
+MAX_USD = 1_000_000
+MAX_TIMEOUT_S = 86_400
+MAX_LATENCY_MS = 3_600_000
+MAX_EDIT_BYTES = 64 * 1024 * 1024
+_PRICE = _bounded("a price ≥ 0 (dollars per million tokens)", 0, MAX_PRICE_PER_MTOK)
+_LATENCY = _bounded("a positive integer (milliseconds)", 0, MAX_LATENCY_MS, above=True)
+_TIMEOUT = _bounded("a positive number (seconds)", 0, MAX_TIMEOUT_S, above=True)
+_BUDGET = _bounded("a positive number (dollars)", 0, MAX_USD, above=True)
 # The Messages API's output_config.effort values (omitting it means "high").
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 
@@ -82,7 +94,7 @@ class ModelSpec:
     cache_read_per_mtok: Decimal = field(metadata=_PRICE)
     # Typical latency of a short interactive answer; the latency rule compares it with
     # routing.max_latency_ms until the ledger has measured this model on this machine.
-    typical_latency_ms: int = field(default=2500, metadata=_check("a positive integer", _positive))
+    typical_latency_ms: int = field(default=2500, metadata=_LATENCY)
     label: str = ""  # how the UI and reports name it; the id when left out
     effort: str | None = field(
         default=None, metadata=_check(" or ".join(f'"{e}"' for e in EFFORTS), lambda v: v in EFFORTS)
@@ -91,7 +103,7 @@ class ModelSpec:
     tier: str = "default"
     # Anthropic's prompt-caching docs: a prefix shorter than this is never cached, so a
     # breakpoint that ends earlier cannot pay and is left out.
-    min_cache_tokens: int = field(default=1024, metadata=_check("a positive integer", _positive))
+    min_cache_tokens: int = field(default=1024, metadata=_bounded("a positive integer", 0, 1_000_000, above=True))
 
 
 DEFAULT_MODELS: dict[str, dict[str, Any]] = {
@@ -149,7 +161,7 @@ class RoutingConfig:
     default_model: str = "claude-sonnet-4-6"
     escalation_model: str = "claude-opus-4-7"
     complexity_threshold: float = field(default=0.75, metadata=_check("a number between 0 and 1", _fraction))
-    max_latency_ms: int = field(default=3000, metadata=_check("a positive integer", _positive))
+    max_latency_ms: int = field(default=3000, metadata=_LATENCY)
     interactive_fallback: bool = True
     always_escalate_scopes: tuple[str, ...] = ("security", "architecture")
     signoff_scopes: tuple[str, ...] = ()
@@ -170,7 +182,7 @@ class CommandSpec:
     # Which built-in parser reads its output; "lines" keeps every non-empty line as a finding
     # when the command fails.
     parser: str = "lines"
-    timeout_s: float | None = field(default=None, metadata=_check("a positive number", _positive))
+    timeout_s: float | None = field(default=None, metadata=_TIMEOUT)
     # Whether this command's sandbox keeps the network; None means validation.network.
     network: bool | None = None
 
@@ -198,8 +210,8 @@ class ValidationConfig:
         default="fail-logic",
         metadata=_check('"fail-logic" or "never"', lambda v: v in ("fail-logic", "never")),
     )
-    max_correction_attempts: int = field(default=2, metadata=_check("an integer ≥ 0", _non_negative))
-    timeout_s: float = field(default=300.0, metadata=_check("a positive number", _positive))
+    max_correction_attempts: int = field(default=2, metadata=_bounded("an integer ≥ 0", 0, 100))
+    timeout_s: float = field(default=300.0, metadata=_TIMEOUT)
     # The interpreter that runs python checks; empty means the project's .venv if it has one,
     # else the interpreter running gearshift.
     python: str = ""
@@ -218,7 +230,7 @@ class ValidationConfig:
 
 @dataclass(frozen=True)
 class ContextConfig:
-    max_files: int = field(default=15, metadata=_check("a positive integer", _positive))
+    max_files: int = field(default=15, metadata=_bounded("a positive integer", 0, 100_000, above=True))
     pruning_strategy: str = field(
         default="dependency_graph",
         metadata=_check('"dependency_graph" or "none"', lambda v: v in ("dependency_graph", "none")),
@@ -226,23 +238,35 @@ class ContextConfig:
     include_types: bool = True
     strip_documentation: bool = True
     # Estimated tokens of context files sent in the stable prefix.
-    token_budget: int = field(default=24000, metadata=_check("a positive integer", _positive))
+    token_budget: int = field(
+        default=24000, metadata=_bounded("a positive integer", 0, 2_000_000, above=True)
+    )
 
 
 @dataclass(frozen=True)
 class CostTrackingConfig:
     enabled: bool = True
     tags: tuple[str, ...] = ("task_type", "team", "feature_branch")
-    alert_threshold_per_task: float = field(default=0.50, metadata=_check("a number ≥ 0", _non_negative))
-    session_budget_usd: float | None = field(default=None, metadata=_check("a positive number", _positive))
+    alert_threshold_per_task: float = field(default=0.50, metadata=_bounded("a number ≥ 0", 0, MAX_USD))
+    session_budget_usd: float | None = field(default=None, metadata=_BUDGET)
+    # Holds across processes: every call booked in the ledger since local midnight counts.
+    daily_budget_usd: float | None = field(default=None, metadata=_BUDGET)
 
 
 @dataclass(frozen=True)
 class SessionConfig:
     """Limits of one model conversation."""
 
-    max_tokens: int = field(default=8192, metadata=_check("a positive integer", _positive))
-    max_turns_per_attempt: int = field(default=12, metadata=_check("a positive integer", _positive))
+    max_tokens: int = field(
+        default=8192, metadata=_bounded("a positive integer", 0, MAX_OUTPUT_TOKENS, above=True)
+    )
+    max_turns_per_attempt: int = field(
+        default=12, metadata=_bounded("a positive integer", 0, 1000, above=True)
+    )
+    # The largest file_text / new_str / insert_text the editor tool accepts from the model.
+    max_edit_bytes: int = field(
+        default=1_000_000, metadata=_bounded("a positive integer (bytes)", 0, MAX_EDIT_BYTES, above=True)
+    )
     cache_ttl: str = field(default="5m", metadata=_check('"5m" or "1h"', lambda v: v in ("5m", "1h")))
 
 

@@ -226,6 +226,7 @@ class BudgetBlocked(Event):
     spent_usd: float
     worst_case_usd: float
     cap_usd: float
+    budget: str = "session"  # or "daily": cost_tracking.daily_budget_usd, summed from the ledger
 
 
 # --- edits ---------------------------------------------------------------------------------------

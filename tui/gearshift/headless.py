@@ -95,7 +95,8 @@ class HumanPrinter:
             case ev.BudgetAlert():
                 return f"[{e.task_id}] cost alert: ${e.task_cost_usd:.4f} > ${e.threshold_usd:.2f} per task"
             case ev.BudgetBlocked():
-                return f"[{e.task_id}] BLOCKED by the session budget: spent ${e.spent_usd:.4f} + worst case ${e.worst_case_usd:.4f} > cap ${e.cap_usd:.2f}"
+                which = "today's budget" if e.budget == "daily" else "the session budget"
+                return f"[{e.task_id}] BLOCKED by {which}: spent ${e.spent_usd:.4f} + worst case ${e.worst_case_usd:.4f} > cap ${e.cap_usd:.2f}"
             case ev.ChangeApplied():
                 return f"[{e.task_id}] applied: {', '.join(e.files) or '(no files)'}"
             case ev.TaskFinished():

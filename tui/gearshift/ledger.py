@@ -1,8 +1,10 @@
 """The ledger: every paid call and every task outcome, in SQLite at `.gearshift/ledger.db`.
 
-A row per call is committed the moment the call ends — before its edits are validated or
-applied — so a crash, a cancel or Ctrl+C never loses money that was spent. WAL mode lets the TUI
-read reports while a run writes.
+A call's row is written *before* its request is sent, with status "in_flight" and priced at the
+call's worst case, and settled (completed / failed / cancelled, at what was billed) the moment it
+ends — before its edits are validated or applied. So a kill -9 mid-stream still leaves a row (an
+"unsettled" one, counted at its worst case), and a crash, a cancel or Ctrl+C never loses money
+that was spent. WAL mode lets the TUI read reports while a run writes.
 
 Columns added after the first release are listed in `ADDED_COLUMNS` and added to an older
 ledger when it is opened (additive only: an old gearshift can still read a new ledger). A task
@@ -19,6 +21,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +77,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 ADDED_COLUMNS = (
     ("calls", "mode", "TEXT NOT NULL DEFAULT 'live'"),
     ("calls", "naive_usd", "REAL"),  # NULL: booked before the naive baseline existed
+    ("calls", "status", "TEXT NOT NULL DEFAULT 'settled'"),  # see IN_FLIGHT
     ("tasks", "scope", "TEXT"),
     ("tasks", "score", "REAL"),
     ("tasks", "rule", "TEXT"),
@@ -84,6 +89,10 @@ ADDED_COLUMNS = (
     ("tasks", "naive_usd", "REAL"),
     ("tasks", "undone", "INTEGER NOT NULL DEFAULT 0"),
 )
+
+# A call's row is "in_flight" from before its request is sent until it ends; then it is
+# "completed", "failed" or "cancelled" (rows written before the column existed say "settled").
+IN_FLIGHT = "in_flight"
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,15 @@ class CallRow:
     request_id: str | None = None
     mode: str = "live"  # live | record | replay: replayed latencies say nothing about the model
     naive_usd: float | None = None
+    in_flight: bool = False  # written before the request is sent, priced at its worst case
+
+    @property
+    def status(self) -> str:
+        if self.in_flight:
+            return IN_FLIGHT
+        if self.fault is None:
+            return "completed"
+        return "cancelled" if self.fault == "cancelled" else "failed"
 
 
 class LedgerError(Exception):
@@ -163,38 +181,71 @@ class Ledger:
         if self._conn is not None:
             self._conn.close()
 
-    def record_call(self, row: CallRow) -> None:
+    def record_call(self, row: CallRow) -> int:
+        """Insert a call's row (in flight or settled); returns its id for `settle_call`."""
         row = redact_value(row)
-        self._db.execute(
+        cursor = self._db.execute(
             "INSERT INTO calls (session, ts, task_id, attempt, turn, kind, model, input_tokens,"
             " output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,"
             " cost_usd, escalation_equiv_usd, ttft_ms, latency_ms, stop_reason, fault, task_type,"
-            " tags, request_id, mode, naive_usd) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                self.session,
-                time.time(),
-                row.task_id,
-                row.attempt,
-                row.turn,
-                row.kind,
-                row.model,
-                row.input_tokens,
-                row.output_tokens,
-                row.cache_write_5m_tokens,
-                row.cache_write_1h_tokens,
-                row.cache_read_tokens,
-                row.cost_usd,
-                row.escalation_equiv_usd,
-                row.ttft_ms,
-                row.latency_ms,
-                row.stop_reason,
-                row.fault,
-                row.tags.get("task_type"),
-                json.dumps(row.tags, sort_keys=True),
-                row.request_id,
-                row.mode,
-                row.naive_usd,
-            ),
+            " tags, request_id, mode, naive_usd, status)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (self.session, time.time(), *self._values(row)),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def settle_call(self, row_id: int, row: CallRow) -> None:
+        """Replace an in-flight row's worst case by what the call ended as (its time stays the start)."""
+        row = redact_value(row)
+        self._db.execute(
+            "UPDATE calls SET task_id=?, attempt=?, turn=?, kind=?, model=?, input_tokens=?,"
+            " output_tokens=?, cache_write_5m_tokens=?, cache_write_1h_tokens=?, cache_read_tokens=?,"
+            " cost_usd=?, escalation_equiv_usd=?, ttft_ms=?, latency_ms=?, stop_reason=?, fault=?,"
+            " task_type=?, tags=?, request_id=?, mode=?, naive_usd=?, status=? WHERE id=?",
+            (*self._values(row), row_id),
+        )
+
+    def spent_since(self, since: float) -> float:
+        """Dollars of every call begun at or after `since` (epoch seconds), by any session;
+        in-flight rows count at their worst case."""
+        if not self.written:  # a read does not create the ledger
+            return 0.0
+        (total,) = self._db.execute(
+            "SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE ts >= ?", (since,)
+        ).fetchone()
+        return float(total)
+
+    def spent_today(self) -> Decimal:
+        """Spend since local midnight by every process using this ledger (the daily budget)."""
+        midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        return Decimal(str(self.spent_since(midnight.timestamp())))
+
+    @staticmethod
+    def _values(row: CallRow) -> tuple[Any, ...]:
+        return (
+            row.task_id,
+            row.attempt,
+            row.turn,
+            row.kind,
+            row.model,
+            row.input_tokens,
+            row.output_tokens,
+            row.cache_write_5m_tokens,
+            row.cache_write_1h_tokens,
+            row.cache_read_tokens,
+            row.cost_usd,
+            row.escalation_equiv_usd,
+            row.ttft_ms,
+            row.latency_ms,
+            row.stop_reason,
+            row.fault,
+            row.tags.get("task_type"),
+            json.dumps(row.tags, sort_keys=True),
+            row.request_id,
+            row.mode,
+            row.naive_usd,
+            row.status,
         )
 
     def record_task(self, summary: dict[str, Any], tags: dict[str, str], escalation_model: str) -> None:

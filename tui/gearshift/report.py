@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from gearshift.ledger import Ledger
+from gearshift.ledger import IN_FLIGHT, Ledger
 
 GROUPINGS = ("model", "tag", "task_type", "arm")
 
@@ -50,6 +50,9 @@ class Group:
     )
     latencies: list[float] = field(default_factory=list)
     replayed_calls: int = 0  # answered from recordings: their pace is the recording's, not the model's
+    # Calls whose row was never settled (the process died mid-call): counted at their worst case.
+    unsettled_calls: int = 0
+    unsettled_usd: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
@@ -68,6 +71,8 @@ class Group:
             "latency_p50_ms": round(_percentile(lat, 50), 1) if lat else None,
             "latency_p95_ms": round(_percentile(lat, 95), 1) if lat else None,
             "replayed_calls": self.replayed_calls,
+            "unsettled_calls": self.unsettled_calls,
+            "unsettled_usd": round(self.unsettled_usd, 6),
         }
 
 
@@ -117,7 +122,10 @@ def build_report(
             g.tokens["output"] += row["output_tokens"]
             g.tokens["cache_write"] += row["cache_write_5m_tokens"] + row["cache_write_1h_tokens"]
             g.tokens["cache_read"] += row["cache_read_tokens"]
-            if row["mode"] == "replay":
+            if row["status"] == IN_FLIGHT:
+                g.unsettled_calls += 1
+                g.unsettled_usd += row["cost_usd"]
+            elif row["mode"] == "replay":
                 g.replayed_calls += 1
             elif row["fault"] is None and row["latency_ms"] is not None:
                 g.latencies.append(row["latency_ms"])
@@ -178,6 +186,14 @@ def baseline_legend(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def unsettled_words(report: dict[str, Any]) -> str:
+    n, usd = report["total"]["unsettled_calls"], report["total"]["unsettled_usd"]
+    return (
+        f"spend includes {n} unsettled call{'' if n == 1 else 's'} at {'its' if n == 1 else 'their'} "
+        f"worst case (${usd:.4f}): its process ended mid-call, or is still running"
+    )
+
+
 def format_cell(key: str, value: Any) -> str:
     if value is None:
         return "–"
@@ -225,4 +241,6 @@ def format_report(report: dict[str, Any], fmt: str = "table") -> str:
         if report["total"]["replayed_calls"]:
             lines.append(f"latency leaves out {replayed_words(report)}")
         lines.extend(baseline_legend(report))
+        if report["total"]["unsettled_calls"]:
+            lines.append(unsettled_words(report))
     return "\n".join(lines)

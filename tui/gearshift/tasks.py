@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gearshift.config import SCOPES, ConfigError
+from gearshift.edits.workspace import path_problem
 
 TASKS_FILE = "tasks.toml"
 # "edit": the model changes code through the editor tool. "review": it may only view files and
@@ -102,6 +103,9 @@ def task_from_mapping(raw: dict[str, Any], source: str, where: str, *, by_id: bo
     for i, f in enumerate(files):
         if not isinstance(f, str) or not f:
             raise ConfigError(source, f"{where}.context_files[{i}]", "a path string", f)
+        problem = path_problem(f)
+        if problem:
+            raise ConfigError(source, f"{where}.context_files[{i}]", problem, f[:80])
     tags = raw.get("tags", {})
     for k, v in tags.items():
         if not isinstance(v, str | int | float | bool):

@@ -17,13 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from gearshift.edits.hunks import unified_diff
-from gearshift.edits.workspace import IGNORED_DIRS, PathRefused, Stage
+from gearshift.edits.workspace import IGNORED_DIRS, PathRefused, Stage, path_problem
 
 TOOL_DEFINITION: dict[str, Any] = {
     "type": "text_editor_20250728",
     "name": "str_replace_based_edit_tool",
 }
 COMMANDS = ("view", "create", "str_replace", "insert")
+# The keys each command takes; any other key is a malformed call, said back to the model.
+PARAMETERS = {
+    "view": ("command", "path", "view_range"),
+    "create": ("command", "path", "file_text"),
+    "str_replace": ("command", "path", "old_str", "new_str"),
+    "insert": ("command", "path", "insert_line", "insert_text", "new_str"),
+}
+TEXT_PARAMETERS = ("file_text", "new_str", "insert_text")  # what is written: capped in size
+DEFAULT_MAX_EDIT_BYTES = 1_000_000
 LISTING_LIMIT = 1000  # entries in a directory view; a huge tree would flood the context
 SNIPPET_CONTEXT = 3  # lines shown around an edit in the result
 
@@ -90,6 +99,35 @@ def _require_str(tool_input: dict[str, Any], key: str, hint: str = "") -> str:
     return value
 
 
+def _check_shape(command: str, tool_input: dict[str, Any], max_edit_bytes: int) -> None:
+    """Refuse keys the command does not take, text that cannot be a text file's (NUL, a lone
+    surrogate) and text larger than the configured cap — before anything touches the stage."""
+    extra = sorted(str(k) for k in tool_input if k not in PARAMETERS[command])
+    if extra:
+        takes = ", ".join(PARAMETERS[command][1:])
+        raise _Refusal(
+            f"unexpected parameter(s) {', '.join(map(repr, extra))} for {command}; it takes {takes}"
+        )
+    for key, value in tool_input.items():
+        if not isinstance(value, str):
+            continue
+        try:
+            size = len(value.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise _Refusal(
+                f"parameter {key!r} holds invalid Unicode (a lone surrogate); send valid UTF-8 text"
+            ) from None
+        if "\x00" in value:
+            raise _Refusal(f"parameter {key!r} contains a NUL character; this tool handles text files only")
+        if key == "path" and (problem := path_problem(value)):
+            raise _Refusal(f"path is too long: expected {problem}")
+        if key in TEXT_PARAMETERS and size > max_edit_bytes:
+            raise _Refusal(
+                f"{key} is {size:,} bytes, over the limit of {max_edit_bytes:,} (session.max_edit_bytes); "
+                "make the change in smaller edits"
+            )
+
+
 def _require_int(value: object, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Refusal(f"parameter {key!r} must be an integer, not {type(value).__name__}")
@@ -99,11 +137,16 @@ def _require_int(value: object, key: str) -> int:
 class EditorTool:
     """Runs `str_replace_based_edit_tool` commands against one stage."""
 
-    def __init__(self, stage: Stage, max_characters: int | None = None) -> None:
+    def __init__(
+        self, stage: Stage, max_characters: int | None = None, max_edit_bytes: int = DEFAULT_MAX_EDIT_BYTES
+    ) -> None:
         if max_characters is not None and max_characters < 1:
             raise ValueError("max_characters must be positive")
+        if max_edit_bytes < 1:
+            raise ValueError("max_edit_bytes must be positive")
         self.stage = stage
         self.max_characters = max_characters
+        self.max_edit_bytes = max_edit_bytes
         self._handlers: dict[str, Callable[[dict[str, Any], Path, str], ToolOutcome]] = {
             "view": self._view,
             "create": self._create,
@@ -137,6 +180,7 @@ class EditorTool:
             if handler is None:
                 raise _Refusal(f"unknown command {raw_command!r}; use one of: {', '.join(COMMANDS)}")
             path = _require_str(tool_input, "path")
+            _check_shape(command, tool_input, self.max_edit_bytes)
             target = self.stage.resolve(path)
             shown = self.stage.rel(path)
             return handler(tool_input, target, shown)
@@ -146,6 +190,9 @@ class EditorTool:
             message = f"{shown} is not a UTF-8 text file; this tool edits text files only"
         except OSError as exc:
             message = f"{shown}: {exc.strerror or exc}"
+        except (ValueError, TypeError, UnicodeError) as exc:  # malformed input no check foresaw
+            message = f"the {command or 'tool'} call could not be carried out ({exc}); check its parameters"
+        shown = shown.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate cannot be sent back
         return ToolOutcome(command, shown, f"Error: {message}", True, False, "")
 
     # -- helpers -------------------------------------------------------------------------------
@@ -239,13 +286,14 @@ class EditorTool:
         file_text = _require_str(tool_input, "file_text")
         if rel == "." or self.stage.is_dir(rel):
             raise _Refusal(f"{rel} is a directory; create needs a file path")
-        if not self.stage.exists(rel):
-            lines = len(_lines(file_text))
-            return self._write("create", rel, None, file_text, f"Created {rel} ({lines} lines).")
-        old = self._read(target, rel)
-        new = old.restore(old.model(file_text))
-        lines = len(_lines(old.model(file_text)))
-        return self._write("create", rel, old.raw, new, f"Overwrote {rel} ({lines} lines).")
+        if self.stage.exists(rel):
+            # As the reference tool: create never overwrites, so a mistaken path loses nothing.
+            raise _Refusal(
+                f"file already exists at {rel}; create does not overwrite files — "
+                "use str_replace to change it, or view it first"
+            )
+        lines = len(_lines(file_text))
+        return self._write("create", rel, None, file_text, f"Created {rel} ({lines} lines).")
 
     def _str_replace(self, tool_input: dict[str, Any], target: Path, rel: str) -> ToolOutcome:
         old_str = _require_str(tool_input, "old_str")

@@ -39,6 +39,25 @@ from pathlib import Path, PurePosixPath
 
 from gearshift.edits.hunks import unified_diff
 
+# What a file system takes (Linux: PATH_MAX 4096 bytes, NAME_MAX 255 bytes a name).
+MAX_PATH_BYTES, MAX_NAME_BYTES = 4096, 255
+
+
+def path_problem(path: str) -> str:
+    """Why `path` can never name a file ('' when it can), said before it reaches the file system."""
+    if "\x00" in path:
+        return "a path without NUL characters"
+    try:
+        encoded = path.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a path of valid Unicode characters"
+    if len(encoded) > MAX_PATH_BYTES:
+        return f"a path of at most {MAX_PATH_BYTES} bytes"
+    if any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in path.replace("\\", "/").split("/")):
+        return f"a path whose every name is at most {MAX_NAME_BYTES} bytes"
+    return ""
+
+
 SKIPPED_DIRS = frozenset(
     {".git", ".gearshift", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox"}
 )

@@ -14,6 +14,7 @@ is to make sure a broken stream (an `error` event, a cut connection, an end with
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -258,6 +259,17 @@ class ModelGateway:
             raise call.fault(
                 "stream_error", f"{req.model.id}: the stream held unreadable event data ({err})"
             ) from err
+        except Exception as err:
+            # Anything else the SDK raises mid-call (e.g. `ValueError: Unable to parse tool
+            # parameter JSON` for a lone surrogate in tool input) still ends a call that may be
+            # billed: it is a fault with its usage, never an internal error with nothing booked.
+            words = " ".join(str(err).split())
+            if len(words) > 300:
+                words = words[:300] + "…"
+            raise call.fault(
+                "stream_error",
+                f"{req.model.id}: the answer could not be read ({type(err).__name__}: {words})",
+            ) from err
         if message.stop_reason is None:
             raise call.fault("truncated", _truncated_words(call))
         return call.result(message)
@@ -277,6 +289,7 @@ class _CallState:
         self.started = started
         self.ttft_ms: float | None = None
         self.started_usage: Any = None
+        self.output_so_far = 0  # message_delta's cumulative output_tokens
         self.stopped = False
         self.text_chars = 0
         self.request_id: str | None = None
@@ -296,13 +309,18 @@ class _CallState:
                 self.text_chars += len(event.delta.text)
                 if on_text is not None:
                     on_text(event.delta.text)
+        elif event.type == "message_delta":
+            self.output_so_far = max(self.output_so_far, getattr(event.usage, "output_tokens", 0) or 0)
         elif event.type == "message_stop":
             self.stopped = True
 
     def billed(self) -> Usage:
+        """What the API has billed so far: message_start's input and cache counts, and the
+        latest cumulative output count (a message_delta's, when one arrived before the fault)."""
         if self.started_usage is None:
             return Usage()
-        return Usage.from_api(self.started_usage, default_ttl=self.req.cache_ttl)
+        usage = Usage.from_api(self.started_usage, default_ttl=self.req.cache_ttl)
+        return dataclasses.replace(usage, output=max(usage.output, self.output_so_far))
 
     def fault(self, kind: str, message: str, **extra: Any) -> CallFault:
         usage = self.billed()

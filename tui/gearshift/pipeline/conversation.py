@@ -1,17 +1,18 @@
 """One attempt's conversation: call the model, run its editor commands, repeat until it is done.
 
-Every call is checked against the budget before it is sent, booked in the meter and the ledger as
-soon as it ends (paid tokens are never lost, even when the call faulted), and told as events.
-A fault, a cut stream or a reply stopped by max_tokens ends the attempt as failed — never as a
-finished answer.
+Every call is checked against the budgets before it is sent (its max_tokens lowered to fit what
+is left), written to the ledger as "in flight" at its worst case before the request goes out,
+settled in the meter and the ledger as soon as it ends — whatever it ended in: an answer, a
+fault, a cancellation or an exception of any type — and told as events. A fault, a cut stream or
+a reply stopped by max_tokens ends the attempt as failed — never as a finished answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from gearshift import events as ev
@@ -22,7 +23,13 @@ from gearshift.ledger import CallRow, Ledger
 from gearshift.models.call import CallFault, CallRequest
 from gearshift.models.client import ModelGateway
 from gearshift.models.pricing import Usage, estimate_tokens, usd
-from gearshift.pipeline.metering import CONTEXT_KINDS, BudgetExceeded, CostMeter
+from gearshift.pipeline.metering import (
+    CONTEXT_KINDS,
+    Allowance,
+    BudgetExceeded,
+    CostMeter,
+    input_tokens_bound,
+)
 from gearshift.review.findings import FINDING_TOOL_NAME, VIEW_TOOL_NAME, FindingRecorder
 from gearshift.tasks import Task
 
@@ -72,58 +79,151 @@ class CallContext:
     context_delta: int = 0
 
 
-def _book(
-    ctx: CallContext,
-    model: ModelSpec,
-    attempt: int,
-    turn: int,
-    kind: str,
-    usage: Usage,
-    *,
-    ttft_ms: float | None,
-    latency_ms: float | None,
-    stop_reason: str | None,
-    fault: str | None,
-    request_id: str | None,
-) -> float:
-    delta = ctx.context_delta if kind in CONTEXT_KINDS else 0
-    spent, equiv, naive = ctx.meter.add(ctx.task.id, model, usage, latency_ms or 0.0, context_delta=delta)
-    ctx.on_call(attempt, usage, usd(spent))
-    if ctx.ledger is not None:
-        ctx.ledger.record_call(
-            CallRow(
-                task_id=ctx.task.id,
-                attempt=attempt,
-                turn=turn,
-                kind=kind,
-                model=model.id,
-                input_tokens=usage.input,
-                output_tokens=usage.output,
-                cache_write_5m_tokens=usage.cache_write_5m,
-                cache_write_1h_tokens=usage.cache_write_1h,
-                cache_read_tokens=usage.cache_read,
-                cost_usd=usd(spent),
-                escalation_equiv_usd=usd(equiv),
+class _Flight:
+    """One call from its admission to its booking: the in-flight ledger row written before the
+    request is sent, and the one settlement that replaces it, however the call ends."""
+
+    def __init__(
+        self, ctx: CallContext, model: ModelSpec, attempt: int, turn: int, kind: str, allowance: Allowance
+    ) -> None:
+        self.ctx, self.model, self.attempt, self.turn, self.kind = ctx, model, attempt, turn, kind
+        self.allowance = allowance
+        self.settled = False
+        self.row_id: int | None = None
+        if ctx.ledger is not None:
+            worst = allowance.worst
+            self.row_id = ctx.ledger.record_call(
+                self._row(
+                    Usage(),
+                    usd(worst),
+                    usd(worst),
+                    naive_usd=usd(worst),
+                    in_flight=True,
+                    fault=None,
+                    stop_reason=None,
+                )
+            )
+
+    def _row(self, usage: Usage, spent: float, equiv: float, **kw: Any) -> CallRow:
+        return CallRow(
+            task_id=self.ctx.task.id,
+            attempt=self.attempt,
+            turn=self.turn,
+            kind=self.kind,
+            model=self.model.id,
+            input_tokens=usage.input,
+            output_tokens=usage.output,
+            cache_write_5m_tokens=usage.cache_write_5m,
+            cache_write_1h_tokens=usage.cache_write_1h,
+            cache_read_tokens=usage.cache_read,
+            cost_usd=spent,
+            escalation_equiv_usd=equiv,
+            ttft_ms=kw.pop("ttft_ms", None),
+            latency_ms=kw.pop("latency_ms", None),
+            tags=self.ctx.task.tags,
+            mode=self.ctx.gateway.mode,
+            **kw,
+        )
+
+    def settle(
+        self,
+        usage: Usage,
+        *,
+        ttft_ms: float | None,
+        latency_ms: float | None,
+        stop_reason: str | None,
+        fault: str | None,
+        request_id: str | None,
+    ) -> float:
+        """Book the call at what it was billed: the meter, the ledger row, the cost events."""
+        ctx = self.ctx
+        if self.settled:  # booked already (a cancellation the gateway reported, then re-raised)
+            return 0.0
+        self.settled = True
+        ctx.meter.release(self.allowance)
+        delta = ctx.context_delta if self.kind in CONTEXT_KINDS else 0
+        spent, equiv, naive = ctx.meter.add(
+            ctx.task.id, self.model, usage, latency_ms or 0.0, context_delta=delta
+        )
+        ctx.on_call(self.attempt, usage, usd(spent))
+        if ctx.ledger is not None:
+            row = self._row(
+                usage,
+                usd(spent),
+                usd(equiv),
                 naive_usd=usd(naive),
                 ttft_ms=ttft_ms,
                 latency_ms=latency_ms,
                 stop_reason=stop_reason,
                 fault=fault,
-                tags=ctx.task.tags,
                 request_id=request_id,
-                mode=ctx.gateway.mode,
+            )
+            if self.row_id is not None:
+                ctx.ledger.settle_call(self.row_id, row)
+            else:
+                ctx.ledger.record_call(row)
+        ctx.emit(ev.CostUpdated(**ctx.meter.snapshot(ctx.task.id)))  # type: ignore[arg-type]
+        if ctx.meter.crossed_alert(ctx.task.id):
+            ctx.emit(
+                ev.BudgetAlert(
+                    task_id=ctx.task.id,
+                    task_cost_usd=usd(ctx.meter.tasks[ctx.task.id].cost),
+                    threshold_usd=ctx.config.cost_tracking.alert_threshold_per_task,
+                )
+            )
+        return usd(spent)
+
+    def fault(self, fault: CallFault) -> None:
+        """A failed or cancelled call is still a paid one: into the meter and the ledger."""
+        if self.settled:
+            return
+        spent = self.settle(
+            fault.usage,
+            ttft_ms=None,
+            latency_ms=fault.latency_ms,
+            stop_reason=None,
+            fault=fault.kind,
+            request_id=fault.request_id,
+        )
+        self.ctx.emit(
+            ev.CallFailed(
+                task_id=self.ctx.task.id,
+                attempt=self.attempt,
+                turn=self.turn,
+                model=self.model.id,
+                fault=fault.kind,
+                message=fault.message,
+                cost_usd=spent,
             )
         )
-    ctx.emit(ev.CostUpdated(**ctx.meter.snapshot(ctx.task.id)))  # type: ignore[arg-type]
-    if ctx.meter.crossed_alert(ctx.task.id):
-        ctx.emit(
-            ev.BudgetAlert(
-                task_id=ctx.task.id,
-                task_cost_usd=usd(ctx.meter.tasks[ctx.task.id].cost),
-                threshold_usd=ctx.config.cost_tracking.alert_threshold_per_task,
+
+    def abandon(self, exc: BaseException) -> None:
+        """The call ended in something the gateway did not describe. Cancelled before its answer
+        began, nothing was billed; any other exception may have come after billing, and what
+        was billed is unknown — so it is booked at its worst case rather than at nothing."""
+        if self.settled:
+            return
+        if isinstance(exc, asyncio.CancelledError):
+            usage, kind = Usage(), "cancelled"
+            words = f"{self.model.id}: cancelled before the answer began; nothing was billed"
+        else:
+            # Priced at the worst case: every input token at the dearest tier, all max_tokens out.
+            usage, kind = _worst_usage(self.model, self.allowance), "stream_error"
+            words = (
+                f"{self.model.id}: the call ended in {type(exc).__name__}: {exc}; booked at its worst case"
             )
-        )
-    return usd(spent)
+        self.fault(CallFault(kind, words, usage))
+
+
+def _worst_usage(model: ModelSpec, allowance: Allowance) -> Usage:
+    """A usage that prices at the allowance's worst case (all input in the dearest input tier)."""
+    tiers = {
+        "input": model.input_per_mtok,
+        "cache_write_5m": model.cache_write_5m_per_mtok,
+        "cache_write_1h": model.cache_write_1h_per_mtok,
+    }
+    dearest = max(tiers, key=lambda k: tiers[k])
+    return Usage(**{dearest: allowance.input_tokens, "output": allowance.max_tokens})
 
 
 def _tool_results(
@@ -137,8 +237,10 @@ def _tool_results(
     results: list[dict[str, Any]] = []
     captured: dict[str, Any] | None = None
     for use in tool_uses:
-        name, tool_input = use["name"], use.get("input") or {}
-        if recorder is not None and name in (VIEW_TOOL_NAME, FINDING_TOOL_NAME, TOOL_DEFINITION["name"]):
+        name, tool_input = use["name"], use.get("input")
+        if not isinstance(tool_input, dict):  # the model's JSON is untrusted: never an internal error
+            content, is_error = "Error: the tool input must be a JSON object", True
+        elif recorder is not None and name in (VIEW_TOOL_NAME, FINDING_TOOL_NAME, TOOL_DEFINITION["name"]):
             content, is_error = _review_tool(ctx, attempt, recorder, name, tool_input)
         elif name == TOOL_DEFINITION["name"] and editor is not None:
             command = str(tool_input.get("command", ""))
@@ -210,36 +312,6 @@ def _review_tool(
     return content, is_error
 
 
-def _book_fault(
-    ctx: CallContext, model: ModelSpec, attempt: int, turn: int, kind: str, fault: CallFault
-) -> None:
-    """A failed or cancelled call is still a paid one: into the meter and the ledger."""
-    spent = _book(
-        ctx,
-        model,
-        attempt,
-        turn,
-        kind,
-        fault.usage,
-        ttft_ms=None,
-        latency_ms=fault.latency_ms,
-        stop_reason=None,
-        fault=fault.kind,
-        request_id=fault.request_id,
-    )
-    ctx.emit(
-        ev.CallFailed(
-            task_id=ctx.task.id,
-            attempt=attempt,
-            turn=turn,
-            model=model.id,
-            fault=fault.kind,
-            message=fault.message,
-            cost_usd=spent,
-        )
-    )
-
-
 async def run_turns(
     ctx: CallContext,
     conv: Conversation,
@@ -257,8 +329,9 @@ async def run_turns(
     for turn in range(1, session.max_turns_per_attempt + 1):
         outcome.turns = turn
         estimated = estimate_tokens(json.dumps([conv.system, conv.messages, conv.tools]))
+        bound = input_tokens_bound(conv.system, conv.messages, conv.tools)
         try:
-            worst = ctx.meter.check(model, estimated, session.max_tokens)
+            allowance = ctx.meter.reserve(model, bound, session.max_tokens)
         except BudgetExceeded as exc:
             ctx.emit(
                 ev.BudgetBlocked(
@@ -266,6 +339,7 @@ async def run_turns(
                     spent_usd=usd(exc.spent),
                     worst_case_usd=usd(exc.worst),
                     cap_usd=usd(exc.cap),
+                    budget=exc.which,
                 )
             )
             raise
@@ -276,22 +350,10 @@ async def run_turns(
                 turn=turn,
                 model=model.id,
                 estimated_input_tokens=estimated,
-                worst_case_usd=usd(worst),
+                worst_case_usd=usd(allowance.worst),
             )
         )
-        request = CallRequest(
-            task_id=ctx.task.id,
-            attempt=attempt,
-            turn=turn,
-            model=model,
-            system=conv.system,
-            messages=conv.messages,
-            tools=conv.tools,
-            max_tokens=session.max_tokens,
-            cache_ttl=session.cache_ttl,
-            tool_choice=conv.tool_choice,
-            cache=conv.cache,
-        )
+        flight = _Flight(ctx, model, attempt, turn, kind, allowance)
 
         texts = redact.TextStream()  # a secret the model echoes may span two deltas
 
@@ -300,23 +362,32 @@ async def run_turns(
                 ctx.emit(ev.TextDelta(task_id=ctx.task.id, attempt=attempt, text=shown))
 
         try:
+            request = CallRequest(
+                task_id=ctx.task.id,
+                attempt=attempt,
+                turn=turn,
+                model=model,
+                system=conv.system,
+                messages=conv.messages,
+                tools=conv.tools,
+                max_tokens=allowance.max_tokens,
+                cache_ttl=session.cache_ttl,
+                tool_choice=conv.tool_choice,
+                cache=conv.cache,
+            )
             try:
-                result = await ctx.gateway.stream(
-                    request, on_text, on_cancelled=partial(_book_fault, ctx, model, attempt, turn, kind)
-                )
+                result = await ctx.gateway.stream(request, on_text, on_cancelled=flight.fault)
             finally:
                 if rest := texts.flush():
                     ctx.emit(ev.TextDelta(task_id=ctx.task.id, attempt=attempt, text=rest))
         except CallFault as fault:
-            _book_fault(ctx, model, attempt, turn, kind, fault)
+            flight.fault(fault)
             outcome.fault, outcome.message = fault.kind, fault.message
             return outcome
-        spent = _book(
-            ctx,
-            model,
-            attempt,
-            turn,
-            kind,
+        except BaseException as exc:  # cancelled, or an exception no one foresaw: still booked
+            flight.abandon(exc)
+            raise
+        spent = flight.settle(
             result.usage,
             ttft_ms=result.ttft_ms,
             latency_ms=result.latency_ms,
@@ -360,7 +431,12 @@ async def run_turns(
             return outcome
         outcome.fault = result.stop_reason or "truncated"
         outcome.message = {
-            "max_tokens": f"the reply was cut off at max_tokens ({session.max_tokens}); raise session.max_tokens",
+            "max_tokens": (
+                f"the reply was cut off at max_tokens ({allowance.max_tokens}); raise session.max_tokens"
+                if allowance.max_tokens == session.max_tokens
+                else f"the reply was cut off at max_tokens ({allowance.max_tokens}, lowered from "
+                f"{session.max_tokens} to fit the budget that is left)"
+            ),
             "refusal": "the model declined the request",
             "model_context_window_exceeded": "the conversation no longer fits the model's context window",
         }.get(outcome.fault, f"the model stopped with {outcome.fault!r}")

@@ -226,7 +226,11 @@ class Journey:
         previous: ValidationResult | None = None
         # One file view may not be larger than the whole context budget (≈ 4 characters a token):
         # a 4 MB data file viewed whole would make the next request too large for the API.
-        editor = EditorTool(self.stage, max_characters=config.context.token_budget * 4)
+        editor = EditorTool(
+            self.stage,
+            max_characters=config.context.token_budget * 4,
+            max_edit_bytes=config.session.max_edit_bytes,
+        )
         while True:
             conv.tools = [editor.definition]  # the model is told the cap (escalation starts a new conv)
             self.r.attempts += 1

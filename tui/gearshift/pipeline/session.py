@@ -68,7 +68,7 @@ class Session:
         self.emit = redact.sink(emit)  # every event of the engine passes here on its way out
         self.approver = approver
         self.ledger = ledger
-        self.meter = CostMeter(config)
+        self.meter = CostMeter(config, spent_today=ledger.spent_today if ledger is not None else None)
         self.records: dict[str, TaskRecord] = {}
         self.baseline_cache: dict[tuple[str, ...], ValidationResult] = {}
         # Checks sandboxed (copy-on-write stages, outside the tree) or not (hard-linked stages,

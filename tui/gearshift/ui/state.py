@@ -335,8 +335,9 @@ class UIState:
                 t.blocked = dataclasses.asdict(e)
                 self.budget_blocked = True
                 self._changes.cost = True
+                which = "today's budget" if e.budget == "daily" else "session budget"
                 message = (
-                    f"session budget {money(e.cap_usd)} blocks the next call of {e.task_id}: spent {money(e.spent_usd)}"
+                    f"{which} {money(e.cap_usd)} blocks the next call of {e.task_id}: spent {money(e.spent_usd)}"
                     f" + worst case {money(e.worst_case_usd)}"
                 )
                 t.output.add("error", message, ok=False)

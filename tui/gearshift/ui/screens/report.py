@@ -19,7 +19,14 @@ from gearshift.config import Config
 from gearshift.experiment_report import COLUMNS as ARM_COLUMNS
 from gearshift.experiment_report import arm_cell, arm_report, comparison_lines
 from gearshift.ledger import Ledger
-from gearshift.report import COLUMNS, baseline_legend, build_report, format_cell, replayed_words
+from gearshift.report import (
+    COLUMNS,
+    baseline_legend,
+    build_report,
+    format_cell,
+    replayed_words,
+    unsettled_words,
+)
 from gearshift.tune import build_tune, group_rows, what_if_rows
 from gearshift.ui.plots import cost_bars, score_strip
 
@@ -97,6 +104,8 @@ class ReportScreen(Screen[None]):
         latency = (
             f" Latency leaves out {replayed_words(report)}." if report["total"]["replayed_calls"] else ""
         )
+        if report["total"]["unsettled_calls"]:
+            latency += f" The {unsettled_words(report)}."
         legend = "\n".join(baseline_legend(report))
         caption.update(
             f"Grouped by {self.by}, {self._scope_words} — tasks: {statuses}.{latency}  "

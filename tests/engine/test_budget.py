@@ -1,0 +1,144 @@
+"""The budgets never overshoot: the session cap and the daily cap, against a model that always
+answers max_tokens and bills its input at the dearest tier.
+
+The loopback model bills each request's input at 1 token per 2 bytes of its JSON (the floor of
+the conservative rule) plus the tool system-prompt tokens, all as 1-hour cache writes, and
+always writes max_tokens of output: the most a request can honestly be billed under that rule.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from gearshift.config import load_config
+from gearshift.ledger import Ledger
+from gearshift.models.pricing import estimate_tokens
+from gearshift.pipeline.metering import (
+    MIN_MAX_TOKENS,
+    TEXT_EDITOR_TOKENS,
+    TOOL_USE_SYSTEM_TOKENS,
+    BudgetExceeded,
+    CostMeter,
+    input_tokens_bound,
+)
+from gearshift.tasks import Task
+
+from tests.engine.pipeline_project import make_project
+from tests.engine.test_pipeline_integration import of, run
+from tests.support.messages_server import MessagesServer, Reply
+
+SONNET = "claude-sonnet-4-6"
+
+
+def greedy_model(body: dict, headers: dict) -> Reply:
+    sized = json.dumps([body.get("system", []), body["messages"], body.get("tools", [])], ensure_ascii=False)
+    billed_in = len(sized.encode()) // 2 + TOOL_USE_SYSTEM_TOKENS + TEXT_EDITOR_TOKENS
+    use = {
+        "input_tokens": 0,
+        "output_tokens": body["max_tokens"],
+        "cache_creation_input_tokens": billed_in,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": billed_in},
+    }
+    return Reply.text("x" * 40, usage=use, stop_reason="max_tokens")
+
+
+def tasks(n: int) -> list[Task]:
+    return [
+        Task(id=f"t{i}", prompt=f"Explain calc.total, take {i}", requires_validation=False) for i in range(n)
+    ]
+
+
+def ledger_sum(project: Path) -> float:
+    ledger = Ledger.for_project(project)
+    try:
+        return sum(r["cost_usd"] for r in ledger.calls())
+    finally:
+        ledger.close()
+
+
+async def test_a_one_dollar_session_budget_holds_against_a_model_that_always_spends_its_max(
+    tmp_path: Path,
+) -> None:
+    project = make_project(tmp_path / "p", "[cost_tracking]\nsession_budget_usd = 1.00\n")
+    with MessagesServer(greedy_model) as server:
+        code, events = await run(project, server, tasks(12))
+    sent = [r.json["max_tokens"] for r in server.message_requests]
+    statuses = [t["status"] for t in events[-1]["tasks"]]
+    # Several full calls, then calls with max_tokens lowered to fit, then refusals: mid-session.
+    assert sent[0] == 8192 and len(sent) > 3
+    assert any(MIN_MAX_TOKENS <= m < 8192 for m in sent)
+    assert statuses[0] == "failed" and statuses[-1] == "over_budget"
+    assert code == 1
+    spent = ledger_sum(project)
+    assert spent <= 1.00
+    assert spent > 1.00 - 0.04  # it stopped only when what was left could not buy MIN_MAX_TOKENS
+    assert events[-1]["total_cost_usd"] == pytest.approx(spent)
+    blocked = of(events, "budget_blocked")
+    assert blocked and all(b["spent_usd"] + b["worst_case_usd"] > 1.00 for b in blocked)
+
+
+async def test_the_daily_budget_holds_across_two_sessions(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", "[cost_tracking]\ndaily_budget_usd = 0.50\n")
+    with MessagesServer(greedy_model) as server:
+        await run(project, server, tasks(2))
+        first = ledger_sum(project)
+        assert 0.2 < first <= 0.50
+        _, events = await run(
+            project, server, [Task(id=f"n{i}", prompt="More", requires_validation=False) for i in range(6)]
+        )
+    statuses = [t["status"] for t in events[-1]["tasks"]]
+    assert statuses[-1] == "over_budget"
+    assert "today's budget" in events[-1]["tasks"][-1]["error"]
+    assert {b["budget"] for b in of(events, "budget_blocked")} == {"daily"}
+    assert all(b["cap_usd"] == 0.50 for b in of(events, "budget_blocked"))
+    assert ledger_sum(project) <= 0.50
+    # The second process spent only what the first one left.
+    assert 0 < ledger_sum(project) - first <= 0.50 - first
+
+
+def meter(tmp_path: Path, extra: str) -> CostMeter:
+    make_project(tmp_path / "m", extra)
+    return CostMeter(load_config(tmp_path / "m"))
+
+
+def test_a_call_in_flight_holds_its_worst_case(tmp_path: Path) -> None:
+    m = meter(tmp_path, "[cost_tracking]\nsession_budget_usd = 0.20\n")
+    sonnet = m.config.model(SONNET)
+    first = m.reserve(sonnet, 1000, 8192)
+    assert first.max_tokens == 8192
+    # A second call while the first is out may use only what the first's worst case leaves.
+    second = m.reserve(sonnet, 1000, 8192)
+    assert second.max_tokens < 8192
+    assert first.worst + second.worst <= Decimal("0.20")
+    with pytest.raises(BudgetExceeded):
+        m.reserve(sonnet, 1000, 8192)
+    m.release(first)
+    m.release(second)
+    assert m.reserved == 0
+    assert m.reserve(sonnet, 1000, 8192).max_tokens == 8192
+
+
+def test_max_tokens_is_lowered_to_fit_and_refused_below_the_minimum(tmp_path: Path) -> None:
+    m = meter(tmp_path, "[cost_tracking]\nsession_budget_usd = 0.05\n")
+    sonnet = m.config.model(SONNET)
+    allowed = m.reserve(sonnet, 2000, 8192)
+    # $0.05 - 2000 tokens at $6/Mtok (the dearest input tier) leaves $0.038: 2533 tokens at $15/Mtok.
+    assert allowed.max_tokens == 2533 and allowed.worst <= Decimal("0.05")
+    m.release(allowed)
+    with pytest.raises(BudgetExceeded) as refused:
+        m.reserve(sonnet, 7000, 8192)  # $0.042 of input leaves room for 533 tokens < 1024
+    assert refused.value.which == "session" and refused.value.cap == Decimal("0.05")
+
+
+def test_the_input_bound_counts_the_tools_documented_tokens_and_exceeds_chars_over_4() -> None:
+    system = [{"type": "text", "text": "x" * 4000}]
+    messages = [{"role": "user", "content": "é" * 1000}]
+    editor = [{"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}]
+    bare = input_tokens_bound(system, messages, [])
+    with_editor = input_tokens_bound(system, messages, editor)
+    assert with_editor - bare >= TOOL_USE_SYSTEM_TOKENS + TEXT_EDITOR_TOKENS
+    assert bare >= (4000 + 2000) // 2  # one token per 2 UTF-8 bytes at most: é is 2 bytes
+    assert bare > estimate_tokens(json.dumps([system, messages]))  # the old characters ÷ 4
