@@ -14,7 +14,7 @@ import itertools
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from gearshift import events as ev
 from gearshift.ui.format import money
@@ -179,6 +179,11 @@ class Changes:
 
 class UIState:
     """Everything the panes show, updated one event at a time by `apply`."""
+
+    # Events `apply` leaves alone (tests/engine/test_event_consumers.py holds every event to a
+    # decision): a call's worst-case forecast (the meters move on what was spent), and the
+    # session's totals (the last CostUpdated already carried them).
+    IGNORES: ClassVar[frozenset[type[ev.Event]]] = frozenset({ev.CallStarted, ev.SessionFinished})
 
     def __init__(self, *, show_timings: bool = True, label: Callable[[str], str] | None = None) -> None:
         self.show_timings = show_timings
