@@ -7,7 +7,7 @@ events into the pure `UIState`, and repaints only the panes the batch touched. S
 therefore costs one Markdown append per task per tick, whatever the token rate, and input is
 never starved.
 
-Garbage collection sets the floor of the loop's stalls (perf-floors.md): once the first frame is
+Garbage collection sets the floor of the loop's stalls (docs/performance.md): once the first frame is
 out, everything alive (Textual, the engine, the CSS) is frozen out of the collector's sight and
 the young generation's threshold raised, so a collection walks only what the session made since;
 both are undone when the app unmounts, so tests and embedders get their process back.
