@@ -8,18 +8,6 @@ from __future__ import annotations
 
 from gearshift.config import Config
 
-STATUS_VARIABLE = {
-    "awaiting_escalation": "warning",
-    "awaiting_review": "accent",
-    "approved": "outcome-pass",
-    "rejected": "outcome-fail",
-    "failed": "outcome-fail",
-    "over_budget": "cost-warning",
-    "cancelled": "text-muted",
-    "undone": "text-muted",
-    "running": "primary",
-    "validating": "secondary",
-}
 BADGE_VARIABLE = {
     "pass": "outcome-pass",
     "fail-syntax": "outcome-syntax",
