@@ -57,7 +57,7 @@ class SessionStarted(Event):
     config_source: str = ""
     # How checks run: "bubblewrap" (sandboxed), "off" (validation.sandbox = off) or
     # "unavailable" (no sandbox could start: auto fell back, required refuses); note says why.
-    sandbox: str = ""
+    sandbox: v.SandboxLabel = ""
     sandbox_note: str = ""
 
 

@@ -64,6 +64,9 @@ FINAL_STATUSES: frozenset[FinalStatus] = frozenset(get_args(FinalStatus))
 # --- the session, routing, attempts ------------------------------------------------------------
 
 SessionMode = Literal["live", "replay", "record"]
+# How checks run (session_started's `sandbox`): sandboxed, `validation.sandbox = "off"`, or no
+# sandbox could start; empty in events from before the sandbox existed.
+SandboxLabel = Literal["bubblewrap", "off", "unavailable", ""]
 RouteRule = Literal[
     "forced-default",
     "forced-escalation",
