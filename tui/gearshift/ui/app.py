@@ -43,7 +43,7 @@ from gearshift.ui import themes
 from gearshift.ui.actions import ActionsMixin
 from gearshift.ui.bindings import ACTIONS, bindings, footer_actions
 from gearshift.ui.firstrun import FirstRunMixin
-from gearshift.ui.format import model_label
+from gearshift.ui.format import NO_KEY, model_label
 from gearshift.ui.panes.cost import CostMeter
 from gearshift.ui.panes.output import OutputPane
 from gearshift.ui.panes.queue import TaskQueue
@@ -57,8 +57,6 @@ GC_GEN0 = 20_000  # allocations between young collections while the app runs (Py
 MAIN_SCREEN_ACTIONS = {a.action for a in ACTIONS} - {"request_quit", "switch_theme"}
 SHOWN_IDS = {a.id for a in ACTIONS if a.show}  # the footer's own keys (not ctrl+q, ctrl+c)
 REPLACED_SYSTEM_COMMANDS = {"Theme"}  # Textual's palette entries our actions stand for
-# Said in the header and when a task is refused: with no key and no recordings nothing can run.
-NO_KEY = "no API key: set ANTHROPIC_API_KEY or try gearshift demo"
 
 
 class GearshiftApp(TrustMixin, ActionsMixin, FirstRunMixin, App[int]):
