@@ -23,7 +23,7 @@ from gearshift.pipeline.conversation import CallContext, Conversation, run_turns
 from gearshift.pipeline.excerpts import snippets
 from gearshift.pipeline.forecast import escalation_forecast, ledger_summaries
 from gearshift.pipeline.metering import BudgetExceeded
-from gearshift.pipeline.record import TaskRecord
+from gearshift.pipeline.record import TaskFailed, TaskRecord
 from gearshift.pipeline.review import run_review
 from gearshift.routing.policy import after_validation, decide
 from gearshift.routing.score import score_task
@@ -36,16 +36,10 @@ from gearshift.validation.gate import (
     render_findings,
     setup_problem,
 )
-from gearshift.vocab import FinalStatus, TaskStatus, ValidationReason
+from gearshift.vocab import TaskStatus, ValidationReason
 
 if TYPE_CHECKING:
     from gearshift.pipeline.session import Session
-
-class TaskFailed(Exception):
-    def __init__(self, status: FinalStatus, message: str) -> None:
-        self.status = status
-        super().__init__(message)
-
 
 class Journey:
     def __init__(self, session: Session, record: TaskRecord) -> None:

@@ -12,11 +12,19 @@ from gearshift.review.findings import ReviewFinding
 from gearshift.routing.policy import RouteDecision
 from gearshift.routing.score import Complexity
 from gearshift.tasks import Task
-from gearshift.vocab import FINAL_STATUSES, TASK_STATUSES, TaskStatus
+from gearshift.vocab import FINAL_STATUSES, TASK_STATUSES, FinalStatus, TaskStatus
 
 # Where a task can be (vocab.TaskStatus); the last five are final.
 STATUSES = TASK_STATUSES
 FINAL = FINAL_STATUSES
+
+
+class TaskFailed(Exception):
+    """A task's run ends here with `status` (journey and review raise it; the session records it)."""
+
+    def __init__(self, status: FinalStatus, message: str) -> None:
+        self.status = status
+        super().__init__(message)
 
 
 @dataclass
