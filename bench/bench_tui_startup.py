@@ -6,7 +6,7 @@ to the terminal in which every pane shows its content. Both apps go through `App
 Textual's real terminal driver, so encoding and writing the frame are paid as they would be.
 
 - floor: a plain Textual app of five panes — DataTable of 200 rows, RichLog, Log, Markdown,
-  Syntax of 300 lines (perf-floors.md's "five-pane app") — full when the table holds its rows,
+  Syntax of 300 lines (docs/performance.md's "five-pane app") — full when the table holds its rows,
   the Markdown document its blocks and every pane has been laid out;
 - trivial: a Textual app showing one Static (for scale: what Textual itself costs);
 - app: `gearshift.cli.main([project])` on a scratch copy of sample-projects/python-shop (its

@@ -13,7 +13,7 @@ Apps, interleaved in every round so machine load hits them alike:
   until the last character was handed to its widget.
 - `loop floor`: a plain Textual app whose sink only collects the deltas and joins them once per
   tick (30 Hz): what the loop and the pusher cost with no widget at all.
-- `log floor`: the same with a `Log` widget written once per tick (perf-floors.md's fastest pane).
+- `log floor`: the same with a `Log` widget written once per tick (docs/performance.md's fastest pane).
 Floors get the same garbage-collector tuning the app applies after its first frame
 (`gc.freeze()` and a gen0 threshold of GC_GEN0), so the ratios compare widget work only;
 `--no-gc-tuning` turns it off everywhere.

@@ -1,6 +1,6 @@
 """What the validation runner costs on top of the tools it runs, on a tiny Python project.
 
-Builds a project like the one in perf-floors.md (3 modules of ~100 lines, 10 tests) and times,
+Builds a project like the one in docs/performance.md (3 modules of ~100 lines, 10 tests) and times,
 in one run on one machine: the same checks (python_compile, ruff, pytest) run one after another
 with `subprocess.run`, against `run_validation` running them concurrently with its process
 groups, line events and parsing; and a narrowed run (changed = one file) against a whole one.

@@ -29,6 +29,9 @@ from typing import TYPE_CHECKING
 from gearshift.config import ConfigError, load_config
 from gearshift.ledger import LedgerError
 from gearshift.redact import redact
+from gearshift.startup import RECORDINGS_DIR, UsageError
+from gearshift.startup import gateway_for as _gateway
+from gearshift.startup import tasks_for as _tasks_for
 from gearshift.trust import TrustError
 
 if TYPE_CHECKING:
@@ -36,11 +39,6 @@ if TYPE_CHECKING:
     from gearshift.tasks import Task
 
 COMMANDS = ("run", "report", "tune", "init", "context", "demo", "trust")
-RECORDINGS_DIR = "gearshift-recordings"
-
-
-class UsageError(Exception):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,25 +59,6 @@ def _project(path: str | None) -> Path:
     if ledger.is_dir():
         raise UsageError(f"{ledger} is a folder, not the ledger: move it aside and gearshift starts a new ledger")
     return root
-
-
-def _tasks_for(root: Path, tasks_file: str | None) -> list:
-    from gearshift.tasks import TASKS_FILE, load_tasks
-
-    path = Path(tasks_file) if tasks_file else root / TASKS_FILE
-    return load_tasks(path, root)
-
-
-def _gateway(root: Path, record: str | None, replay: str | None, speed: float):
-    from gearshift.models.client import ModelGateway
-
-    default = root / RECORDINGS_DIR
-    return ModelGateway.from_environment(
-        record_dir=Path(record).resolve() if record else None,
-        replay_dir=Path(replay).resolve() if replay else None,
-        default_recordings=default if default.is_dir() else None,
-        replay_speed=speed,
-    )
 
 
 def _add_model_source(p: argparse.ArgumentParser) -> None:

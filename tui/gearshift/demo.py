@@ -51,7 +51,7 @@ def scratch_copy(sample: Path, into: Path | None = None) -> Path:
 
 
 def open_demo(name: str, *, speed: float = 1.0) -> int:
-    from gearshift.cli import RECORDINGS_DIR, UsageError
+    from gearshift.startup import RECORDINGS_DIR, UsageError
 
     try:
         sample = sample_path(name)

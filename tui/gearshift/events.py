@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from gearshift import vocab as v
+
 
 @dataclass(frozen=True, kw_only=True)
 class Event:
@@ -50,12 +52,12 @@ def event_from_dict(data: dict[str, Any]) -> Event:
 @dataclass(frozen=True, kw_only=True)
 class SessionStarted(Event):
     project: str
-    mode: str  # "live" | "replay" | "record"
+    mode: v.SessionMode
     scripted: bool = False  # replaying hand-written demo recordings, not real model output
     config_source: str = ""
     # How checks run: "bubblewrap" (sandboxed), "off" (validation.sandbox = off) or
     # "unavailable" (no sandbox could start: auto fell back, required refuses); note says why.
-    sandbox: str = ""
+    sandbox: v.SandboxLabel = ""
     sandbox_note: str = ""
 
 
@@ -99,7 +101,7 @@ class TaskRouted(Event):
     model: str
     score: float
     threshold: float
-    rule: str
+    rule: v.RouteRule
     explanation: str
     signals: list[dict[str, Any]]  # {"name", "weight", "detail"}
     estimated_cost_usd: float = 0.0
@@ -112,17 +114,17 @@ class AttemptStarted(Event):
     task_id: str
     attempt: int
     model: str
-    kind: str  # "initial" | "correction" | "escalation" | "signoff"
-    starts_from: str = "project"  # "project" | "staged" | "clean"
+    kind: v.AttemptKind
+    starts_from: v.StartsFrom = "project"
 
 
 @_event("task_status")
 @dataclass(frozen=True, kw_only=True)
 class TaskStatus(Event):
-    """A coarse status for queue displays: queued, running, validating, awaiting_approval, ..."""
+    """A task moved to another status (vocab.TaskStatus); the queue shows it."""
 
     task_id: str
-    status: str
+    status: v.TaskStatus
     detail: str = ""
 
 
@@ -130,7 +132,7 @@ class TaskStatus(Event):
 @dataclass(frozen=True, kw_only=True)
 class TaskFinished(Event):
     task_id: str
-    status: str  # approved | rejected | failed | over_budget | cancelled
+    status: v.FinalStatus
     summary: dict[str, Any]
 
 
@@ -193,7 +195,7 @@ class CallFailed(Event):
     attempt: int
     turn: int
     model: str
-    fault: str  # api_error | stream_error | connection_cut | truncated | budget | replay_missing ...
+    fault: v.FaultKind
     message: str
     cost_usd: float = 0.0
 
@@ -276,7 +278,7 @@ class ValidationStarted(Event):
     run_id: str
     task_id: str | None  # None for watcher-triggered runs on the project itself
     checks: list[str]
-    reason: str = "attempt"  # "attempt" | "baseline" | "watch"
+    reason: v.ValidationReason = "attempt"
 
 
 @_event("validation_line")
@@ -292,7 +294,7 @@ class ValidationLine(Event):
 class CheckFinished(Event):
     run_id: str
     check: str
-    kind: str  # syntax | logic
+    kind: v.CheckKind
     passed: bool
     findings: list[dict[str, Any]]
     duration_ms: float
@@ -306,9 +308,9 @@ class CheckFinished(Event):
 class ValidationFinished(Event):
     run_id: str
     task_id: str | None
-    outcome: str  # pass | fail-syntax | fail-logic | cancelled
+    outcome: v.ValidationOutcome
     findings: list[dict[str, Any]]
-    reason: str = "attempt"
+    reason: v.ValidationReason = "attempt"
 
 
 @_event("findings_compared")
@@ -354,7 +356,7 @@ class EscalationProposed(Event):
     payload_tokens: int
     naive_tokens: int
     estimated_cost_usd: float
-    starts_from: str
+    starts_from: v.StartsFrom
 
 
 @_event("escalation_decided")
@@ -362,7 +364,7 @@ class EscalationProposed(Event):
 class EscalationDecided(Event):
     task_id: str
     approved: bool
-    by: str  # user | auto | policy
+    by: v.EscalationDecider
 
 
 @_event("escalation_settled")
@@ -391,6 +393,6 @@ class SignoffFinished(Event):
 class Notice(Event):
     """Something a person should read (a missing recording, a missing node_modules …)."""
 
-    level: str  # info | warning | error
+    level: v.NoticeLevel
     message: str
     task_id: str | None = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import ClassVar, TextIO
 
 from gearshift import events as ev
 from gearshift.config import Config
@@ -28,6 +28,26 @@ from gearshift.tasks import Task
 
 class HumanPrinter:
     """Short, plain lines for a person watching a CI log."""
+
+    # Events that get no line of their own (tests/engine/test_event_consumers.py holds every
+    # event to a decision): progress a later line tells (queued, status, the call CallFinished
+    # reports, staged edits, the change a TaskFinished names, a run's raw output), numbers the
+    # closing summary line gives (costs, totals), or what only the app offers (undo).
+    IGNORES: ClassVar[frozenset[type[ev.Event]]] = frozenset(
+        {
+            ev.TaskQueued,
+            ev.TaskStatus,
+            ev.ContextSelected,
+            ev.CallStarted,
+            ev.CostUpdated,
+            ev.EditStaged,
+            ev.ChangeReady,
+            ev.ChangeUndone,
+            ev.ValidationStarted,
+            ev.ValidationLine,
+            ev.SessionFinished,
+        }
+    )
 
     def __init__(self, out: TextIO) -> None:
         self.out = out

@@ -15,7 +15,7 @@ import functools
 import re
 from typing import Any, NamedTuple
 
-from gearshift.context.pyscan import (
+from gearshift.context.filerecord import (
     CLASS,
     FUNC,
     LAZY,

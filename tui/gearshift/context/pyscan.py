@@ -8,7 +8,7 @@ the files a selection views (`scan_python`; the graph keeps them once made). A f
 cannot be trusted on is parsed whole at once and gets everything.
 
 Either parse walks statements (never expressions) and keeps only small tuples of builtins —
-never the tree: keeping ASTs alive costs hundreds of MB and slows the pass (see perf-floors).
+never the tree: keeping ASTs alive costs hundreds of MB and slows the pass (docs/performance.md).
 
 Everything returned is marshal-able: it is the cache format. This module is also the second
 process of a cold build (`python -S -m gearshift.context.pyscan`), which is why it imports
@@ -26,17 +26,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from gearshift.context.filerecord import (  # the record's vocabulary, shared with jsscan
+    CLASS,
+    FUNC,
+    LAZY,
+    MAX_PARSE_BYTES,
+    TYPE,
+    TYPE_ONLY,
+    VAR,
+    read_source,
+)
+from gearshift.context.filerecord import (
+    REEXPORT as REEXPORT,  # re-exported: graph.py and tests read the flags from here
+)
 from gearshift.context.pyfast import reduced_source
 
-MAX_PARSE_BYTES = 1_000_000  # bigger files (bundles, generated tables) are indexed, not parsed
-
-# Flags on an import entry.
-TYPE_ONLY = 1  # under `if TYPE_CHECKING:` (or `import type` in TS)
-LAZY = 2  # inside a function or class body (or a dynamic import in TS)
-REEXPORT = 4  # `export ... from` (TS); every Python from-import re-exports implicitly
-
-# Kinds of top-level names.
-CLASS, TYPE, FUNC, VAR = "c", "t", "f", "v"
 _TYPE_BASES = frozenset(
     {"Protocol", "TypedDict", "NamedTuple", "Enum", "IntEnum", "StrEnum", "Flag", "IntFlag",
      "ABC", "Generic"}
@@ -262,24 +266,6 @@ def _item(node: ast.stmt, members: bool) -> tuple[Any, ...]:
 
 def _outline(body: list[ast.stmt]) -> tuple[Any, ...]:
     return tuple(_item(node, True) for node in body)
-
-
-def read_source(path: str) -> tuple[bytes, tuple[int, int, int], bool] | str:
-    """(bytes, (mtime_ns, size, chars), is UTF-8) of a file, or why it could not be read.
-
-    Text is always read as UTF-8 (undecodable bytes replaced); `chars` counts that text.
-    """
-    try:
-        st = os.stat(path)
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        return f"unreadable: {exc.strerror}"
-    try:
-        chars, utf8 = len(data.decode("utf-8")), True
-    except UnicodeDecodeError:
-        chars, utf8 = len(data.decode("utf-8", errors="replace")), False
-    return data, (st.st_mtime_ns, st.st_size, chars), utf8
 
 
 def scan_python_file(path: str, details: bool = False) -> tuple[Any, ...]:

@@ -8,28 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import quote
 
 from gearshift.config import ModelSpec
 from gearshift.models.pricing import Usage
 from gearshift.models.request_tokens import message_blocks, request_parts
+from gearshift.vocab import FaultKind, SessionMode
 
 HEADER_TASK = "x-gearshift-task"
 HEADER_ATTEMPT = "x-gearshift-attempt"
 HEADER_TURN = "x-gearshift-turn"
-MODES = ("live", "replay", "record")
-FAULT_KINDS = (
-    "api_error",
-    "stream_error",
-    "connection_cut",
-    "truncated",
-    "connection",
-    "auth",
-    "replay_missing",
-    "replay_mismatch",
-    "cancelled",  # stopped by the user mid-stream: only ever booked, never returned as an outcome
-)
+MODES = get_args(SessionMode)
+FAULT_KINDS = get_args(FaultKind)  # the kinds and what each means: vocab.FaultKind
 MAX_BREAKPOINTS = 4  # the Messages API's limit of cache_control blocks in one request
 REPLAY_BASE_URL = "http://replay.gearshift.invalid"
 NO_KEY_MESSAGE = (
@@ -47,7 +38,7 @@ class CallFault(Exception):
 
     def __init__(
         self,
-        kind: str,
+        kind: FaultKind,
         message: str,
         usage: Usage | None = None,
         *,

@@ -23,9 +23,9 @@ from gearshift.pipeline.conversation import CallContext, Conversation, run_turns
 from gearshift.pipeline.excerpts import snippets
 from gearshift.pipeline.forecast import escalation_forecast, ledger_summaries
 from gearshift.pipeline.metering import BudgetExceeded
-from gearshift.pipeline.record import TaskRecord
+from gearshift.pipeline.record import TaskFailed, TaskRecord
 from gearshift.pipeline.review import run_review
-from gearshift.routing.policy import decide
+from gearshift.routing.policy import after_validation, decide
 from gearshift.routing.score import score_task
 from gearshift.validation.checks import preflight, resolve_checks
 from gearshift.validation.findings import ValidationResult
@@ -36,15 +36,10 @@ from gearshift.validation.gate import (
     render_findings,
     setup_problem,
 )
+from gearshift.vocab import TaskStatus, ValidationReason
 
 if TYPE_CHECKING:
     from gearshift.pipeline.session import Session
-
-class TaskFailed(Exception):
-    def __init__(self, status: str, message: str) -> None:
-        self.status = status
-        super().__init__(message)
-
 
 class Journey:
     def __init__(self, session: Session, record: TaskRecord) -> None:
@@ -69,7 +64,7 @@ class Journey:
         self.r.calls += 1
         self.r.book_call(attempt, usage, spent)
 
-    def _status(self, status: str, detail: str = "") -> None:
+    def _status(self, status: TaskStatus, detail: str = "") -> None:
         self.r.status = status
         self.emit(ev.TaskStatus(task_id=self.task.id, status=status, detail=detail))
 
@@ -268,7 +263,13 @@ class Journey:
                 raise TaskFailed("failed", problem)
             self.r.validation = result.outcome
             self.r.attempt_outcome(result.outcome)
-            if result.outcome == "pass":
+            step = after_validation(
+                result.outcome,
+                corrections_left=corrections_left,
+                on_escalation_model=model.id == config.escalation_model.id,
+                escalation_on=config.validation.escalation_on,
+            )
+            if step == "accept":
                 self.r.findings = []  # the summary's findings are the final attempt's
                 break
             result = await self._mark_preexisting(result)
@@ -283,7 +284,7 @@ class Journey:
             )
             fresh = new_findings(result, previous)
             previous = result
-            if result.outcome == "fail-syntax" and corrections_left > 0:
+            if step == "correct":
                 corrections_left -= 1
                 kind = "correction"
                 conv.add_user(
@@ -292,12 +293,7 @@ class Journey:
                     )
                 )
                 continue
-            can_escalate = (
-                result.outcome == "fail-logic"
-                and config.validation.escalation_on == "fail-logic"
-                and model.id != config.escalation_model.id
-            )
-            if not can_escalate:
+            if step == "stop":
                 raise TaskFailed(
                     "failed",
                     f"validation {result.outcome} after {attempt} attempt(s): {failure_signature(result)}",
@@ -317,7 +313,7 @@ class Journey:
             ev.ChangeReady(task_id=self.task.id, files=sorted(c.path for c in self.r.changes), diff=diff)
         )
 
-    async def _validate(self, stage: AnyStage | None = None, reason: str = "attempt") -> ValidationResult:
+    async def _validate(self, stage: AnyStage | None = None, reason: ValidationReason = "attempt") -> ValidationResult:
         stage = stage or self.stage
         assert stage is not None
         return await self.s.watched_validation(

@@ -12,27 +12,25 @@ from gearshift.review.findings import ReviewFinding
 from gearshift.routing.policy import RouteDecision
 from gearshift.routing.score import Complexity
 from gearshift.tasks import Task
+from gearshift.vocab import FINAL_STATUSES, TASK_STATUSES, FinalStatus, TaskStatus
 
-# Where a task can be; the last five are final.
-STATUSES = (
-    "queued",
-    "running",
-    "validating",
-    "awaiting_escalation",
-    "awaiting_review",
-    "approved",
-    "rejected",
-    "failed",
-    "over_budget",
-    "cancelled",
-)
-FINAL = {"approved", "rejected", "failed", "over_budget", "cancelled"}
+# Where a task can be (vocab.TaskStatus); the last five are final.
+STATUSES = TASK_STATUSES
+FINAL = FINAL_STATUSES
+
+
+class TaskFailed(Exception):
+    """A task's run ends here with `status` (journey and review raise it; the session records it)."""
+
+    def __init__(self, status: FinalStatus, message: str) -> None:
+        self.status = status
+        super().__init__(message)
 
 
 @dataclass
 class TaskRecord:
     task: Task
-    status: str = "queued"
+    status: TaskStatus = "queued"
     route: list[str] = field(default_factory=list)
     attempts: int = 0
     calls: int = 0

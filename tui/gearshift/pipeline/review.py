@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 async def run_review(j: Journey, model: ModelSpec, conv: Conversation) -> None:
     """Review attempts until one passes the gate; raises the journey's TaskFailed otherwise."""
-    from gearshift.pipeline.journey import TaskFailed
+    from gearshift.pipeline.record import TaskFailed
 
     assert j.stage is not None
     config, task = j.s.config, j.task
@@ -109,7 +109,7 @@ async def _escalate(
     j: Journey, model: ModelSpec, conv: Conversation, reason: str
 ) -> tuple[ModelSpec, Conversation]:
     """Propose the escalation model for a review that missed; a fresh review if approved."""
-    from gearshift.pipeline.journey import TaskFailed
+    from gearshift.pipeline.record import TaskFailed
 
     config, task = j.s.config, j.task
     target = config.escalation_model

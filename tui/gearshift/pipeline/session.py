@@ -35,6 +35,7 @@ from gearshift.validation.checks import CheckSpec, resolve_checks
 from gearshift.validation.findings import ValidationResult
 from gearshift.validation.runner import run_validation
 from gearshift.validation.sandbox import Confinement, SandboxStatus, choose
+from gearshift.vocab import ValidationReason
 
 # Decides a proposed escalation: returns (approved, who decided: "user" | "auto" | "policy").
 EscalationApprover = Callable[[ev.EscalationProposed], Awaitable[tuple[bool, str]]]
@@ -206,7 +207,7 @@ class Session:
             stage.discard()
 
     async def watched_validation(
-        self, stage: AnyStage, specs: list[CheckSpec], *, run_id: str, task_id: str, reason: str
+        self, stage: AnyStage, specs: list[CheckSpec], *, run_id: str, task_id: str, reason: ValidationReason
     ) -> ValidationResult:
         """Validate a stage. A copy-on-write stage's checks run sandboxed over its layers, so
         nothing they write reaches the project. A hard-linked stage's unchanged files are the

@@ -1,4 +1,5 @@
-"""The routing decision: which model serves a task, and the one rule that decided it.
+"""The routing decisions: which model serves a task (and the one rule that decided it), and
+what follows a validated attempt (`after_validation`: accept, correct, escalate or stop).
 
 Rules, in order of precedence:
 1. forced by the user (either model);
@@ -26,8 +27,9 @@ from gearshift.config import Config, ModelSpec
 from gearshift.routing.experiment import threshold_for
 from gearshift.routing.score import Complexity
 from gearshift.tasks import Task
+from gearshift.vocab import NextStep, RouteRule, ValidationOutcome
 
-RULES = {
+RULES: dict[RouteRule, str] = {
     "forced-default": "forced to the default model by the user",
     "forced-escalation": "forced to the escalation model by the user",
     "always-escalate": "scope is in routing.always_escalate_scopes",
@@ -41,7 +43,7 @@ RULES = {
 @dataclass(frozen=True)
 class RouteDecision:
     model: ModelSpec
-    rule: str
+    rule: RouteRule
     explanation: str
     complexity: Complexity
     threshold: float
@@ -62,7 +64,7 @@ def decide(
     threshold, arm = threshold_for(task.id, routing)
     arm_note = f" (A/B arm {arm})" if arm else ""
 
-    def made(model: ModelSpec, rule: str, why: str) -> RouteDecision:
+    def made(model: ModelSpec, rule: RouteRule, why: str) -> RouteDecision:
         return RouteDecision(model, rule, why, complexity, threshold, arm)
 
     if task.force == "default":
@@ -128,3 +130,28 @@ def review_verdict(*, expect_findings: bool, kept: int, dropped: int, rejected: 
     if not parsed:
         return ReviewVerdict(False, "review: a free-text answer with no finding the engine could parse")
     return ReviewVerdict(False, "review: no findings recorded, and the task expects findings")
+
+
+def after_validation(
+    outcome: ValidationOutcome,
+    *,
+    corrections_left: int,
+    on_escalation_model: bool,
+    escalation_on: str,
+) -> NextStep:
+    """What follows a validated attempt — the escalation rule, beside the routing rule above.
+
+    - it passed: accept it (review comes next);
+    - a syntax failure, while `validation.max_correction_attempts` has corrections left: the
+      same model corrects it from its findings (cheap: the mistake is usually local);
+    - a logic failure, when `validation.escalation_on` is "fail-logic" and the attempt was not
+      already on the escalation model: escalate (the user, or policy, approves it first);
+    - anything else (out of corrections, escalation off or exhausted, cancelled): stop, failed.
+    """
+    if outcome == "pass":
+        return "accept"
+    if outcome == "fail-syntax" and corrections_left > 0:
+        return "correct"
+    if outcome == "fail-logic" and escalation_on == "fail-logic" and not on_escalation_model:
+        return "escalate"
+    return "stop"

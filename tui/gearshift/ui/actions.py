@@ -19,6 +19,7 @@ from gearshift.edits.apply import ApplyConflict, applied_tasks
 from gearshift.edits.workspace import PathRefused
 from gearshift.pipeline.record import FINAL
 from gearshift.tasks import Task, append_task
+from gearshift.ui.format import NO_KEY
 
 if TYPE_CHECKING:
     from gearshift.ui.app import GearshiftApp
@@ -43,8 +44,6 @@ class ActionsMixin(_Base):
     def _can_call(self) -> bool:
         """No key and no recordings: refuse up front, in the header's words, so no task is
         routed and no failed "call" is booked."""
-        from gearshift.ui.app import NO_KEY
-
         if self.gateway.has_credentials:
             return True
         self.notify(NO_KEY[0].upper() + NO_KEY[1:], severity="error")  # the header's words

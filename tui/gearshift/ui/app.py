@@ -7,7 +7,7 @@ events into the pure `UIState`, and repaints only the panes the batch touched. S
 therefore costs one Markdown append per task per tick, whatever the token rate, and input is
 never starved.
 
-Garbage collection sets the floor of the loop's stalls (perf-floors.md): once the first frame is
+Garbage collection sets the floor of the loop's stalls (docs/performance.md): once the first frame is
 out, everything alive (Textual, the engine, the CSS) is frozen out of the collector's sight and
 the young generation's threshold raised, so a collection walks only what the session made since;
 both are undone when the app unmounts, so tests and embedders get their process back.
@@ -43,7 +43,7 @@ from gearshift.ui import themes
 from gearshift.ui.actions import ActionsMixin
 from gearshift.ui.bindings import ACTIONS, bindings, footer_actions
 from gearshift.ui.firstrun import FirstRunMixin
-from gearshift.ui.format import model_label
+from gearshift.ui.format import NO_KEY, model_label
 from gearshift.ui.panes.cost import CostMeter
 from gearshift.ui.panes.output import OutputPane
 from gearshift.ui.panes.queue import TaskQueue
@@ -57,8 +57,6 @@ GC_GEN0 = 20_000  # allocations between young collections while the app runs (Py
 MAIN_SCREEN_ACTIONS = {a.action for a in ACTIONS} - {"request_quit", "switch_theme"}
 SHOWN_IDS = {a.id for a in ACTIONS if a.show}  # the footer's own keys (not ctrl+q, ctrl+c)
 REPLACED_SYSTEM_COMMANDS = {"Theme"}  # Textual's palette entries our actions stand for
-# Said in the header and when a task is refused: with no key and no recordings nothing can run.
-NO_KEY = "no API key: set ANTHROPIC_API_KEY or try gearshift demo"
 
 
 class GearshiftApp(TrustMixin, ActionsMixin, FirstRunMixin, App[int]):

@@ -8,18 +8,8 @@ from __future__ import annotations
 
 from gearshift.config import Config
 
-STATUS_VARIABLE = {
-    "awaiting_escalation": "warning",
-    "awaiting_review": "accent",
-    "approved": "outcome-pass",
-    "rejected": "outcome-fail",
-    "failed": "outcome-fail",
-    "over_budget": "cost-warning",
-    "cancelled": "text-muted",
-    "undone": "text-muted",
-    "running": "primary",
-    "validating": "secondary",
-}
+# Said in the header and when a task is refused: with no key and no recordings nothing can run.
+NO_KEY = "no API key: set ANTHROPIC_API_KEY or try gearshift demo"
 BADGE_VARIABLE = {
     "pass": "outcome-pass",
     "fail-syntax": "outcome-syntax",

@@ -1,7 +1,7 @@
 """`launch()`: what `gearshift [PROJECT]` and `gearshift demo` call to open the app.
 
 The CLI has already loaded and checked the configuration (ConfigError never reaches here); this
-builds the gateway exactly as the headless runner's command does (`cli._gateway`), makes the app
+builds the gateway exactly as the headless runner's command does (`startup.gateway_for`), makes the app
 with the same factory the tests use, runs it, and returns its exit code.
 """
 
@@ -22,16 +22,16 @@ def launch(
     trust_once: bool = False,
 ) -> int:
     from gearshift import trust
-    from gearshift.cli import UsageError, _gateway, _tasks_for
     from gearshift.config import load_config
+    from gearshift.startup import UsageError, gateway_for, tasks_for
     from gearshift.tasks import TASKS_FILE
     from gearshift.ui.app import make_app
 
     # Untrusted, the app asks (a modal) before anything of the project's own runs.
     config = trust.checked(load_config(root), once=trust_once)
-    tasks = _tasks_for(root, tasks_file) if tasks_file or (root / "tasks.toml").is_file() else []
+    tasks = tasks_for(root, tasks_file) if tasks_file or (root / "tasks.toml").is_file() else []
     try:
-        gateway = _gateway(root, record, replay, speed)
+        gateway = gateway_for(root, record, replay, speed)
     except ValueError as exc:  # --record without a key, a missing replay folder, ...
         raise UsageError(str(exc)) from None
     tasks_path = Path(tasks_file) if tasks_file else root / TASKS_FILE

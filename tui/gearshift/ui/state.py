@@ -14,11 +14,12 @@ import itertools
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from gearshift import events as ev
 from gearshift.ui.format import money
 from gearshift.ui.stream import Output, Segment, coalesce
+from gearshift.vocab import FINAL_STATUSES, STATUS_LOOKS, StatusLook
 
 __all__ = ["Output", "Segment", "coalesce", "UIState", "TaskView", "RunView", "CheckView", "Changes", "finding_text"]
 
@@ -27,20 +28,6 @@ MAX_RUNS = 60
 MAX_SPEND_SAMPLES = 120
 MAX_EVENT_LOG = 20_000
 
-# What the queue shows for each engine status.
-STATUS_LABELS = {
-    "queued": "queued",
-    "running": "running",
-    "validating": "validating",
-    "awaiting_escalation": "awaiting approval",
-    "awaiting_review": "awaiting review",
-    "approved": "approved",
-    "rejected": "rejected",
-    "failed": "failed",
-    "over_budget": "over budget",
-    "cancelled": "cancelled",
-    "undone": "undone",
-}
 ACTIVE = {"running", "validating", "awaiting_escalation"}
 
 
@@ -149,8 +136,14 @@ class TaskView:
         return "undone" if self.undone and self.status == "approved" else self.status
 
     @property
+    def look(self) -> StatusLook:
+        """How the shown status reads (vocab.STATUS_LOOKS); an unknown one reads as itself."""
+        shown = self.shown_status
+        return STATUS_LOOKS.get(shown) or StatusLook(shown, shown, "foreground")
+
+    @property
     def label(self) -> str:
-        return STATUS_LABELS.get(self.shown_status, self.shown_status)
+        return self.look.label
 
     @property
     def active(self) -> bool:
@@ -179,6 +172,11 @@ class Changes:
 
 class UIState:
     """Everything the panes show, updated one event at a time by `apply`."""
+
+    # Events `apply` leaves alone (tests/engine/test_event_consumers.py holds every event to a
+    # decision): a call's worst-case forecast (the meters move on what was spent), and the
+    # session's totals (the last CostUpdated already carried them).
+    IGNORES: ClassVar[frozenset[type[ev.Event]]] = frozenset({ev.CallStarted, ev.SessionFinished})
 
     def __init__(self, *, show_timings: bool = True, label: Callable[[str], str] | None = None) -> None:
         self.show_timings = show_timings
@@ -285,7 +283,7 @@ class UIState:
                 self._touch(e.task_id, queue=True)
             case ev.TaskStatus():
                 t = self._touch(e.task_id, queue=True)
-                if t.status in ("approved", "rejected", "failed", "over_budget", "cancelled") and e.status == "running":
+                if t.status in FINAL_STATUSES and e.status == "running":
                     self._restart(t)
                 t.status, t.detail = e.status, e.detail
             case ev.ContextSelected():

@@ -25,7 +25,7 @@ def coalesce(events: Iterable[ev.Event]) -> list[ev.Event]:
 
     A delta is merged into the previous delta of the same task and attempt only while no other
     event of that task came in between, so text never jumps over the tool call it preceded.
-    Writing per token costs ~100× more than writing per refresh (perf-floors.md).
+    Writing per token costs ~100× more than writing per refresh (docs/performance.md).
     """
     out: list[ev.Event] = []
     parts: dict[int, list[str]] = {}  # index in out → texts to join

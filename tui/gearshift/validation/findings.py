@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from gearshift.vocab import ValidationOutcome
+
 _HEX = re.compile(r"0x[0-9a-fA-F]+")
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
@@ -91,7 +93,7 @@ class CheckResult:
 @dataclass(frozen=True)
 class ValidationResult:
     run_id: str
-    outcome: str  # "pass" | "fail-syntax" | "fail-logic" | "cancelled"
+    outcome: ValidationOutcome
     checks: list[CheckResult] = field(default_factory=list)
 
     @property

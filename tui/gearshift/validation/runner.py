@@ -41,6 +41,7 @@ from gearshift.validation.gate import judge
 from gearshift.validation.parsers import PARSERS, scrub, strip_ansi
 from gearshift.validation.reap import MARKER_VAR, kill_marked, new_marker
 from gearshift.validation.sandbox import Confinement
+from gearshift.vocab import ValidationReason
 
 TAIL_LINES = 40
 EVENT_LINE_MAX = 1000  # a minified JSON report on one line must not flood the UI
@@ -349,7 +350,7 @@ async def run_validation(
     *,
     run_id: str,
     task_id: str | None,
-    reason: str = "attempt",
+    reason: ValidationReason = "attempt",
     changed: list[str] | None = None,
     project: Path | None = None,
     confinement: Confinement | None = None,

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gearshift.validation.checks import python_test_files
+from gearshift.vocab import SandboxLabel
 
 _PROBES: dict[str, str] = {}  # bwrap path -> "" (works) or why it does not
 
@@ -102,7 +103,7 @@ class SandboxStatus:
         return self.mode == "required" and not self.active
 
     @property
-    def label(self) -> str:
+    def label(self) -> SandboxLabel:
         """The `sandbox` field of session_started: "bubblewrap", "off" or "unavailable"."""
         if self.active:
             return "bubblewrap"

@@ -14,21 +14,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import OptionList, Static
 
-BADGES = {"error": ("ERROR", "$error"), "warning": ("WARN ", "$warning"), "note": ("NOTE ", "$primary")}
-
-
-def finding_line(f: dict[str, Any]) -> Content:
-    """`[ERROR] shop/auth.py:12-14  message  (rule)` with the badge in the severity's colour."""
-    label, colour = BADGES.get(f.get("severity", ""), (str(f.get("severity", "?")).upper(), "$secondary"))
-    where = f"{f['file']}:{f['start_line']}" + (f"-{f['end_line']}" if f["end_line"] != f["start_line"] else "")
-    return Content.assemble(
-        (f" {label} ", f"bold $text on {colour}"),
-        " ",
-        (where, "bold"),
-        "  ",
-        f["message"],
-        (f"  ({f['rule']})", "$text-muted"),
-    )
+from gearshift.ui.findingline import finding_line
 
 
 class FindingsList(Vertical):

@@ -1,7 +1,7 @@
 """The output pane: the selected task's model stream, tool calls and staged diffs, in order.
 
 Streaming text goes through `Markdown.get_stream` on an anchored scroll container, fed once per
-app tick with the text coalesced since the last tick (perf-floors.md: per-token writes stall the
+app tick with the text coalesced since the last tick (docs/performance.md: per-token writes stall the
 loop for hundreds of ms; per-refresh writes do not). The pane reconciles by segment sequence
 number against the task's bounded `Output`: new segments are mounted, dropped ones removed, and
 only the last text segment ever grows, so at most one stream is open at a time.

@@ -8,7 +8,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from gearshift.config import Config
-from gearshift.ui.format import STATUS_VARIABLE, model_label, money, tier_variable
+from gearshift.ui.format import model_label, money, tier_variable
 from gearshift.ui.state import TaskView, UIState
 
 COLUMNS = ("id", "scope", "status", "model", "cost")
@@ -16,12 +16,11 @@ COLUMNS = ("id", "scope", "status", "model", "cost")
 # a longer id is cut with an ellipsis so the cost column always stays in view.
 WIDTHS = {"id": 16, "scope": 12, "status": 17, "model": 12, "cost": 8}
 # A narrow queue (an 80-column terminal) keeps what cannot be seen elsewhere — id, status, cost —
-# with short status words; scope and model give way (the routing pane names the model).
+# with short status words (vocab.STATUS_LOOKS); scope and model give way (the routing pane names the model).
 COMPACT_COLUMNS = ("id", "status", "cost")
 COMPACT_WIDTHS = {"id": 10, "status": 11, "cost": 8}
 COMPACT_BELOW = 70  # the queue's width in cells
 MAX_ID_WIDTH = 40  # a wide queue shows ids whole, up to this (ids are at most 64 characters)
-SHORT_STATUS = {"awaiting_escalation": "⚑ approve?", "awaiting_review": "⚑ review", "over_budget": "over budget"}
 
 
 class TaskQueue(DataTable[Text]):
@@ -87,14 +86,15 @@ class TaskQueue(DataTable[Text]):
         return self.app.theme_variables.get(variable, "")
 
     def _cells(self, t: TaskView) -> dict[str, Text]:
-        label = SHORT_STATUS.get(t.shown_status, t.label) if self.compact else t.label
+        look = t.look  # label, short form and colour: vocab.STATUS_LOOKS
+        label = look.short if self.compact else look.label
         forced = {"escalation": " ⇧", "default": " ⇩"}.get(t.forced or "", "")
         forced += " ✓" if t.signoff else ""  # signed off (by the reviewer the routing pane names)
         model = t.model or (t.routed or {}).get("model")
         return {
             "id": Text(t.id, overflow="ellipsis", no_wrap=True),
             "scope": Text(t.scope),
-            "status": Text(label, style=self._colour(STATUS_VARIABLE.get(t.shown_status, "foreground"))),
+            "status": Text(label, style=self._colour(look.variable)),
             "model": Text(model_label(self.config, model) + forced, style=self._colour(tier_variable(self.config, model)) if model else ""),
             "cost": Text(money(t.cost) + ("⚠" if t.alerted else ""), style=self._colour("cost-warning") if t.alerted else "", justify="right"),
         }

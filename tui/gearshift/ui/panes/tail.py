@@ -1,6 +1,6 @@
 """`TailText`: streamed text shown as plain wrapped lines while it arrives faster than Markdown.
 
-A Static re-wraps and re-renders its whole text on every update (perf-floors.md: updating a
+A Static re-wraps and re-renders its whole text on every update (docs/performance.md: updating a
 Static with the whole text absorbs ~3k chunks/s with ~800 ms stalls; with the tail only, ~35k).
 This widget keeps the lines it has already wrapped: an append wraps again only the text after the
 last newline, and only the lines on screen are ever turned into strips (Textual's Line API), so

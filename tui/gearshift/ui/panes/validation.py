@@ -1,7 +1,7 @@
 """The validation log: live check output, then each check's badge and findings.
 
 Lines go into a `Log` with `max_lines` (a line-API widget with a bounded cache: the cheapest
-way to show a lot of text, perf-floors.md) and are written in one `write_lines` batch per tick —
+way to show a lot of text, docs/performance.md) and are written in one `write_lines` batch per tick —
 `write_line` per line starts a worker per call. Above the log, a summary of the latest run for
 the selected task (or the watcher's latest run) shows a pass / fail-syntax / fail-logic badge per
 check and the findings as file:line code message; a run made stale by a newer edit is shown

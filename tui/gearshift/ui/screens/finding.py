@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from gearshift.ui.panes.findings import finding_line
+from gearshift.ui.findingline import finding_line
 
 CONTEXT_LINES = 4
 
