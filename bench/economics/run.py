@@ -1,0 +1,110 @@
+"""The economics benchmark: gearshift's cascade against naive all-Opus on real third-party code.
+
+    python bench/economics/run.py [--quick] [--json] [--seed N] [--opus-factor F] [--plot FILE]
+
+Every arm runs the same tasks with the same seed (see arms.py for the arms, outcomes.py for the
+only invented numbers, counting.py for how tokens are counted). Prints a table for people, or with
+`--json` one JSON object: `arms` (each with cost_usd, pass_rate, tasks …), `ratio_vs_naive` and
+`pass_ratio_vs_naive` for the cascade with bootstrap 95 % intervals, the per-lever shares, and the
+sensitivity sweep over Sonnet's pass rate with its break-even points.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import arms as arms_mod  # noqa: E402
+import verify  # noqa: E402
+import corpus  # noqa: E402
+import results as summary  # noqa: E402
+
+QUICK_TASKS = 20
+
+
+def pick(tasks: list[corpus.BenchTask], quick: bool) -> list[corpus.BenchTask]:
+    """All tasks, or for --quick every other task of each scope and project (≥ 20), in file order."""
+    if not quick:
+        return tasks
+    chosen = [t for i, t in enumerate(tasks) if i % 2 == 0]
+    for t in tasks:
+        if len(chosen) >= QUICK_TASKS:
+            break
+        if t not in chosen:
+            chosen.append(t)
+    order = {t.id: i for i, t in enumerate(tasks)}
+    return sorted(chosen, key=lambda t: order[t.id])
+
+
+def _run_one(args: tuple[str, list[str], int, float]) -> list[dict]:
+    name, task_ids, seed, opus_factor = args
+    arm = next(a for a in arms_mod.ARMS if a.name == name)
+    projects = corpus.load_projects()
+    tasks = [t for t in corpus.load_tasks() if t.id in set(task_ids)]
+    built = verify.build(tasks, projects)
+    runs = arms_mod.run_arm(arm, tasks, projects, built, seed=seed, opus_factor=opus_factor)
+    return [asdict(r) for r in runs]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help=f"{QUICK_TASKS} tasks, every arm (≤ 10 min on 2 cores)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--opus-factor", type=float, default=1.2, help="Opus 4.7 tokens per Sonnet token (1.0–1.35)")
+    ap.add_argument("--arms", default="", help="comma-separated arm names (default: all)")
+    ap.add_argument("--tasks", default="", help="comma-separated task ids (default: the corpus or --quick's share)")
+    ap.add_argument("--plot", metavar="FILE", help="write the break-even plot (PNG or SVG; needs matplotlib)")
+    ap.add_argument("--out", metavar="FILE", default=str(corpus.WORK / "results.json"))
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    args = ap.parse_args(argv)
+    log = (lambda m: print(m, file=sys.stderr)) if args.json else print
+
+    projects = corpus.load_projects()
+    tasks = pick(corpus.load_tasks(), args.quick)
+    if args.tasks:
+        wanted = set(args.tasks.split(","))
+        tasks = [t for t in tasks if t.id in wanted]
+    t0 = time.perf_counter()
+    built = verify.build(tasks, projects, log=log)
+    broken = {tid: b["problems"] for tid, b in built.items() if b["problems"]}
+    if broken:
+        for tid, problems in broken.items():
+            log(f"{tid}: dropped — {'; '.join(problems)}")
+        tasks = [t for t in tasks if t.id not in broken]
+    chosen = [a for a in arms_mod.ARMS if not args.arms or a.name in args.arms.split(",")]
+    log(f"{len(tasks)} tasks on {len({t.project for t in tasks})} projects × {len(chosen)} arms, seed {args.seed}")
+    ids = [t.id for t in tasks]
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        results = dict(
+            zip(
+                [a.name for a in chosen],
+                pool.map(_run_one, [(a.name, ids, args.seed, args.opus_factor) for a in chosen]),
+                strict=True,
+            )
+        )
+    report = summary.report(results, tasks, seed=args.seed, opus_factor=args.opus_factor)
+    report["elapsed_s"] = round(time.perf_counter() - t0, 1)
+    report["arms_described"] = {a.name: a.what for a in chosen}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({"report": report, "runs": results}, indent=1))
+    if args.plot:
+        summary.plot(report, Path(args.plot))
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(summary.table(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
