@@ -16,7 +16,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,7 @@ class TaskRun:
     latency_ms: float
     score: float
     unmatched_edits: int = 0
+    reused_from: str = ""  # an arm whose identical run this is (see plan_key)
 
 
 def oracle_shell(task: corpus.BenchTask, project: corpus.Project) -> str:
@@ -149,62 +150,82 @@ def score_of(task: corpus.BenchTask, tree: Path) -> float:
     return score_task(gs_task, paths=list(gs_task.context_files), fanout=selection.fanout, lines=lines).score
 
 
-def run_arm(
-    arm: Arm,
-    tasks: list[corpus.BenchTask],
-    projects: dict[str, corpus.Project],
-    built: dict[str, dict[str, Any]],
+def start_model(arm: Arm, task: corpus.BenchTask, score: float) -> str:
+    """The model gearshift's routing rule starts this task on in this arm (no task is forced or
+    interactive here): the escalation model for an always-escalate scope or a score at or above
+    the threshold, else the default model."""
+    routing = {"default_model": SONNET, "escalation_model": OPUS, "complexity_threshold": 0.75, **arm.routing}
+    hard = task.scope in ("security", "architecture") or score >= routing["complexity_threshold"]
+    return routing["escalation_model"] if hard else routing["default_model"]
+
+
+def plan_key(arm: Arm, task: corpus.BenchTask, score: float) -> str:
+    """What decides a task's run in an arm. Two arms with the same key run the same calls with the
+    same draws (the simulation is deterministic), so the second reuses the first's result: a
+    threshold that does not change where a task starts changes nothing else about it."""
+    if arm.naive:
+        return f"naive:{arm.name}"
+    start = start_model(arm, task, score)
+    escalation = arm.routing.get("escalation_model", OPUS)
+    sonnet_p = arm.sonnet_p if family(start) == "sonnet" or family(escalation) == "sonnet" else None
+    return json.dumps([start, escalation, arm.cache, arm.context, sonnet_p], sort_keys=True)
+
+
+def run_task(
+    task: corpus.BenchTask,
+    arms: list[Arm],
+    project: corpus.Project,
+    info: dict[str, Any],
     *,
     seed: int,
     opus_factor: float,
 ) -> list[TaskRun]:
-    """Every task of the corpus in this arm; `built` holds each task's score and usable wrong fixes."""
+    """One task in every arm, each in a fresh copy of its broken project and a fresh simulator."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from gearshift.config import config_from_mapping
     from gearshift.models.pricing import Usage, cost
+
     from tests.support.messages_server import MessagesServer
 
     catalogue = config_from_mapping(Path("."), "bench", {})
     min_cache = {spec.id: getattr(spec, "min_cache_tokens", 1024) for spec in catalogue.models.values()}
-    outcomes = OutcomeModel(seed=seed)
-    if arm.sonnet_p is not None:
-        outcomes = outcomes.with_sonnet(arm.sonnet_p)
-    sims: list[SimTask] = []
-    for task in tasks:
-        info = built[task.id]
-        edits = [(e["file"], e["broken"], e["reference"], e["wrong"]) for e in info["edits"]]
-        sims.append(SimTask(task.id, task.prompt(), info["score"], edits))
-    model = SimulatedModel(sims, outcomes, opus_factor=opus_factor, min_cache=min_cache, honour_cache=arm.cache)
+    edits = [(e["file"], e["broken"], e["reference"], e["wrong"]) for e in info["edits"]]
+    sim_task = SimTask(task.id, task.prompt(), info["score"], edits)
+    done: dict[str, TaskRun] = {}
     runs: list[TaskRun] = []
-    with MessagesServer(model) as server:
-        for task in tasks:
-            project = projects[task.project]
-            with tempfile.TemporaryDirectory(prefix=f"econ-{arm.name}-") as tmp:
-                tree = Path(tmp) / project.root.name
-                corpus.materialise(task, project.root, tree)
-                before = len(model.calls)
-                unmatched = model.unmatched
-                if arm.naive:
-                    runs.append(_naive(arm, task, project, tree, server.url, model, before, catalogue, Usage, cost))
-                else:
-                    s = _gearshift_run(arm, task, project, tree, server.url)
-                    route = list(s.get("route") or [])
-                    runs.append(
-                        TaskRun(
-                            task=task.id,
-                            arm=arm.name,
-                            passed=corpus.run_oracle(task, project, tree) == "pass",
-                            status=str(s.get("status")),
-                            route=route,
-                            escalated=_escalated(route),
-                            calls=int(s.get("calls") or 0),
-                            cost_usd=float(s.get("cost_usd") or 0.0),
-                            tokens=_tokens(s.get("tokens") or {}),
-                            latency_ms=sum(c.latency_ms for c in model.calls[before:]),
-                            score=built[task.id]["score"],
-                        )
-                    )
-                runs[-1].unmatched_edits = model.unmatched - unmatched
+    for arm in arms:
+        key = plan_key(arm, task, info["score"])
+        if key in done:
+            runs.append(replace(done[key], arm=arm.name, reused_from=done[key].arm))
+            continue
+        outcomes = OutcomeModel(seed=seed)
+        if arm.sonnet_p is not None:
+            outcomes = outcomes.with_sonnet(arm.sonnet_p)
+        model = SimulatedModel([sim_task], outcomes, opus_factor=opus_factor, min_cache=min_cache, honour_cache=arm.cache)
+        with MessagesServer(model) as server, tempfile.TemporaryDirectory(prefix=f"econ-{task.id}-") as tmp:
+            tree = Path(tmp) / project.root.name
+            corpus.materialise(task, project.root, tree)
+            if arm.naive:
+                run = _naive(arm, task, project, tree, server.url, model, catalogue, Usage, cost)
+            else:
+                s = _gearshift_run(arm, task, project, tree, server.url)
+                route = list(s.get("route") or [])
+                run = TaskRun(
+                    task=task.id,
+                    arm=arm.name,
+                    passed=corpus.run_oracle(task, project, tree) == "pass",
+                    status=str(s.get("status")),
+                    route=route,
+                    escalated=_escalated(route),
+                    calls=int(s.get("calls") or 0),
+                    cost_usd=float(s.get("cost_usd") or 0.0),
+                    tokens=_tokens(s.get("tokens") or {}),
+                    latency_ms=sum(c.latency_ms for c in model.calls),
+                    score=info["score"],
+                )
+            run.unmatched_edits = model.unmatched
+        done[key] = run
+        runs.append(run)
     return runs
 
 
@@ -217,16 +238,19 @@ def _tokens(t: dict[str, Any]) -> dict[str, int]:
     return {k: int(t.get(k) or 0) for k in ("input", "output", "cache_write", "cache_read")}
 
 
-def _naive(arm, task, project, tree, url, model, before, catalogue, Usage, cost) -> TaskRun:  # noqa: ANN001
+def _naive(arm, task, project, tree, url, model, catalogue, Usage, cost) -> TaskRun:  # noqa: ANN001
     import anthropic
 
     client = anthropic.Anthropic(api_key="sim-key", base_url=url, max_retries=0)
 
     def test() -> tuple[bool, str]:
-        proc = subprocess.run(
-            oracle_shell(task, project), shell=True, cwd=tree, capture_output=True, text=True,
-            timeout=corpus.ORACLE_TIMEOUT_S,
-        )
+        try:
+            proc = subprocess.run(
+                oracle_shell(task, project), shell=True, cwd=tree, capture_output=True, text=True,
+                timeout=corpus.ORACLE_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            return False, f"the tests did not finish within {corpus.ORACLE_TIMEOUT_S} s"
         return proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
 
     result = naive.run(client, OPUS, tree, task.prompt(), [t.file for t in task.targets], test, MAX_TOKENS)
@@ -245,6 +269,6 @@ def _naive(arm, task, project, tree, url, model, before, catalogue, Usage, cost)
         calls=len(result.calls),
         cost_usd=float(total),
         tokens=_sum_usage(result.calls),
-        latency_ms=sum(c.latency_ms for c in model.calls[before:]),
+        latency_ms=sum(c.latency_ms for c in model.calls),
         score=0.0,
     )

@@ -24,7 +24,7 @@ from mutate import delete_body, locate, off_by_one, replace_function, wrong_vari
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE.parent / "_work" / "economics"
-ORACLE_TIMEOUT_S = 60
+ORACLE_TIMEOUT_S = 180  # generous: a loaded 2-core machine is slow, and a wrong fix that hangs is never used
 ORACLE_MEMORY_BYTES = 2 << 30  # a wrong fix can loop and allocate without end
 
 

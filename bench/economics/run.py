@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -24,34 +25,35 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import arms as arms_mod  # noqa: E402
-import verify  # noqa: E402
 import corpus  # noqa: E402
 import results as summary  # noqa: E402
+import verify  # noqa: E402
 
 QUICK_TASKS = 20
 
 
 def pick(tasks: list[corpus.BenchTask], quick: bool) -> list[corpus.BenchTask]:
-    """All tasks, or for --quick every other task of each scope and project (≥ 20), in file order."""
+    """All tasks, or for --quick the same share of every scope (evenly spaced in file order, ≥ 20)."""
     if not quick:
         return tasks
-    chosen = [t for i, t in enumerate(tasks) if i % 2 == 0]
-    for t in tasks:
-        if len(chosen) >= QUICK_TASKS:
-            break
-        if t not in chosen:
-            chosen.append(t)
+    share = QUICK_TASKS / len(tasks)
+    chosen: list[corpus.BenchTask] = []
+    for scope in dict.fromkeys(t.scope for t in tasks):
+        group = [t for t in tasks if t.scope == scope]
+        n = min(len(group), math.ceil(len(group) * share))
+        chosen += [group[round(i * len(group) / n)] for i in range(n)]
     order = {t.id: i for i, t in enumerate(tasks)}
     return sorted(chosen, key=lambda t: order[t.id])
 
 
 def _run_one(args: tuple[str, list[str], int, float]) -> list[dict]:
-    name, task_ids, seed, opus_factor = args
-    arm = next(a for a in arms_mod.ARMS if a.name == name)
+    """One task in every chosen arm (a worker process's unit of work)."""
+    task_id, arm_names, seed, opus_factor = args
+    arms = [a for a in arms_mod.ARMS if a.name in arm_names]
     projects = corpus.load_projects()
-    tasks = [t for t in corpus.load_tasks() if t.id in set(task_ids)]
-    built = verify.build(tasks, projects)
-    runs = arms_mod.run_arm(arm, tasks, projects, built, seed=seed, opus_factor=opus_factor)
+    task = next(t for t in corpus.load_tasks() if t.id == task_id)
+    info = verify.build([task], projects)[task.id]
+    runs = arms_mod.run_task(task, arms, projects[task.project], info, seed=seed, opus_factor=opus_factor)
     return [asdict(r) for r in runs]
 
 
@@ -83,15 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         tasks = [t for t in tasks if t.id not in broken]
     chosen = [a for a in arms_mod.ARMS if not args.arms or a.name in args.arms.split(",")]
     log(f"{len(tasks)} tasks on {len({t.project for t in tasks})} projects × {len(chosen)} arms, seed {args.seed}")
-    ids = [t.id for t in tasks]
+    names = [a.name for a in chosen]
+    results: dict[str, list[dict]] = {name: [] for name in names}
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        results = dict(
-            zip(
-                [a.name for a in chosen],
-                pool.map(_run_one, [(a.name, ids, args.seed, args.opus_factor) for a in chosen]),
-                strict=True,
-            )
-        )
+        for runs in pool.map(_run_one, [(t.id, names, args.seed, args.opus_factor) for t in tasks]):
+            for r in runs:
+                results[r["arm"]].append(r)
     report = summary.report(results, tasks, seed=args.seed, opus_factor=args.opus_factor)
     report["elapsed_s"] = round(time.perf_counter() - t0, 1)
     report["arms_described"] = {a.name: a.what for a in chosen}
