@@ -51,7 +51,9 @@ def test_counting_caches_a_prefix_once_and_reads_it_back() -> None:
     body = {"model": "m", "system": system, "messages": [{"role": "user", "content": "hi"}]}
     cache = counting.PromptCache()
     first = cache.bill(body, 1.0, 1024)
-    assert first.cache_write == 2002 and first.cache_read == 0 and first.input > 0  # 8,008 bytes / 4
+    block_tokens = counting.tokens_of(counting.strip_cache_control(system[0]))
+    assert block_tokens == 2007  # its compact JSON is 8,027 bytes: ÷ 4, rounded up
+    assert first.cache_write == block_tokens and first.cache_read == 0 and first.input > 0
     second = cache.bill(body, 1.0, 1024)
     assert second.cache_read == first.cache_write and second.cache_write == 0
     assert second.input == first.input
@@ -64,7 +66,7 @@ def test_counting_caches_a_prefix_once_and_reads_it_back() -> None:
     assert plain.cache_write == plain.cache_read == 0
     assert plain.input == first.input + first.cache_write
     # Opus's tokenizer factor scales the count
-    assert counting.tokens_of("y" * 400, 1.2) == 120
+    assert counting.tokens_of("y" * 400, 1.2) == 121  # 402 bytes of JSON ÷ 4 × 1.2, rounded up
 
 
 def test_outcome_draws_are_the_same_for_every_arm_and_follow_the_table() -> None:
