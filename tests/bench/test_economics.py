@@ -1,0 +1,134 @@
+"""The economics benchmark's own tests (bench/economics), on its smallest project.
+
+They build a real task from the pinned tomlkit sdist (downloaded from the package index once, hash
+checked), prove its oracle tells the reference from the broken code and from a wrong fix, and run
+two arms end to end through gearshift and the simulated model — the same code `run.py` runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "economics"
+sys.path.insert(0, str(BENCH))
+
+import corpus  # noqa: E402
+import counting  # noqa: E402
+import mutate  # noqa: E402
+import outcomes  # noqa: E402
+
+FUNC = '''    def pick(self, items, n):
+        """Return the first n items that are positive."""
+        out = []
+        for item in items:
+            if item > 0:
+                out.append(item)
+            if len(out) >= n:
+                break
+        return out
+'''
+
+
+def test_mutations_keep_the_signature_and_differ_in_one_place() -> None:
+    broken = mutate.delete_body(FUNC)
+    assert broken.startswith("    def pick(self, items, n):\n        \"\"\"Return")
+    assert mutate.REMOVED in broken and "out.append" not in broken
+    wrong = mutate.wrong_variants(FUNC)
+    assert set(wrong) == {"off_by_one", "dropped_branch", "syntax_slip"}
+    assert "item > 1" in wrong["off_by_one"] or "item >= 0" in wrong["off_by_one"]
+    assert "out.append" not in wrong["dropped_branch"] and "pass" in wrong["dropped_branch"]
+    assert mutate.compiles(wrong["off_by_one"]) and mutate.compiles(wrong["dropped_branch"])
+    assert not mutate.compiles(wrong["syntax_slip"])
+
+
+def test_counting_caches_a_prefix_once_and_reads_it_back() -> None:
+    system = [{"type": "text", "text": "x" * 8000, "cache_control": {"type": "ephemeral"}}]
+    body = {"model": "m", "system": system, "messages": [{"role": "user", "content": "hi"}]}
+    cache = counting.PromptCache()
+    first = cache.bill(body, 1.0, 1024)
+    block_tokens = counting.tokens_of(counting.strip_cache_control(system[0]))
+    assert block_tokens == 2007  # its compact JSON is 8,027 bytes: ÷ 4, rounded up
+    assert first.cache_write == block_tokens and first.cache_read == 0 and first.input > 0
+    second = cache.bill(body, 1.0, 1024)
+    assert second.cache_read == first.cache_write and second.cache_write == 0
+    assert second.input == first.input
+    # under the model's minimum the breakpoint neither writes nor reads
+    small = counting.PromptCache()
+    assert small.bill(body, 1.0, 4096).cache_write == 0
+    assert small.bill(body, 1.0, 4096).cache_read == 0
+    # caching off: the same request is billed as fresh input throughout
+    plain = counting.PromptCache().bill(counting.strip_cache_control(body), 1.0, 1024)
+    assert plain.cache_write == plain.cache_read == 0
+    assert plain.input == first.input + first.cache_write
+    # Opus's tokenizer factor scales the count
+    assert counting.tokens_of("y" * 400, 1.2) == 121  # 402 bytes of JSON ÷ 4 × 1.2, rounded up
+
+
+def test_outcome_draws_are_the_same_for_every_arm_and_follow_the_table() -> None:
+    a, b = outcomes.OutcomeModel(seed=3), outcomes.OutcomeModel(seed=3)
+    kinds = ["off_by_one", "syntax_slip"]
+    draws = [a.draw(f"t{i}", "claude-sonnet-4-6", 0.1, 0, kinds) for i in range(400)]
+    assert draws == [b.draw(f"t{i}", "claude-sonnet-4-6", 0.1, 0, kinds) for i in range(400)]
+    right = draws.count("right") / len(draws)
+    assert abs(right - outcomes.DEFAULT_TABLE[("sonnet", "low")]) < 0.06
+    assert set(draws) <= {"right", *kinds}
+    assert outcomes.OutcomeModel(seed=4).draw("t1", "claude-opus-4-7", 0.9, 0, kinds) in {"right", *kinds}
+    assert all(a.with_sonnet(0.0).draw(f"t{i}", "claude-sonnet-4-6", 0.1, 0, kinds) != "right" for i in range(50))
+    assert outcomes.band(0.39) == "low" and outcomes.band(0.4) == "mid" and outcomes.band(0.75) == "high"
+
+
+def test_a_sdist_whose_hash_differs_from_the_pin_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(corpus, "WORK", tmp_path)
+    (tmp_path / "downloads").mkdir()
+    fake = tmp_path / "downloads" / "evil-1.0.tar.gz"
+    with tarfile.open(fake, "w:gz") as tar:
+        tar.add(__file__, arcname="evil-1.0/setup.py")
+    project = corpus.Project("evil", "1.0", fake.name, "0" * 64, "evil")
+    with pytest.raises(RuntimeError, match="does not match the pin"):
+        corpus.fetch(project)
+    assert not fake.exists()  # the bad download is not kept
+
+
+@pytest.fixture(scope="module")
+def tomlkit_task() -> tuple[corpus.BenchTask, corpus.Project]:
+    projects = corpus.load_projects()
+    tasks = [t for t in corpus.load_tasks() if t.project == "tomlkit" and t.scope == "single-file"]
+    assert tasks, "the corpus has single-file tomlkit tasks"
+    return tasks[0], projects["tomlkit"]
+
+
+def test_the_oracle_tells_the_reference_from_broken_and_wrong_code(tomlkit_task) -> None:
+    import verify
+
+    task, project = tomlkit_task
+    built = verify.build_task(task, project)
+    assert built["problems"] == []
+    edit = built["edits"][0]
+    assert edit["reference"] != edit["broken"] and mutate.REMOVED in edit["broken"]
+    assert any(k != "syntax_slip" for k in edit["wrong"])  # a logic-wrong fix the tests reject
+    assert 0.0 <= built["score"] <= 1.0
+
+
+def test_two_arms_run_the_same_tasks_through_gearshift(tomlkit_task, tmp_path: Path) -> None:
+    import run
+
+    task, _ = tomlkit_task
+    out = tmp_path / "results.json"
+    assert run.main(["--tasks", task.id, "--arms", "cascade,naive-opus", "--jobs", "1", "--json", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    report, runs = data["report"], data["runs"]
+    assert [r["task"] for r in runs["cascade"]] == [r["task"] for r in runs["naive-opus"]] == [task.id]
+    for arm in ("cascade", "naive-opus"):
+        assert set(report["arms"][arm]) >= {"cost_usd", "pass_rate", "tasks"}
+        assert report["arms"][arm]["tasks"] == 1 and report["arms"][arm]["cost_usd"] > 0
+        assert report["arms"][arm]["unmatched_edits"] == 0
+    assert report["ratio_vs_naive"] > 0 and "pass_ratio_vs_naive" in report
+    # the naive loop never caches; gearshift's pipeline does
+    assert report["arms"]["naive-opus"]["tokens"]["cache_read"] == 0
+    assert report["arms"]["naive-opus"]["tokens"]["cache_write"] == 0
+    assert report["arms"]["cascade"]["tokens"]["cache_write"] > 0
