@@ -272,3 +272,14 @@ async def test_a_linked_dependency_folder_takes_writes_in_a_throwaway_layer(tmp_
     assert result.checks[0].passed, [e.line for e in events if isinstance(e, ev.ValidationLine)]
     assert "cached" in [e.line for e in events if isinstance(e, ev.ValidationLine)]
     assert sorted(p.name for p in outside.iterdir()) == ["pkg"]  # the real folder is untouched
+
+
+def test_a_virtualenv_under_the_private_tmp_stays_visible(tmp_path: Path) -> None:
+    """/tmp is a fresh tmpfs in the sandbox: an interpreter installed there (a clone in /tmp with
+    its .venv) must be bound back in, or every Python check fails with 'execvp … No such file'."""
+    venv = tmp_path / "clone" / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    assert str(tmp_path).startswith("/tmp/")
+    shown = toolchain_paths(str(venv / "bin" / "python"), "/nonexistent-home", "")
+    assert str(venv) in shown

@@ -168,7 +168,7 @@ TOOLCHAIN_SECRETS = (".cargo/credentials", ".cargo/credentials.toml", ".npmrc", 
 
 @functools.lru_cache(maxsize=64)  # per (interpreter, home, PATH): a dozen stat/realpath calls
 def toolchain_paths(python: str, home: str, path_var: str) -> tuple[str, ...]:
-    """Folders under `home` a check needs to see: the interpreter's venv and install, node's
+    """Folders under `home` (or the private /tmp and /run) a check needs to see: the interpreter's venv and install, node's
     install, and the toolchains on PATH. A PATH entry named bin or shims brings its parent
     (pyenv's shims call ~/.pyenv/libexec; nvm's node needs its lib), except ~/.local, whose
     share/ holds keyrings: there only bin and lib are shown."""
@@ -194,9 +194,12 @@ def toolchain_paths(python: str, home: str, path_var: str) -> tuple[str, ...]:
             candidates += [real, os.path.join(local, "lib")] if parent == local else [parent]
         else:
             candidates.append(real)
+    # the folders the sandbox replaces with empty ones: $HOME, and the private /tmp and /run (a
+    # virtualenv made under /tmp must stay visible, or no Python check can start)
+    hidden = [h for h in (home, "/tmp", "/run") if h]
     for candidate in candidates:
         real = os.path.realpath(candidate)
-        if _inside(real, home) and os.path.isdir(real) and real not in found:
+        if any(_inside(real, h) for h in hidden) and os.path.isdir(real) and real not in found:
             found.append(real)
     # a folder inside another one already shown adds nothing
     return tuple(p for p in found if not any(_inside(p, q) for q in found))
