@@ -30,12 +30,11 @@ from pathlib import Path
 from gearshift.edits.hunks import unified_diff
 from gearshift.edits.workspace import (
     FileChange,
-    PathRefused,
     Stage,
     atomic_write_text,
     list_folder,
     read_text_file,
-    resolve_inside,
+    resolve_model_path,
 )
 from gearshift.validation.sandbox import Layers
 
@@ -208,18 +207,7 @@ class CowStage:
     def resolve(self, path: str) -> Path:
         """The project location for a model-supplied path (relative, or absolute inside the
         project or the stage), or PathRefused: symlinks are judged in the project itself."""
-        if not isinstance(path, str) or not path.strip():
-            raise PathRefused(str(path), "the path is empty")
-        if "\x00" in path:
-            raise PathRefused(path, "it contains a NUL byte")
-        if not os.path.isabs(path):
-            return resolve_inside(self.project, path)
-        normal = os.path.normpath(path)
-        for base in (self.root, self.project):
-            for form in (str(base), os.path.realpath(base)):
-                if normal == form or normal.startswith(form.rstrip(os.sep) + os.sep):
-                    return resolve_inside(self.project, os.path.relpath(normal, form), shown=path)
-        raise PathRefused(path, f"it is outside the project root {self.project}")
+        return resolve_model_path(path, self.project, stage=self.root, project=self.project)
 
     def rel(self, path: str) -> str:
         """Posix path relative to the project root ("." for the root itself)."""

@@ -117,6 +117,24 @@ def resolve_inside(root: Path, rel: str, *, shown: str | None = None) -> Path:
     return Path(root, inner)
 
 
+def resolve_model_path(path: str, target: Path, *, stage: Path, project: Path) -> Path:
+    """A model-supplied path (relative, or absolute inside the project or the stage) under
+    `target`, or PathRefused. Both kinds of stage resolve through here; they differ only in
+    where a path lands (the hard-linked copy, or the project a copy-on-write stage reads)."""
+    if not isinstance(path, str) or not path.strip():
+        raise PathRefused(str(path), "the path is empty")
+    if "\x00" in path:
+        raise PathRefused(path, "it contains a NUL byte")
+    if not os.path.isabs(path):
+        return resolve_inside(target, path)
+    normal = os.path.normpath(path)
+    for base in (stage, project):
+        for form in (str(base), os.path.realpath(base)):
+            if normal == form or normal.startswith(form.rstrip(os.sep) + os.sep):
+                return resolve_inside(target, os.path.relpath(normal, form), shown=path)
+    raise PathRefused(path, f"it is outside the project root {project}")
+
+
 def _refuse_ignored(parts: Iterable[str], shown: str) -> None:
     for part in parts:
         if part in IGNORED_DIRS:
@@ -328,18 +346,7 @@ class Stage:
         Accepts paths relative to the project root, absolute paths inside the project root
         (mapped into the stage) and absolute paths inside the stage.
         """
-        if not isinstance(path, str) or not path.strip():
-            raise PathRefused(str(path), "the path is empty")
-        if "\x00" in path:
-            raise PathRefused(path, "it contains a NUL byte")
-        if not os.path.isabs(path):
-            return resolve_inside(self.root, path)
-        normal = os.path.normpath(path)
-        for base in (self.root, self.project):
-            for form in (str(base), os.path.realpath(base)):
-                if normal == form or normal.startswith(form.rstrip(os.sep) + os.sep):
-                    return resolve_inside(self.root, os.path.relpath(normal, form), shown=path)
-        raise PathRefused(path, f"it is outside the project root {self.project}")
+        return resolve_model_path(path, self.root, stage=self.root, project=self.project)
 
     def rel(self, path: str) -> str:
         """Posix path relative to the root ("." for the root itself)."""
