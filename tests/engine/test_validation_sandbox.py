@@ -283,3 +283,34 @@ def test_a_virtualenv_under_the_private_tmp_stays_visible(tmp_path: Path) -> Non
     assert str(tmp_path).startswith("/tmp/")
     shown = toolchain_paths(str(venv / "bin" / "python"), "/nonexistent-home", "")
     assert str(venv) in shown
+
+
+@needs_bwrap
+async def test_packages_linked_into_the_private_tmp_resolve_in_the_sandbox(tmp_path: Path) -> None:
+    """A node_modules whose entries link to a store under /tmp (pnpm's store, a borrowed install):
+    /tmp is a fresh tmpfs in the sandbox, so the links would dangle and `node_modules/.bin/x`
+    fail with 'No such file' unless their targets are bound back in, read-only."""
+    assert str(tmp_path).startswith("/tmp/")
+    store = tmp_path / "store"
+    (store / "pkg").mkdir(parents=True)
+    (store / "pkg" / "index.js").write_text("module.exports = 1\n")
+    (store / "@scope" / "deep").mkdir(parents=True)
+    (store / "@scope" / "deep" / "x.txt").write_text("deep\n")
+    project = tmp_path / "p"
+    (project / "node_modules" / "@scope").mkdir(parents=True)
+    (project / "node_modules" / "pkg").symlink_to(store / "pkg", target_is_directory=True)
+    (project / "node_modules" / "@scope" / "deep").symlink_to(store / "@scope" / "deep", target_is_directory=True)
+    run = "cat node_modules/pkg/index.js node_modules/@scope/deep/x.txt; echo x > node_modules/pkg/new || echo read-only"
+    (project / "gearshift.toml").write_text(f'[validation]\nchecks = ["w"]\n[validation.commands.w]\nrun = "{run}"\n')
+    config = load_config(project)
+    events: list[ev.Event] = []
+    status = choose("auto")
+    assert status.bwrap is not None
+    result = await run_validation(
+        resolve_checks(config, project), project, events.append, run_id="w1", task_id=None, reason="watch",
+        confinement=Confinement(status.bwrap, Layers(project)),
+    )
+    lines = [e.line for e in events if isinstance(e, ev.ValidationLine)]
+    assert result.checks[0].passed, lines
+    assert "module.exports = 1" in lines and "deep" in lines and "read-only" in lines, lines
+    assert sorted(p.name for p in (store / "pkg").iterdir()) == ["index.js"]  # the store is untouched

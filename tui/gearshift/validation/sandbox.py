@@ -230,6 +230,39 @@ def linked_dirs_outside(project: Path, mount: str) -> list[str]:
     return sorted(found)
 
 
+def linked_packages_hidden(project: Path, mount: str, hidden: Sequence[str]) -> list[str]:
+    """Real folders that `node_modules/` entries link to inside a folder the sandbox hides.
+
+    A package manager that links packages in (pnpm's store, `npm link`, a test borrowing an
+    install) can point them into $HOME or /tmp, which the sandbox replaces with empty folders;
+    bound back read-only, the links resolve as they do outside.
+    """
+    found: list[str] = []
+    modules = project / "node_modules"
+    folders = [modules]
+    try:
+        folders += [Path(e.path) for e in os.scandir(modules) if e.name.startswith("@") and e.is_dir()]
+    except OSError:
+        return found
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.is_symlink():
+                continue
+            target = os.path.realpath(entry.path)
+            if (
+                os.path.exists(target)
+                and not (target == mount or _inside(target, mount))
+                and any(_inside(target, h) for h in hidden)
+                and target not in found
+            ):
+                found.append(target)
+    return sorted(p for p in found if not any(_inside(p, q) for q in found))
+
+
 def wrap(
     cmd: Sequence[str],
     *,
@@ -255,6 +288,10 @@ def wrap(
         argv += ["--ro-bind", path, path]
     for path in _hidden_secrets(real_home, shown) if real_home else ():
         argv += ["--ro-bind", "/dev/null", path]
+    hidden = [h for h in (real_home, "/tmp", "/run") if h and h != "/"]
+    for path in linked_packages_hidden(layers.project, mount, hidden):
+        if not any(path == s or _inside(path, s) for s in shown):
+            argv += ["--ro-bind", path, path]
     for source in (layers.project, *layers.layers):
         argv += ["--overlay-src", str(source)]
     argv += ["--tmp-overlay", mount]
