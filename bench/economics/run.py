@@ -88,9 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     names = [a.name for a in chosen]
     results: dict[str, list[dict]] = {name: [] for name in names}
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for runs in pool.map(_run_one, [(t.id, names, args.seed, args.opus_factor) for t in tasks]):
+        jobs = [(t.id, names, args.seed, args.opus_factor) for t in tasks]
+        for n, runs in enumerate(pool.map(_run_one, jobs), 1):
             for r in runs:
                 results[r["arm"]].append(r)
+            print(f"[{n}/{len(jobs)}] {jobs[n - 1][0]} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     report = summary.report(results, tasks, seed=args.seed, opus_factor=args.opus_factor)
     report["elapsed_s"] = round(time.perf_counter() - t0, 1)
     report["arms_described"] = {a.name: a.what for a in chosen}

@@ -31,6 +31,9 @@ def test_sample_shows_every_route_offline(name: str, tmp_path: Path) -> None:
         if k not in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
     }
     env["ANTHROPIC_CONFIG_DIR"] = str(tmp_path / "no-profile")
+    # As a CI runner sets them: neither may change what the checks show the model, or the
+    # recorded requests no longer match (CI=true makes pytest print its diffs untruncated).
+    env.update(CI="true", COLUMNS="211")
     proc = subprocess.run(
         [
             sys.executable,

@@ -49,6 +49,8 @@ def test_the_check_environment_is_an_allow_list() -> None:
         "PGPASSWORD": "p",
         "RANDOM_APP_SETTING": "r",
         "DATABASE_URL": "postgres://…",
+        "CI": "true",  # changes what pytest prints (untruncated diffs): the same check, other words
+        "COLUMNS": "211",
     }
     assert sorted(scrubbed_env(source)) == [
         "HOME",
@@ -60,8 +62,9 @@ def test_the_check_environment_is_an_allow_list() -> None:
         "VIRTUAL_ENV",
         "npm_config_registry",
     ]
-    passed = scrubbed_env(source, ["DATABASE_URL", "GITHUB_TOKEN", "ANTHROPIC_API_KEY"])
+    passed = scrubbed_env(source, ["DATABASE_URL", "GITHUB_TOKEN", "ANTHROPIC_API_KEY", "CI"])
     assert passed["DATABASE_URL"] == "postgres://…" and passed["GITHUB_TOKEN"] == "t"
+    assert passed["CI"] == "true"  # by name, when the user wants it
     assert "ANTHROPIC_API_KEY" not in passed  # never, even by name
 
 

@@ -4,7 +4,9 @@ Why: a check runs code nobody has reviewed (a model-written conftest.py, a vites
 project's custom command). Whatever it can read it can print, and what it prints goes to the
 ledger, the `--json` stream and the model. So a check gets what toolchains need to work (PATH,
 locale, terminal, time zone, the interpreter's and node's own variables) and nothing else; the
-user adds more by name with `validation.env_passthrough`. A name that looks like a credential
+user adds more by name with `validation.env_passthrough`. What changes only the shape of a
+check's output (CI, COLUMNS, FORCE_COLOR) is left out, so a check prints the same at a desk as
+on a CI runner. A name that looks like a credential
 (KEY, TOKEN, SECRET, PASSWORD) is dropped even when it matches an allowed prefix, unless it is
 passed through by name; `ANTHROPIC_*` never passes (the config refuses it in the passthrough).
 """
@@ -29,10 +31,12 @@ ALLOWED_NAMES = frozenset(
         "CONDA_DEFAULT_ENV",
         "NVM_DIR",
         "NVM_BIN",
-        "COLUMNS",
-        "CI",
     }
 )
+# Not passed, though harmless to leak: CI and COLUMNS change what pytest and vitest print (CI=true
+# turns off pytest's truncation of diffs and summary lines; COLUMNS sets the width), so the same
+# check would show the model other words on a CI runner than at a desk — and a recorded session
+# would no longer replay there. Pass them by name (`validation.env_passthrough`) when wanted.
 # Interpreter and package-manager settings (PYTHONPATH, NODE_OPTIONS, npm_config_registry, …).
 ALLOWED_PREFIXES = ("LC_", "PYTHON", "NODE_", "npm_config_", "NPM_CONFIG_", "PIP_", "UV_", "VITEST_")
 CREDENTIAL_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH")
