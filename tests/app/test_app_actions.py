@@ -70,6 +70,22 @@ async def test_force_escalation_before_the_first_run_then_reject_in_review(build
         assert of(app, ev.ChangeApplied) == []
 
 
+async def test_forcing_a_model_is_told_by_an_event_the_panes_show(build) -> None:  # type: ignore[no-untyped-def]
+    app = build("opus-direct")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        assert of(app, ev.ModelForced) == [ev.ModelForced(task_id="opus-direct", which="escalation", model=OPUS)]
+        queue = app.query_one("#queue", DataTable)
+        assert str(queue.get_cell("opus-direct", "model")).endswith("⇧")
+        routing = str(app.query_one("#routing-body", Static).render())
+        assert "next run forced to the escalation model" in routing
+        await pilot.press("d")
+        assert of(app, ev.ModelForced)[-1].which == "default"
+        assert str(queue.get_cell("opus-direct", "model")).endswith("⇩")
+        assert "next run forced to the default model" in str(app.query_one("#routing-body", Static).render())
+
+
 async def test_force_default_and_run_all(build) -> None:  # type: ignore[no-untyped-def]
     app = build("story", "opus-direct", force={"opus-direct": "escalation"})
     async with app.run_test(size=SIZE) as pilot:

@@ -108,6 +108,17 @@ class TaskRouted(Event):
     arm: str | None = None  # the A/B arm under [routing.experiment] ("a" or "b"), else None
 
 
+@_event("model_forced")
+@dataclass(frozen=True, kw_only=True)
+class ModelForced(Event):
+    """The user forced the default or escalation model for the task's next run ("escalation"
+    also pre-approves its escalation); `which` None lifts it. `model` is the model id it names."""
+
+    task_id: str
+    which: v.ForcedModel | None
+    model: str = ""
+
+
 @_event("attempt_started")
 @dataclass(frozen=True, kw_only=True)
 class AttemptStarted(Event):

@@ -74,6 +74,9 @@ class HumanPrinter:
                 note = " (scripted demo recordings)" if e.scripted else ""
                 unsafe = f"\nwarning: {e.sandbox_note}" if e.sandbox not in ("bubblewrap", "") else ""
                 return f"gearshift: {e.project} — {e.mode}{note}{unsafe}"
+            case ev.ModelForced():
+                forced = f"forced to the {e.which} model ({e.model})" if e.which else "no longer forced"
+                return f"[{e.task_id}] next run {forced}"
             case ev.TaskRouted():
                 return f"[{e.task_id}] → {e.model} ({e.rule}: {e.explanation})"
             case ev.AttemptStarted():

@@ -17,6 +17,7 @@ from typing import Any
 
 from gearshift.config import SCOPES, ConfigError
 from gearshift.edits.workspace import path_problem
+from gearshift.vocab import ForcedModel
 
 TASKS_FILE = "tasks.toml"
 # "edit": the model changes code through the editor tool. "review": it may only view files and
@@ -34,8 +35,8 @@ class Task:
     requires_validation: bool = True
     interactive: bool = False
     tags: dict[str, str] = field(default_factory=dict)
-    # "default" | "escalation" | None: the user forced a model for this task.
-    force: str | None = None
+    # The user forced a model for this task (None: routing decides).
+    force: ForcedModel | None = None
     kind: str = "edit"
     # For reviews: an empty review is a failed attempt unless the author allowed a clean one.
     expect_findings: bool = True
@@ -44,7 +45,7 @@ class Task:
     def is_review(self) -> bool:
         return self.kind == "review"
 
-    def forced(self, which: str | None) -> Task:
+    def forced(self, which: ForcedModel | None) -> Task:
         return replace(self, force=which)
 
 

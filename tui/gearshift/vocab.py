@@ -76,6 +76,8 @@ RouteRule = Literal[
     "latency-fallback",
     "batch-review",
 ]
+# A model the user forced for a task's next run (Task.force; the routing rules "forced-…").
+ForcedModel = Literal["default", "escalation"]
 AttemptKind = Literal["initial", "correction", "escalation", "signoff"]
 # What an attempt edits on top of: the project, the previous attempt's staged files, or neither.
 StartsFrom = Literal["project", "staged", "clean"]

@@ -27,6 +27,21 @@ class TaskFailed(Exception):
         super().__init__(message)
 
 
+@dataclass(frozen=True)
+class TaskInfo:
+    """What a consumer may read of one task, as it is at the moment it asks: a copy, so the
+    session's records stay its own (Session.info / Session.queue)."""
+
+    task: Task
+    status: TaskStatus
+    applied: bool = False  # its change is written into the project
+    undone: bool = False  # its applied change was taken back
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+
 @dataclass
 class TaskRecord:
     task: Task
@@ -64,6 +79,9 @@ class TaskRecord:
     @property
     def final(self) -> bool:
         return self.status in FINAL
+
+    def info(self) -> TaskInfo:
+        return TaskInfo(self.task, self.status, self.applied, self.undone)
 
     def start_attempt(self, model: str, kind: str) -> None:
         self.attempt_log.append(

@@ -18,24 +18,25 @@ from gearshift import events as ev
 from gearshift import redact
 from gearshift.config import Config, ModelSpec
 from gearshift.context.graph import ImportGraph
-from gearshift.context.select import NAMED, SelectedFile, Selection, select_context
-from gearshift.edits.apply import AppliedChange, apply_changes, undo
+from gearshift.context.select import Selection
+from gearshift.edits.apply import AppliedChange, applied_tasks, apply_changes, undo
 from gearshift.edits.cowstage import AnyStage, CowStage, PendingLayer, stages_home, sweep_dead
 from gearshift.edits.hunks import apply_hunks, unified_diff
 from gearshift.edits.recovery import recover, sweep_project
 from gearshift.edits.workspace import FileChange, Stage, atomic_write_text
 from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
-from gearshift.models.pricing import estimate_tokens, usd
+from gearshift.models.pricing import usd
 from gearshift.pipeline.journey import Journey
 from gearshift.pipeline.metering import CostMeter
-from gearshift.pipeline.record import TaskRecord
+from gearshift.pipeline.record import TaskInfo, TaskRecord
+from gearshift.pipeline.selecting import select_over_pending
 from gearshift.tasks import Task
 from gearshift.validation.checks import CheckSpec, resolve_checks
 from gearshift.validation.findings import ValidationResult
 from gearshift.validation.runner import run_validation
 from gearshift.validation.sandbox import Confinement, SandboxStatus, choose
-from gearshift.vocab import ValidationReason
+from gearshift.vocab import ForcedModel, ValidationReason
 
 # Decides a proposed escalation: returns (approved, who decided: "user" | "auto" | "policy").
 EscalationApprover = Callable[[ev.EscalationProposed], Awaitable[tuple[bool, str]]]
@@ -126,14 +127,50 @@ class Session:
         )
         return record
 
-    def force(self, task_id: str, which: str | None) -> None:
-        """Force the default or escalation model for the task's next run ("escalation" also pre-approves)."""
+    def force(self, task_id: str, which: ForcedModel | None) -> None:
+        """Force the default or escalation model for the task's next run ("escalation" also
+        pre-approves its escalation; None lifts it), and tell every consumer."""
         record = self.records[task_id]
         record.task = record.task.forced(which)
         if which == "escalation":
             self._preapproved.add(task_id)
         else:
             self._preapproved.discard(task_id)
+        model = {"escalation": self.config.escalation_model, "default": self.config.default_model}.get(which or "")
+        self.emit(ev.ModelForced(task_id=task_id, which=which, model=model.id if model else ""))
+
+    # -- what a consumer may ask (it learns the rest from events) --------------------------------
+
+    def info(self, task_id: str) -> TaskInfo | None:
+        """The task as it is now (None for an id never queued): the consumer's own view may lag
+        the events by a tick, and a key pressed in that tick must act on the truth."""
+        record = self.records.get(task_id)
+        return record.info() if record is not None else None
+
+    def queue(self) -> list[TaskInfo]:
+        """Every task, in the order it was first queued."""
+        return [r.info() for r in self.records.values()]
+
+    def undoable(self) -> list[str]:
+        """The tasks whose applied change can be undone, oldest first (their journals on disk:
+        a change applied in an earlier session too)."""
+        return applied_tasks(self.journal_dir)
+
+    def change(self, task_id: str) -> list[FileChange]:
+        """The task's staged change, file by file, as it waits for review (a copy)."""
+        return list(self._awaiting(task_id).changes)
+
+    def _awaiting(self, task_id: str) -> TaskRecord:
+        record = self.records[task_id]
+        if record.status != "awaiting_review":
+            raise ValueError(f"task {task_id!r} has no change awaiting review (status {record.status})")
+        return record
+
+    def use_config(self, config: Config) -> None:
+        """Run with this config from now on (the project's own commands trusted, say): the
+        baselines judged under the old one are dropped."""
+        self.config = config
+        self.baseline_cache.clear()
 
     async def run(self, task_id: str) -> TaskRecord:
         """Run one task up to a change ready for review (or a final failure); once the session
@@ -173,9 +210,7 @@ class Session:
 
     def _selection(self, task_id: str, accepted: dict[str, set[int]] | None) -> tuple[list[FileChange], bool]:
         """The task's change cut down to the accepted hunks per file, and whether it was cut."""
-        record = self.records[task_id]
-        if record.status != "awaiting_review":
-            raise ValueError(f"task {task_id!r} has no change awaiting review (status {record.status})")
+        record = self._awaiting(task_id)
         if accepted is None:
             return list(record.changes), False
         chosen: list[FileChange] = []
@@ -259,9 +294,7 @@ class Session:
 
     def accept(self, task_id: str) -> None:
         """Approve without writing the files (headless without --auto-approve): later tasks build on it."""
-        record = self.records[task_id]
-        if record.status != "awaiting_review":
-            raise ValueError(f"task {task_id!r} has no change awaiting review (status {record.status})")
+        record = self._awaiting(task_id)
         record.status = "approved"
         self.save_patch(task_id)
         self._finish(record)
@@ -279,9 +312,7 @@ class Session:
         return [r.task.id for r in self.records.values() if r.status == "awaiting_review"]
 
     def reject(self, task_id: str) -> None:
-        record = self.records[task_id]
-        if record.status != "awaiting_review":
-            raise ValueError(f"task {task_id!r} has no change awaiting review (status {record.status})")
+        record = self._awaiting(task_id)
         record.status = "rejected"
         record.error = "rejected in review"
         self._finish(record)
@@ -382,43 +413,9 @@ class Session:
         self.baseline_cache.clear()
 
     def select_context(self, task: Task) -> Selection:
-        """The context as the project will be once the pending (approved, unwritten) changes
-        land: a named file an earlier task created exists only in the overlay, and a named
-        file it edited is sent as edited."""
+        """The context as the project will be once the pending (approved, unwritten) changes land."""
         pending = {c.path: c.after for c in self.overlay()}
-        created: dict[str, str] = {}
-        on_disk: list[str] = []
-        for entry in task.context_files:
-            rel = Path(entry).as_posix().removeprefix("./")
-            text = pending.get(rel)
-            if text is not None and not (self.root / rel).exists():
-                created[rel] = text
-            else:
-                on_disk.append(entry)
-        selection = select_context(self.root, self.config.context, on_disk, task.prompt, graph=self.graph)
-        if not pending:
-            return selection
-        files = [
-            SelectedFile(path, NAMED, estimate_tokens(text), "full", text) for path, text in created.items()
-        ]
-        for f in selection.files:
-            if f.path not in pending:
-                files.append(f)
-            elif (text := pending[f.path]) is not None:  # a deleted one is not sent at all
-                # sent as it will be, whole: its outline or stripped text on disk is out of date
-                files.append(replace(f, text=text, tokens=estimate_tokens(text), mode="full"))
-        # Named files always go (the model edits them); max_files caps what comes around them.
-        cap = self.config.context.max_files
-        room = max(cap - sum(f.reason == NAMED for f in files), 0)
-        kept: list[SelectedFile] = []
-        pruned = list(selection.pruned)
-        for f in files:
-            if f.reason == NAMED or room > 0:
-                kept.append(f)
-                room -= f.reason != NAMED
-            else:
-                pruned.append({"path": f.path, "reason": f"over max_files ({cap})"})
-        return replace(selection, files=kept, pruned=pruned, tokens_sent=sum(f.tokens for f in kept))
+        return select_over_pending(self.root, self.config.context, task, pending, self.graph)
 
     def expected_latency_ms(self, model: ModelSpec) -> float:
         measured = self.ledger.median_latency_ms(model.id) if self.ledger else None

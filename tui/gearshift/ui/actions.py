@@ -15,14 +15,17 @@ from typing import TYPE_CHECKING
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from gearshift.config import ConfigError
-from gearshift.edits.apply import ApplyConflict, applied_tasks
+from gearshift.edits.apply import ApplyConflict
 from gearshift.edits.workspace import PathRefused
-from gearshift.pipeline.record import FINAL
+from gearshift.pipeline.record import FINAL, TaskInfo
 from gearshift.tasks import Task, append_task
 from gearshift.ui.format import NO_KEY
+from gearshift.vocab import ForcedModel
 
 if TYPE_CHECKING:
     from gearshift.ui.app import GearshiftApp
+    from gearshift.ui.screens.review import ChangeUnderReview
+    from gearshift.validation.findings import ValidationResult
 
     _Base = GearshiftApp
 else:
@@ -36,7 +39,7 @@ class ActionsMixin(_Base):
         from gearshift.ui.panes.queue import TaskQueue
 
         task_id = self.query_one(TaskQueue).selected or self.selected  # the panes follow the message
-        if task_id is None or task_id not in self.session.records:
+        if task_id is None or self.session.info(task_id) is None:
             self.notify("No task selected: add one with a", severity="warning")
             return None
         return task_id
@@ -49,8 +52,15 @@ class ActionsMixin(_Base):
         self.notify(NO_KEY[0].upper() + NO_KEY[1:], severity="error")  # the header's words
         return False
 
+    def _info(self, task_id: str) -> TaskInfo:
+        """The engine's word on a task now (the state may lag a tick behind a burst of keys)."""
+        info = self.session.info(task_id)
+        if info is None:
+            raise KeyError(task_id)
+        return info
+
     def _status(self, task_id: str) -> str:
-        return self.session.records[task_id].status
+        return self._info(task_id).status
 
     # -- queue ---------------------------------------------------------------------------------
 
@@ -58,9 +68,10 @@ class ActionsMixin(_Base):
         from gearshift.ui.screens.add_task import AddTaskScreen
 
         def taken(task_id: str) -> bool:  # finished or not: a new task never replaces one
-            return task_id in self.session.records
+            return self.session.info(task_id) is not None
 
-        default = next(f"task-{n}" for n in itertools.count(len(self.session.records) + 1) if f"task-{n}" not in self.session.records)
+        ids = {info.task.id for info in self.session.queue()}
+        default = next(f"task-{n}" for n in itertools.count(len(ids) + 1) if f"task-{n}" not in ids)
         self.push_screen(AddTaskScreen(self.config.root, default, taken, cursor_blink=self.cursor_blink_enabled), self._task_added)
 
     def _task_added(self, task: Task | None) -> None:
@@ -111,11 +122,11 @@ class ActionsMixin(_Base):
         queue row stops saying that its change is in the project."""
         from gearshift.ui.screens.confirm import ConfirmScreen
 
-        record = self.session.records[task_id]
-        if record.status != "approved" or record.undone:
+        info = self._info(task_id)
+        if info.status != "approved" or info.undone:
             self.start_task(task_id)
             return
-        where = "is applied to your files (u undoes it)" if record.applied else "was approved"
+        where = "is applied to your files (u undoes it)" if info.applied else "was approved"
         question = f"{task_id} is done: its change {where}. Run it again, as a new paid run on the project as it is now?"
 
         def answered(yes: bool | None) -> None:
@@ -125,7 +136,7 @@ class ActionsMixin(_Base):
         self.push_screen(ConfirmScreen(question, yes="Run again", no="Keep it"), answered)
 
     def action_run_all(self) -> None:
-        if not any(r.status == "queued" for r in self.session.records.values()):
+        if not any(info.status == "queued" for info in self.session.queue()):
             self.notify("No queued task to run", severity="warning")
             return
         if not self._can_call():
@@ -144,8 +155,8 @@ class ActionsMixin(_Base):
             self._show_follow_mark()
 
     async def _run_queued(self) -> None:
-        for task_id in list(self.session.records):
-            if self.session.records[task_id].status != "queued":
+        for task_id in [info.task.id for info in self.session.queue()]:
+            if self._status(task_id) != "queued":  # read as each turn comes: it may have run meanwhile
                 continue
             self._follow(task_id)
             worker = self.task_worker(task_id) or self.start_task(task_id)
@@ -161,7 +172,7 @@ class ActionsMixin(_Base):
                 continue
             # Each task is staged on what the earlier ones left in the project, so the queue
             # waits for this change to be applied or rejected before the next task starts.
-            if self.session.records[task_id].status == "awaiting_review":
+            if self._status(task_id) == "awaiting_review":
                 self.notify(f"{task_id}: run all paused — review the change (v) to continue")
                 await self.session.wait_finished(task_id)
 
@@ -243,14 +254,14 @@ class ActionsMixin(_Base):
     def action_decline(self) -> None:
         self._decide(False)
 
-    def _force(self, which: str) -> None:
+    async def _force(self, which: ForcedModel) -> None:
+        """A Session command: its ModelForced event marks the queue and the routing pane (drained
+        at once, so the mark is there before the next key)."""
         task_id = self._selected_or_warn()
         if task_id is None:
             return
         self.session.force(task_id, which)
-        self.state.task(task_id).forced = which
-        self.query_one("#queue").sync(self.state, only={task_id})  # type: ignore[attr-defined]
-        self.query_one("#routing").show(self.state.tasks[task_id])  # type: ignore[attr-defined]
+        await self.drain()
         model = self.config.escalation_model if which == "escalation" else self.config.default_model
         future = self.approvals.get(task_id)
         if which == "escalation" and future is not None and not future.done():
@@ -261,11 +272,11 @@ class ActionsMixin(_Base):
         else:
             self.notify(f"{task_id} will run on {model.label}")
 
-    def action_force_escalation(self) -> None:
-        self._force("escalation")
+    async def action_force_escalation(self) -> None:
+        await self._force("escalation")
 
-    def action_force_default(self) -> None:
-        self._force("default")
+    async def action_force_default(self) -> None:
+        await self._force("default")
 
     # -- review, undo, report ------------------------------------------------------------------
 
@@ -284,10 +295,28 @@ class ActionsMixin(_Base):
             if finished:
                 self.review_choices.pop(task_id, None)
 
-        self.push_screen(ReviewScreen(self.session, self.state, task_id, choices), done)
+        self.push_screen(ReviewScreen(self._under_review(task_id), choices), done)
+
+    def _under_review(self, task_id: str) -> ChangeUnderReview:
+        """The review screen's view of a change: the Session's commands on this one task."""
+        from gearshift.ui.screens.review import ChangeUnderReview
+
+        async def check(accepted: dict[str, set[int]]) -> ValidationResult:
+            result = await self.session.validate_selection(task_id, accepted)
+            await self.drain()  # the run's events into the state: the screen shows its summary next
+            return result
+
+        return ChangeUnderReview(
+            task_id,
+            self.session.change(task_id),
+            latest_run=lambda: self.state.latest_run(task_id),
+            check=check,
+            apply=lambda accepted: self.session.apply(task_id, accepted),
+            reject=lambda: self.session.reject(task_id),
+        )
 
     def action_undo(self) -> None:
-        candidates = self.state.applied or applied_tasks(self.session.journal_dir)
+        candidates = self.state.applied or self.session.undoable()
         if not candidates:
             self.notify("No applied change to undo", severity="warning")
             return

@@ -412,8 +412,8 @@ class GearshiftApp(TrustMixin, ActionsMixin, FirstRunMixin, App[int]):
         error = worker.error
         if worker.group.startswith("task:"):
             task_id = worker.group.removeprefix("task:")
-            record = self.session.records.get(task_id)
-            if record is not None and not record.final:
+            info = self.session.info(task_id)
+            if info is not None and not info.final:
                 self.session.fail(task_id, f"internal error: {error!r}")
             self.notify(f"{task_id}: internal error: {error!r}", title="Task failed", severity="error")
         elif worker.group == "watcher":

@@ -53,7 +53,7 @@ class FirstRunMixin(_Base):
         try:
             written = init_project(root)
             config = load_config(root)
-            tasks = [r.task for r in self.session.records.values()]
+            tasks = [info.task for info in self.session.queue()]
             if not tasks and self.tasks_path is not None and self.tasks_path.is_file():
                 tasks = load_tasks(self.tasks_path, root)  # the example tasks init just wrote
         except (FileExistsError, FileNotFoundError, ConfigError, OSError) as exc:
@@ -61,7 +61,7 @@ class FirstRunMixin(_Base):
             return
         names = ", ".join(p.name for p in written)
         checks = ", ".join(detect_checks(root)) or "none"
-        if any(r.status != "queued" for r in self.session.records.values()):
+        if any(info.status != "queued" for info in self.session.queue()):
             self.notify(f"wrote {names} (validators: {checks}) — restart gearshift to use it", timeout=10)
             return
         self.use_config(config, tasks)

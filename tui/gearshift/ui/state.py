@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from gearshift import events as ev
 from gearshift.ui.format import money
 from gearshift.ui.stream import Output, Segment, coalesce
-from gearshift.vocab import FINAL_STATUSES, STATUS_LOOKS, StatusLook
+from gearshift.vocab import FINAL_STATUSES, STATUS_LOOKS, ForcedModel, StatusLook
 
 __all__ = ["Output", "Segment", "coalesce", "UIState", "TaskView", "RunView", "CheckView", "Changes", "finding_text"]
 
@@ -124,7 +124,7 @@ class TaskView:
     alerted: bool = False
     blocked: dict[str, Any] | None = None
     error: str = ""
-    forced: str | None = None
+    forced: ForcedModel | None = None  # the model the user forced for its next run (model_forced)
     signoff: str | None = None  # the model that reviewed the change (the queue marks it ✓)
     kind: str = "edit"  # "review": the model only views files and records findings
     review_findings: list[dict[str, Any]] = field(default_factory=list)
@@ -286,6 +286,8 @@ class UIState:
                 if t.status in FINAL_STATUSES and e.status == "running":
                     self._restart(t)
                 t.status, t.detail = e.status, e.detail
+            case ev.ModelForced():
+                self._touch(e.task_id, queue=True).forced = e.which
             case ev.ContextSelected():
                 self._touch(e.task_id).context = dataclasses.asdict(e)
             case ev.TaskRouted():

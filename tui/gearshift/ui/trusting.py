@@ -57,8 +57,7 @@ class TrustMixin(_Base):
     def use_trusted_config(self) -> None:
         """From now on the session and the watcher run the project's own commands."""
         self.config = dataclasses.replace(self.config, trusted=True)
-        self.session.config = self.config
-        self.session.baseline_cache.clear()  # baselines judged without the project's commands
+        self.session.use_config(self.config)
         use = getattr(self.watcher, "use_config", None)
         if use is not None:
             use(self.config)

@@ -4,9 +4,15 @@ Hunks come from `edits.hunks.split_hunks`, the very split `Session.apply` uses f
 apply, so "hunk 2 of calc.py" here is exactly what gets written when it is accepted. Choices
 are kept by the app per task, so leaving the screen and coming back loses nothing; a refused
 apply (the file changed on disk since staging) is shown here and the review stays open.
+
+The screen is given a `ChangeUnderReview` — the change and what may be done with it — not the
+Session: the app builds one from the Session's commands, a test from plain values.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,16 +22,33 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from gearshift.edits.apply import ApplyConflict
+from gearshift.edits.apply import AppliedChange, ApplyConflict
 from gearshift.edits.hunks import Hunk, split_hunks
-from gearshift.edits.workspace import PathRefused
-from gearshift.pipeline.session import Session
+from gearshift.edits.workspace import FileChange, PathRefused
 from gearshift.ui.diffview import hunk_content
 from gearshift.ui.panes.validation import run_summary
-from gearshift.ui.state import UIState, finding_text
+from gearshift.ui.state import RunView, finding_text
+from gearshift.validation.findings import ValidationResult
+
+Accepted = dict[str, set[int]]  # path → the indexes of its accepted hunks
 
 
-def _frozen(accepted: dict[str, set[int]]) -> frozenset[tuple[str, int]]:
+@dataclass(frozen=True)
+class ChangeUnderReview:
+    """One task's staged change and the three things the review may do with it."""
+
+    task_id: str
+    changes: list[FileChange]
+    # The task's latest validation run (the selection's, once one was checked): read when shown.
+    latest_run: Callable[[], RunView | None]
+    # Validate a selection of hunks as it would land; its run is in `latest_run` when it returns.
+    check: Callable[[Accepted], Awaitable[ValidationResult]]
+    # Write the accepted hunks (None: the whole change, as validated) into the project.
+    apply: Callable[[Accepted | None], AppliedChange]
+    reject: Callable[[], None]
+
+
+def _frozen(accepted: Accepted) -> frozenset[tuple[str, int]]:
     return frozenset((path, index) for path, indexes in accepted.items() for index in indexes)
 
 
@@ -77,24 +100,22 @@ class ReviewScreen(Screen[bool]):
         Binding("escape,q", "close", "Back", id="review-close"),
     ]
 
-    def __init__(self, session: Session, state: UIState, task_id: str, choices: dict[tuple[str, int], bool]) -> None:
+    def __init__(self, change: ChangeUnderReview, choices: dict[tuple[str, int], bool]) -> None:
         super().__init__()
-        self.session = session
-        self.state = state
-        self.task_id = task_id
+        self.change = change
+        self.task_id = change.task_id
         self.choices = choices  # owned by the app: (path, hunk index) → accepted
         self._checking = False  # a selection's validation is running
         self._failed_selection: frozenset[tuple[str, int]] | None = None  # checked and failed
-        self.record = session.records[task_id]
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⚙")
         yield Static(id="review-summary")
         yield Static(id="review-error")
         with VerticalScroll(id="hunks"):
-            findings = self.state.latest_run(self.task_id)
+            findings = self.change.latest_run()
             run_findings = findings.findings if findings is not None else []
-            for change in self.record.changes:
+            for change in self.change.changes:
                 hunks = split_hunks(change.path, change.before, change.after)
                 kind = "new file" if change.before is None else "deleted" if change.after is None else "modified"
                 yield Static(Content(f"{change.path}  ({kind}, {len(hunks)} hunk{'s' if len(hunks) != 1 else ''})"), classes="file-header")
@@ -114,10 +135,10 @@ class ReviewScreen(Screen[bool]):
 
     def _show_summary(self) -> None:
         """The header and the task's latest validation run (the selection's, once checked)."""
-        self.query_one("#review-summary", Static).update(self._head() + run_summary(self.state.latest_run(self.task_id)))
+        self.query_one("#review-summary", Static).update(self._head() + run_summary(self.change.latest_run()))
 
     def _head(self) -> Content:
-        files = len(self.record.changes)
+        files = len(self.change.changes)
         views = len(self.hunk_views())
         return Content.assemble(
             (f"Review {self.task_id}", "bold"),
@@ -129,8 +150,8 @@ class ReviewScreen(Screen[bool]):
     def hunk_views(self) -> list[HunkView]:
         return list(self.query(HunkView))
 
-    def accepted(self) -> dict[str, set[int]]:
-        out: dict[str, set[int]] = {change.path: set() for change in self.record.changes}
+    def accepted(self) -> Accepted:
+        out: Accepted = {change.path: set() for change in self.change.changes}
         for view in self.hunk_views():
             if view.accepted:
                 out[view.hunk.path].add(view.hunk.index)
@@ -185,15 +206,14 @@ class ReviewScreen(Screen[bool]):
         self.show_note("Checking your selection of hunks with the project's validators…")
         self.run_worker(self._check_then_apply(accepted, key), group="review-check", exit_on_error=False)
 
-    async def _check_then_apply(self, accepted: dict[str, set[int]], key: frozenset[tuple[str, int]]) -> None:
+    async def _check_then_apply(self, accepted: Accepted, key: frozenset[tuple[str, int]]) -> None:
         try:
-            result = await self.session.validate_selection(self.task_id, accepted)
+            result = await self.change.check(accepted)
         except (PathRefused, OSError, ValueError) as exc:
             self.show_error(f"Could not check the selection: {exc}")
             return
         finally:
             self._checking = False
-        await self.app.drain()  # type: ignore[attr-defined]  # the run's events into the state
         self._show_summary()
         if result.outcome == "pass":
             self._apply(accepted, " — your selection passed its checks")
@@ -204,9 +224,9 @@ class ReviewScreen(Screen[bool]):
             "Press enter again to apply it anyway, or change the hunks you accept."
         )
 
-    def _apply(self, accepted: dict[str, set[int]] | None, how: str) -> None:
+    def _apply(self, accepted: Accepted | None, how: str) -> None:
         try:
-            applied = self.session.apply(self.task_id, accepted)
+            applied = self.change.apply(accepted)
         except (ApplyConflict, PathRefused, OSError, ValueError) as exc:
             self.show_error(f"Could not apply: {exc}")
             return
@@ -221,7 +241,7 @@ class ReviewScreen(Screen[bool]):
 
     def action_reject(self) -> None:
         try:
-            self.session.reject(self.task_id)
+            self.change.reject()
         except ValueError as exc:
             self.show_error(str(exc))
             return
