@@ -77,7 +77,7 @@ class Journey:
             if self.s.sandbox.refused and config.validation.enabled and self.task.requires_validation:
                 raise TaskFailed("failed", self.s.sandbox.describe())
             try:
-                selection = self.s.select_context(self.task)
+                selection = await self.s.choose_context(self.task)
             except ContextError as exc:
                 raise TaskFailed("failed", f"context: {exc}") from None
             # The whole explanation (why each file, what was pruned) goes to the summary and the
@@ -126,7 +126,7 @@ class Journey:
                     arm=decision.arm,
                 )
             )
-            self.stage = self.s.new_stage(self.task.id)
+            self.stage = await self.s.open_stage(self.task.id)
             self.specs = (  # a review changes nothing: there is nothing to compile or test
                 resolve_checks(config, self.stage.workdir)
                 if config.validation.enabled and self.task.requires_validation and not self.task.is_review
@@ -324,7 +324,7 @@ class Journey:
         """Compare with the project as the task found it, so old failures are labelled as such."""
         baseline = self.s.baseline_cache.get(self.s.base_key())
         if baseline is None:
-            clean = self.s.new_stage(f"{self.task.id}-baseline")
+            clean = await self.s.open_stage(f"{self.task.id}-baseline")
             try:
                 baseline = await self._validate(clean, reason="baseline")
             finally:

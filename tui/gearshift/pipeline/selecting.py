@@ -1,4 +1,5 @@
-"""A task's context as the project will be once the pending changes land.
+"""A task's context as the project will be once the pending changes land, and the project's
+import graph it is chosen from.
 
 Headless without --auto-approve keeps approved changes unwritten (the session's overlay); a
 later task must see them: a named file an earlier task created exists only in the overlay, a
@@ -8,6 +9,7 @@ session, which only hands over what is pending.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,3 +56,45 @@ def select_over_pending(
             pruned.append({"path": f.path, "reason": f"over max_files ({cap})"})
     return replace(selection, files=kept, pruned=pruned, tokens_sent=sum(f.tokens for f in kept))
 
+
+class ProjectGraph:
+    """The project's import graph for a session: built (or loaded from its cache) once, off the
+    event loop when a task's run asks for it first (~160 ms cold on a large project), however
+    many tasks ask at once; then kept current with the files the watcher saw change."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._graph: ImportGraph | None = None
+        self._build: asyncio.Future[ImportGraph] | None = None  # the first build, on a thread
+        self._changed_while_building: list[str] = []
+
+    @property
+    def graph(self) -> ImportGraph:
+        """Loaded or built here, on the caller's thread (a test, a tool: no loop to keep free)."""
+        if self._graph is None:
+            self._graph = ImportGraph.load_or_build(self.root)
+        return self._graph
+
+    async def import_graph(self) -> ImportGraph:
+        if self._graph is None:
+            if self._build is None:
+                self._build = asyncio.ensure_future(asyncio.to_thread(ImportGraph.load_or_build, self.root))
+                self._changed_while_building = []
+            build = self._build
+            try:
+                graph = await asyncio.shield(build)
+            except Exception:
+                if self._build is build:  # the next task tries again
+                    self._build = None
+                raise
+            if self._graph is None:
+                self._graph, self._build = graph, None
+                if self._changed_while_building:  # saved while it was being built
+                    graph.update(self._changed_while_building)
+        return self._graph
+
+    def files_changed(self, paths: list[str]) -> None:
+        if self._graph is not None:
+            self._graph.update(paths)
+        elif self._build is not None:
+            self._changed_while_building.extend(paths)

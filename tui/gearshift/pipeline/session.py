@@ -12,6 +12,7 @@ import itertools
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from gearshift import events as ev
@@ -29,8 +30,9 @@ from gearshift.models.client import ModelGateway
 from gearshift.models.pricing import usd
 from gearshift.pipeline.journey import Journey
 from gearshift.pipeline.metering import CostMeter
+from gearshift.pipeline.offloop import off_loop
 from gearshift.pipeline.record import TaskInfo, TaskRecord
-from gearshift.pipeline.selecting import select_over_pending
+from gearshift.pipeline.selecting import ProjectGraph, select_over_pending
 from gearshift.tasks import Task
 from gearshift.validation.checks import CheckSpec, resolve_checks
 from gearshift.validation.findings import ValidationResult
@@ -84,7 +86,7 @@ class Session:
         self._pending_layer: PendingLayer | None = None
         self._laid: list[TaskRecord] = []  # the pending records the layer holds, in order
         self.journal_dir = self.root / ".gearshift" / "undo"
-        self._graph: ImportGraph | None = None
+        self.context = ProjectGraph(self.root)
         self._stage_names = itertools.count(1)
         self.run_ids = itertools.count(1)  # validation runs of this session: v1, v2, …
         self._running: dict[str, asyncio.Task[None]] = {}
@@ -227,12 +229,7 @@ class Session:
         """Run the project's checks on a part of a change, as it would land: the whole change
         was validated, a selection of its hunks was not (dropping one can break the rest)."""
         changes, _ = self._selection(task_id, accepted)
-        name = f"{task_id}-selection-{os.getpid()}-{next(self._stage_names)}"
-        stage: AnyStage
-        if self.sandbox.active:
-            stage = CowStage.create(self.root, self.stages_dir, name, changes, base=self._pending_base())
-        else:
-            stage = Stage.create(self.root, self.stages_dir, name, overlay=[*self.overlay(), *changes])
+        stage = await self.open_stage(f"{task_id}-selection", changes)
         try:
             specs = resolve_checks(self.config, stage.workdir) if self.config.validation.enabled else []
             return await self.watched_validation(
@@ -367,11 +364,22 @@ class Session:
     def base_key(self) -> tuple[str, ...]:
         return (str(self._applied_generation), *(r.task.id for r in self._pending()))
 
+    async def open_stage(self, name: str, changes: list[FileChange] | None = None) -> AnyStage:
+        """A new stage over the project and the pending changes (plus `changes`), made on a
+        thread: a hard-linked stage links every file of the project (pipeline/offloop.py)."""
+        return await off_loop(self._stage_maker(name, changes or []), undo=lambda stage: stage.discard())
+
     def new_stage(self, name: str) -> AnyStage:
+        """`open_stage` for a caller outside the event loop (a test, a tool)."""
+        return self._stage_maker(name, [])()
+
+    def _stage_maker(self, name: str, changes: list[FileChange]) -> Callable[[], AnyStage]:
+        """What makes the stage; the session's own bookkeeping (names, the pending layer) is done
+        here, on the caller's side, so only the stage's files are made on the thread."""
         unique = f"{name}-{os.getpid()}-{next(self._stage_names)}"
         if self.sandbox.active:
-            return CowStage.create(self.root, self.stages_dir, unique, base=self._pending_base())
-        return Stage.create(self.root, self.stages_dir, unique, overlay=self.overlay())
+            return partial(CowStage.create, self.root, self.stages_dir, unique, changes, base=self._pending_base())
+        return partial(Stage.create, self.root, self.stages_dir, unique, overlay=[*self.overlay(), *changes])
 
     def _pending_base(self) -> PendingLayer | None:
         """The pending changes as one layer under every stage: laid once, then grown by each
@@ -402,20 +410,24 @@ class Session:
 
     @property
     def graph(self) -> ImportGraph:
-        if self._graph is None:
-            self._graph = ImportGraph.load_or_build(self.root)
-        return self._graph
+        return self.context.graph
 
     def files_changed(self, paths: list[str]) -> None:
         """The watcher saw these project files change: keep the import graph current."""
-        if self._graph is not None:
-            self._graph.update(paths)
+        self.context.files_changed(paths)
         self.baseline_cache.clear()
 
     def select_context(self, task: Task) -> Selection:
         """The context as the project will be once the pending (approved, unwritten) changes land."""
-        pending = {c.path: c.after for c in self.overlay()}
-        return select_over_pending(self.root, self.config.context, task, pending, self.graph)
+        return select_over_pending(self.root, self.config.context, task, self._pending_texts(), self.graph)
+
+    async def choose_context(self, task: Task) -> Selection:
+        """`select_context` for a task's run: the first graph is built off the loop."""
+        graph = await self.context.import_graph()
+        return select_over_pending(self.root, self.config.context, task, self._pending_texts(), graph)
+
+    def _pending_texts(self) -> dict[str, str | None]:
+        return {c.path: c.after for c in self.overlay()}
 
     def expected_latency_ms(self, model: ModelSpec) -> float:
         measured = self.ledger.median_latency_ms(model.id) if self.ledger else None
