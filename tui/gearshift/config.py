@@ -44,7 +44,8 @@ class ConfigError(Exception):
         self.expected = expected
         self.got = got
         found = "" if got is None else f", got {got!r}"
-        super().__init__(f"{self.file}: {key}: expected {expected}{found}")
+        self.detail = f"{key}: expected {expected}{found}"  # the message without the file
+        super().__init__(f"{self.file}: {self.detail}")
 
 
 def _check(expect: str, predicate: Any) -> dict[str, Any]:
@@ -418,10 +419,10 @@ def find_config_source(root: Path) -> tuple[str, dict[str, Any]]:
     """The file that configures `root` and its raw gearshift table (empty when there is none)."""
     path = root / CONFIG_FILE
     if path.is_file():
-        return str(path), _read_toml(path)
+        return str(path), read_toml(path)
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
-        data = _read_toml(pyproject)
+        data = read_toml(pyproject)
         table = data.get("tool", {}).get("gearshift")
         if table is not None:
             if not isinstance(table, dict):
@@ -430,7 +431,11 @@ def find_config_source(root: Path) -> tuple[str, dict[str, Any]]:
     return "(defaults)", {}
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, *, missing: str | None = None) -> dict[str, Any]:
+    """A TOML file a person writes (the config, a tasks file, a theme, the app's settings), or
+    a ConfigError saying in one line what is wrong with it: not TOML (tomllib's words, with the
+    line and column), not UTF-8, not readable — the one reader, so every file says it alike.
+    `missing`: what to say was expected when the file does not exist (else "a readable file")."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -438,6 +443,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(path, "(file)", "valid TOML", str(exc)) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(path, "(file)", "UTF-8 text (TOML files are UTF-8)", str(exc)) from None
+    except FileNotFoundError as exc:
+        raise ConfigError(path, "(file)", missing or "a readable file", "no such file" if missing else exc.strerror) from None
     except OSError as exc:
         raise ConfigError(path, "(file)", "a readable file", exc.strerror) from None
 

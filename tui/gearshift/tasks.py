@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gearshift.config import SCOPES, ConfigError
+from gearshift.config import SCOPES, ConfigError, read_toml
 from gearshift.edits.workspace import path_problem
 from gearshift.vocab import ForcedModel
 
@@ -137,17 +137,7 @@ def load_tasks(path: str | Path, root: Path | None = None) -> list[Task]:
     """Read a tasks file; with `root`, also check that every context file is in the project,
     so a typo is a load error naming the task, not a failure when the task finally runs."""
     path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(path, "(file)", "a tasks file with [[task]] tables", "no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "(file)", "valid TOML", str(exc)) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(path, "(file)", "UTF-8 text (TOML files are UTF-8)", str(exc)) from None
-    except OSError as exc:
-        raise ConfigError(path, "(file)", "a readable file", exc.strerror) from None
+    data = read_toml(path, missing="a tasks file with [[task]] tables")
     tasks = _tasks_from(data, path)
     if root is not None:
         check_context_files(tasks, root, path)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.css.stylesheet import Stylesheet, StylesheetParseError
 from textual.theme import Theme
+
+from gearshift.config import ConfigError, read_toml
 
 # The app's theme variables and the semantic colour each falls back to.
 APP_VARIABLES: dict[str, str] = {
@@ -111,9 +112,8 @@ def settings_path(environ: dict[str, str] | None = None) -> Path:
 def _settings(path: Path) -> dict[str, Any]:
     """The settings file's table; {} when it is missing or does not read (no fuss)."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return read_toml(path)
+    except ConfigError:
         return {}
 
 
@@ -184,14 +184,9 @@ def theme_from_mapping(data: dict[str, Any]) -> Theme:
 
 def load_theme_file(path: Path) -> Theme:
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ThemeFileError(f"not valid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ThemeFileError(f"not UTF-8 text: {exc}") from None
-    except OSError as exc:
-        raise ThemeFileError(f"cannot read: {exc.strerror or exc}") from None
+        data = read_toml(path)
+    except ConfigError as exc:  # said as the config says it; the list names the file already
+        raise ThemeFileError(exc.detail) from None
     return theme_from_mapping(data)
 
 
