@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from gearshift import events as ev
 from gearshift.ui.bindings import ACTIONS
-from gearshift.ui.panes.cost import CostMeter
+from gearshift.ui.panes.cost import CostPane
 from gearshift.ui.panes.output import OutputPane
 from gearshift.ui.screens.confirm import ConfirmScreen
 from gearshift.ui.screens.report import ReportScreen
@@ -163,13 +163,13 @@ async def test_budget_alert_warns_and_turns_the_gauge(build) -> None:  # type: i
         assert of(app, ev.BudgetAlert)[0].threshold_usd == 0.001
         assert app.state.tasks["story"].alerted
         assert any(sev == "warning" and "per-task alert" in msg for msg, sev in notes)
-        assert app.query_one(CostMeter).query_one("#alert-gauge").has_class("-crossed")
+        assert app.query_one(CostPane).query_one("#alert-gauge").has_class("-crossed")
         # both baselines reach the pane from the engine's meter, each shown with its name
         last = of(app, ev.CostUpdated)[-1]
         assert app.state.naive == last.naive_usd > 0 and app.state.escalation_equiv == last.escalation_equivalent_usd
         figures = str(app.query_one("#cost-figures", Static).render())
         assert "vs same calls at Opus 4.7 prices" in figures and "vs naive Opus 4.7" in figures
-        assert app.query_one(CostMeter).border_subtitle == "naive: no pruning, no cache"
+        assert app.query_one(CostPane).border_subtitle == "naive: no pruning, no cache"
 
 
 async def test_session_budget_blocks_the_call_and_says_so(build) -> None:  # type: ignore[no-untyped-def]
@@ -183,7 +183,7 @@ async def test_session_budget_blocks_the_call_and_says_so(build) -> None:  # typ
         assert len(of(app, ev.BudgetBlocked)) == 1
         assert of(app, ev.CallStarted) == []  # blocked before anything was sent
         assert any(sev == "error" and "session budget" in msg for msg, sev in notes)
-        assert app.query_one(CostMeter).query_one("#budget-gauge").has_class("-crossed")
+        assert app.query_one(CostPane).query_one("#budget-gauge").has_class("-crossed")
         assert "over budget" in str(app.query_one("#queue", DataTable).get_row("story")[2])
 
 

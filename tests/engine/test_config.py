@@ -164,3 +164,32 @@ def test_cli_reports_config_error_with_exit_2_and_no_traceback(tmp_path: Path) -
     assert "routing.complexity_threshold" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "expected"),
+    [
+        ("[validation]\nescalation_on = 'always'\n", "validation.escalation_on", '"fail-logic" or "never"'),
+        ("[validation]\nsandbox = 'maybe'\n", "validation.sandbox", '"auto", "required" or "off"'),
+        ("[context]\npruning_strategy = 'all'\n", "context.pruning_strategy", '"dependency_graph" or "none"'),
+        ("[session]\ncache_ttl = '2h'\n", "session.cache_ttl", '"5m" or "1h"'),
+        ("[models.opus-4-7]\ntier = 'gold'\n", "models.opus-4-7.tier", '"default", "escalation" or "fast"'),
+        ("[validation]\nescalation_on = 3\n", "validation.escalation_on", '"fail-logic" or "never"'),
+    ],
+)
+def test_closed_set_fields_take_their_vocab_values_only(tmp_path: Path, text: str, key: str, expected: str) -> None:
+    """Typed with vocab's Literal aliases, the config's closed-set fields are checked by their type."""
+    (tmp_path / "gearshift.toml").write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert (info.value.key, info.value.expected) == (key, expected)
+
+
+def test_closed_set_fields_read_their_values(tmp_path: Path) -> None:
+    (tmp_path / "gearshift.toml").write_text(
+        "[validation]\nescalation_on = 'never'\nsandbox = 'off'\n[session]\ncache_ttl = '1h'\n"
+        "[models.haiku-4-5]\ntier = 'escalation'\n"
+    )
+    cfg = load_config(tmp_path)
+    assert (cfg.validation.escalation_on, cfg.validation.sandbox, cfg.session.cache_ttl) == ("never", "off", "1h")
+    assert cfg.model_by_id("claude-haiku-4-5").tier == "escalation"  # type: ignore[union-attr]

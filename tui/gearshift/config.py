@@ -22,8 +22,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from gearshift import vocab
+
 CONFIG_FILE = "gearshift.toml"
-SCOPES = ("single-file", "multi-module", "architecture", "security")
+SCOPES: tuple[vocab.Scope, ...] = typing.get_args(vocab.Scope)
 BUILTIN_CHECKS = (
     "python_compile",
     "ruff",
@@ -79,7 +81,7 @@ _LATENCY = _bounded("a positive integer (milliseconds)", 0, MAX_LATENCY_MS, abov
 _TIMEOUT = _bounded("a positive number (seconds)", 0, MAX_TIMEOUT_S, above=True)
 _BUDGET = _bounded("a positive number (dollars)", 0, MAX_USD, above=True)
 # The Messages API's output_config.effort values (omitting it means "high").
-EFFORTS = ("low", "medium", "high", "xhigh", "max")
+EFFORTS: tuple[vocab.Effort, ...] = typing.get_args(vocab.Effort)
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,9 @@ class ModelSpec:
     # routing.max_latency_ms until the ledger has measured this model on this machine.
     typical_latency_ms: int = field(default=2500, metadata=_LATENCY)
     label: str = ""  # how the UI and reports name it; the id when left out
-    effort: str | None = field(
-        default=None, metadata=_check(" or ".join(f'"{e}"' for e in EFFORTS), lambda v: v in EFFORTS)
-    )
+    effort: vocab.Effort | None = None
     # Drawn from the catalogue by the UI so each tier keeps its colour in every theme.
-    tier: str = "default"
+    tier: vocab.ModelTier = "default"
     # Anthropic's prompt-caching docs: a prefix shorter than this is never cached, so a
     # breakpoint that ends earlier cannot pay and is left out.
     min_cache_tokens: int = field(default=1024, metadata=_bounded("a positive integer", 0, 1_000_000, above=True))
@@ -177,9 +177,7 @@ class CommandSpec:
     """A custom validator: a shell command run in the staged copy."""
 
     run: str
-    kind: str = field(
-        default="logic", metadata=_check('"syntax" or "logic"', lambda v: v in ("syntax", "logic"))
-    )
+    kind: vocab.CheckKind = "logic"
     # Which built-in parser reads its output; "lines" keeps every non-empty line as a finding
     # when the command fails.
     parser: str = "lines"
@@ -188,7 +186,7 @@ class CommandSpec:
     network: bool | None = None
 
 
-SANDBOX_MODES = ("auto", "required", "off")
+SANDBOX_MODES: tuple[vocab.SandboxMode, ...] = typing.get_args(vocab.SandboxMode)
 
 
 def _env_names(names: tuple[str, ...]) -> bool:
@@ -207,10 +205,7 @@ class ValidationConfig:
     enabled: bool = True
     # The article's template lists these three; `gearshift init` detects the right ones.
     checks: tuple[str, ...] = ("typescript_compile", "eslint_strict", "vitest_run")
-    escalation_on: str = field(
-        default="fail-logic",
-        metadata=_check('"fail-logic" or "never"', lambda v: v in ("fail-logic", "never")),
-    )
+    escalation_on: vocab.EscalationOn = "fail-logic"
     max_correction_attempts: int = field(default=2, metadata=_bounded("an integer ≥ 0", 0, 100))
     timeout_s: float = field(default=300.0, metadata=_TIMEOUT)
     # The interpreter that runs python checks; empty means the project's .venv if it has one,
@@ -219,9 +214,7 @@ class ValidationConfig:
     commands: dict[str, CommandSpec] = field(default_factory=dict)
     # Checks run in a bubblewrap sandbox: "auto" falls back (and says so) where none can start,
     # "required" refuses to run without one, "off" runs them unsandboxed on a hard-linked stage.
-    sandbox: str = field(
-        default="auto", metadata=_check('"auto", "required" or "off"', lambda v: v in SANDBOX_MODES)
-    )
+    sandbox: vocab.SandboxMode = "auto"
     network: bool = False  # whether sandboxed checks keep the network (per command: .network)
     # Environment variables passed to checks beyond the allow-list (never ANTHROPIC_*).
     env_passthrough: tuple[str, ...] = field(
@@ -232,10 +225,7 @@ class ValidationConfig:
 @dataclass(frozen=True)
 class ContextConfig:
     max_files: int = field(default=15, metadata=_bounded("a positive integer", 0, 100_000, above=True))
-    pruning_strategy: str = field(
-        default="dependency_graph",
-        metadata=_check('"dependency_graph" or "none"', lambda v: v in ("dependency_graph", "none")),
-    )
+    pruning_strategy: vocab.PruningStrategy = "dependency_graph"
     include_types: bool = True
     strip_documentation: bool = True
     # Estimated tokens of context files sent in the stable prefix.
@@ -268,7 +258,7 @@ class SessionConfig:
     max_edit_bytes: int = field(
         default=1_000_000, metadata=_bounded("a positive integer (bytes)", 0, MAX_EDIT_BYTES, above=True)
     )
-    cache_ttl: str = field(default="5m", metadata=_check('"5m" or "1h"', lambda v: v in ("5m", "1h")))
+    cache_ttl: vocab.CacheTtl = "5m"
 
 
 @dataclass(frozen=True)
@@ -336,6 +326,9 @@ def _type_name(tp: Any) -> str:
         return "a number"
     if tp is str:
         return "a string"
+    if origin is typing.Literal:  # a closed set of vocab.py: '"a", "b" or "c"'
+        *rest, last = (f'"{a}"' for a in typing.get_args(tp))
+        return f"{', '.join(rest)} or {last}" if rest else last
     if origin is tuple:
         return f"a list of {_type_name(typing.get_args(tp)[0]).removeprefix('a ').removeprefix('an ')}s"
     if origin is dict:
@@ -375,6 +368,9 @@ def _coerce(value: Any, tp: Any, file: str, key: str) -> Any:
             return Decimal(str(value))
     elif tp is str:
         if isinstance(value, str):
+            return value
+    elif origin is typing.Literal:
+        if isinstance(value, str) and value in typing.get_args(tp):
             return value
     elif origin is tuple:
         (item_tp, *_) = typing.get_args(tp)

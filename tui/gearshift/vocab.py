@@ -102,6 +102,22 @@ ValidationOutcome = Literal["pass", "fail-syntax", "fail-logic", "cancelled"]
 ValidationReason = Literal["attempt", "baseline", "watch", "selection"]
 CheckKind = Literal["syntax", "logic"]
 
+# `validation.sandbox`: sandbox checks where possible (saying so where not), always, or never.
+SandboxMode = Literal["auto", "required", "off"]
+
+# --- configuration -------------------------------------------------------------------------------
+
+# `context.pruning_strategy`: select context along the import graph, or send the named files only.
+PruningStrategy = Literal["dependency_graph", "none"]
+# `session.cache_ttl`: the prompt cache's lifetime, one of the API's two.
+CacheTtl = Literal["5m", "1h"]
+# Where a model sits in the catalogue (`[models.NAME] tier`): each tier has its theme colour.
+ModelTier = Literal["default", "escalation", "fast"]
+# The declared scope of a task (tasks.toml `scope`, routing's `*_scopes` lists).
+Scope = Literal["single-file", "multi-module", "architecture", "security"]
+# A model's `effort` (the API's output effort setting).
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+
 # --- escalation ----------------------------------------------------------------------------------
 
 # `validation.escalation_on`: escalate a logic failure to the escalation model, or never.

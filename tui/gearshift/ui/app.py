@@ -44,7 +44,7 @@ from gearshift.ui.actions import ActionsMixin
 from gearshift.ui.bindings import ACTIONS, bindings, footer_actions
 from gearshift.ui.firstrun import FirstRunMixin
 from gearshift.ui.format import NO_KEY, model_label
-from gearshift.ui.panes.cost import CostMeter
+from gearshift.ui.panes.cost import CostPane
 from gearshift.ui.panes.output import OutputPane
 from gearshift.ui.panes.queue import TaskQueue
 from gearshift.ui.panes.routing import RoutingPane
@@ -169,7 +169,7 @@ class GearshiftApp(TrustMixin, ActionsMixin, FirstRunMixin, App[int]):
         with Horizontal(id="bottom"):
             yield OutputPane(self.config, id="output", classes="pane")
             with Vertical(id="right"):
-                yield CostMeter(self.config, id="cost", classes="pane")
+                yield CostPane(self.config, id="cost", classes="pane")
                 yield ValidationPane(id="validation", classes="pane")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -321,14 +321,14 @@ class GearshiftApp(TrustMixin, ActionsMixin, FirstRunMixin, App[int]):
         if changes.runs:
             validation.update_summary(self.state)
         if changes.cost or self.selected in changes.tasks:
-            self.query_one(CostMeter).show(self.state, selected)
+            self.query_one(CostPane).show(self.state, selected)
 
     async def _show_selected(self) -> None:
         t = self.state.tasks.get(self.selected) if self.selected else None
         await self.query_one(OutputPane).show(t)
         self.query_one(RoutingPane).show(t)
         self.query_one(ValidationPane).show(self.state, self.selected)
-        self.query_one(CostMeter).show(self.state, t)
+        self.query_one(CostPane).show(self.state, t)
 
     async def on_task_queue_selected(self, message: TaskQueue.Selected) -> None:
         self.pin_on_user_move(message.task_id)

@@ -40,8 +40,7 @@ def model_label(config: Config, model_id: str | None) -> str:
 def tier_variable(config: Config, model_id: str | None) -> str:
     """The theme variable that colours a model: one per catalogue tier."""
     spec = config.model_by_id(model_id) if model_id else None
-    tier = spec.tier if spec is not None else "default"
-    return f"tier-{tier}" if tier in ("default", "escalation", "fast") else "tier-default"
+    return f"tier-{spec.tier if spec is not None else 'default'}"  # config checks it is a vocab.ModelTier
 
 
 def bar(fraction: float, width: int, marker: float | None = None) -> str:

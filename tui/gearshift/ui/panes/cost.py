@@ -47,27 +47,27 @@ class GaugeBar(Widget):
         )
 
 
-class CostMeter(Vertical):
+class CostPane(Vertical):
     DEFAULT_CSS = """
-    CostMeter { height: auto; padding: 0 1; }
-    CostMeter > #cost-figures { height: auto; }
-    CostMeter .gauge { height: 1; }
-    CostMeter .gauge > Label { width: 7; color: $text-muted; }
-    CostMeter .gauge > GaugeBar { width: 1fr; min-width: 6; }
-    CostMeter .gauge > GaugeBar > .gauge-bar--done { color: $cost-ok; background: $surface; }
-    CostMeter .gauge.-crossed > GaugeBar > .gauge-bar--done { color: $cost-warning; }
-    CostMeter .gauge > .gauge-label { width: auto; color: $text-muted; }
-    CostMeter .gauge.-crossed > .gauge-label { color: $cost-warning; text-style: bold; }
-    CostMeter > #gauges { height: auto; }
-    CostMeter > #cost-savings { height: auto; display: none; }
-    CostMeter.-compact > #gauges { layout: horizontal; height: 1; }
-    CostMeter.-compact .gauge { width: 1fr; margin-right: 1; }
-    CostMeter.-compact .gauge > Label { width: auto; margin-right: 1; }
-    CostMeter.-compact .gauge > .gauge-label { display: none; }
-    CostMeter.-compact > #spend-gauge { display: none; }
-    CostMeter Sparkline { height: 1; width: 1fr; }
-    CostMeter Sparkline > .sparkline--max-color { color: $cost-warning; }
-    CostMeter Sparkline > .sparkline--min-color { color: $cost-ok; }
+    CostPane { height: auto; padding: 0 1; }
+    CostPane > #cost-figures { height: auto; }
+    CostPane .gauge { height: 1; }
+    CostPane .gauge > Label { width: 7; color: $text-muted; }
+    CostPane .gauge > GaugeBar { width: 1fr; min-width: 6; }
+    CostPane .gauge > GaugeBar > .gauge-bar--done { color: $cost-ok; background: $surface; }
+    CostPane .gauge.-crossed > GaugeBar > .gauge-bar--done { color: $cost-warning; }
+    CostPane .gauge > .gauge-label { width: auto; color: $text-muted; }
+    CostPane .gauge.-crossed > .gauge-label { color: $cost-warning; text-style: bold; }
+    CostPane > #gauges { height: auto; }
+    CostPane > #cost-savings { height: auto; display: none; }
+    CostPane.-compact > #gauges { layout: horizontal; height: 1; }
+    CostPane.-compact .gauge { width: 1fr; margin-right: 1; }
+    CostPane.-compact .gauge > Label { width: auto; margin-right: 1; }
+    CostPane.-compact .gauge > .gauge-label { display: none; }
+    CostPane.-compact > #spend-gauge { display: none; }
+    CostPane Sparkline { height: 1; width: 1fr; }
+    CostPane Sparkline > .sparkline--max-color { color: $cost-warning; }
+    CostPane Sparkline > .sparkline--min-color { color: $cost-ok; }
     """
 
     def __init__(self, config: Config, **kwargs: object) -> None:
