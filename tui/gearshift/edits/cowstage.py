@@ -27,14 +27,15 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from gearshift.edits.hunks import unified_diff
 from gearshift.edits.workspace import (
     FileChange,
     Stage,
+    StagedEdits,
     atomic_write_text,
     list_folder,
     read_text_file,
     resolve_model_path,
+    stage_folder,
 )
 from gearshift.validation.sandbox import Layers
 
@@ -140,7 +141,7 @@ class PendingLayer(_Layer):
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-class CowStage:
+class CowStage(StagedEdits):
     """A copy-on-write staged copy of the project: same API as workspace.Stage."""
 
     shares_inodes = False  # nothing a check does can reach the user's files through it
@@ -176,20 +177,11 @@ class CowStage:
 
         `overlay` changes are laid in this stage's layer as its starting point (not as edits).
         """
-        project = Path(project).absolute()
-        if not project.is_dir():
-            raise NotADirectoryError(f"project folder not found: {project}")
-        if not name or name in (".", "..") or "/" in name or os.sep in name or "\x00" in name:
-            raise ValueError(f"stage name must be a plain folder name, got {name!r}")
-        root = Path(stages_dir).absolute() / name
+        project, root = stage_folder(project, stages_dir, name)
         shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
         stage = cls(project, root, base)
-        stage._overlay = tuple(overlay)
-        for change in stage._overlay:
-            rel = stage.rel(change.path)
-            stage._base[rel] = change.after
-            stage._own.put(rel, change.after, below=stage._below(rel))
+        stage._lay_overlay(overlay)
         return stage
 
     def layers(self) -> Layers:
@@ -222,6 +214,11 @@ class CowStage:
 
     def _read(self, key: str) -> str | None:
         return self._own.read(key) if self._own.holds(key) else self._below(key)
+
+    _current = _read
+
+    def _lay(self, key: str, text: str | None) -> None:
+        self._own.put(key, text, below=self._below(key))
 
     def _is_dir(self, key: str) -> bool:
         if key == "." or (self.root / key).is_dir():
@@ -282,32 +279,13 @@ class CowStage:
         if key not in self._base:
             self._base[key] = self._read(key)
 
-    # -- what changed --------------------------------------------------------------------------
-
-    def changes(self) -> list[FileChange]:
-        """Written files whose text differs from their base, sorted by path."""
-        out: list[FileChange] = []
-        for key in sorted(self._written):
-            after = self._read(key)
-            before = self._base.get(key)
-            if after != before:
-                out.append(FileChange(key, before, after))
-        return out
-
-    def diff(self) -> str:
-        """Unified diff (a/… b/… headers) from the base to the stage, for every change."""
-        return "".join(unified_diff(c.path, c.before, c.after) for c in self.changes())
-
     # -- lifecycle -----------------------------------------------------------------------------
 
     def clone(self, name: str) -> CowStage:
         """A new stage (same stages folder, same base) starting from this one's state: copies
         only this stage's layer."""
         other = CowStage.create(self.project, self.root.parent, name, self._overlay, base=self.base)
-        for key in sorted(self._written):
-            other._base[key] = self._base.get(key)
-            other._own.put(key, self._read(key), below=other._below(key))
-            other._written.add(key)
+        self._copy_edits_to(other)
         return other
 
     def reset(self) -> None:

@@ -22,7 +22,8 @@ from typing import Any
 from gearshift.edits import intent
 from gearshift.edits.apply import current, load, put, put_back, remove_dirs, retire, stamp_of
 from gearshift.edits.intent import locked
-from gearshift.edits.workspace import LINKED_DIRS, SKIPPED_DIRS, resolve_inside
+from gearshift.edits.linkcopy import LINKED_DIRS, SKIPPED_DIRS
+from gearshift.edits.workspace import resolve_inside
 
 TEMP_FILE = re.compile(r"^\..+\.[0-9a-f]{8}\.gearshift-tmp$")
 _NOT_SWEPT = (SKIPPED_DIRS - {".gearshift"}) | LINKED_DIRS

@@ -28,7 +28,6 @@ the user edited the file in the meantime.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import secrets
 import shutil
@@ -38,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from gearshift.edits.hunks import unified_diff
+from gearshift.edits.linkcopy import LINKED_DIRS, SKIPPED_DIRS, populate
 
 # What a file system takes (Linux: PATH_MAX 4096 bytes, NAME_MAX 255 bytes a name).
 MAX_PATH_BYTES, MAX_NAME_BYTES = 4096, 255
@@ -58,13 +58,7 @@ def path_problem(path: str) -> str:
     return ""
 
 
-SKIPPED_DIRS = frozenset(
-    {".git", ".gearshift", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox"}
-)
-LINKED_DIRS = frozenset({"node_modules", ".venv", "venv"})
 IGNORED_DIRS = SKIPPED_DIRS | LINKED_DIRS
-_COPY_NAMES = frozenset({".coverage", ".eslintcache"})
-_COPY_SUFFIXES = (".tsbuildinfo", ".db", ".sqlite", ".sqlite3", ".log")
 
 
 class PathRefused(Exception):
@@ -182,63 +176,6 @@ def read_text_file(path: Path) -> str | None:
     return data.decode("utf-8")
 
 
-class _Placer:
-    """Puts one project file into the stage: a hard link while the filesystem allows it."""
-
-    def __init__(self) -> None:
-        self.linking = True
-
-    def place(self, src: str, dst: str, name: str) -> None:
-        if self.linking and not _copied_not_linked(name):
-            try:
-                os.link(src, dst)
-                return
-            except OSError as exc:
-                # Another device or no link support: stop trying. Anything else (too many links,
-                # protected_hardlinks refusing a file we do not own): copy this file only.
-                if exc.errno in (errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP):
-                    self.linking = False
-        shutil.copy2(src, dst)
-
-
-def _copied_not_linked(name: str) -> bool:
-    """Files tools rewrite in place: a link would let them write into the user's copy."""
-    return name in _COPY_NAMES or name.endswith(_COPY_SUFFIXES) or name.startswith(".coverage.")
-
-
-def _populate(src_root: str, dst_root: str, skip: frozenset[str]) -> None:
-    placer = _Placer()
-    stack = [(src_root, dst_root)]
-    while stack:
-        src_dir, dst_dir = stack.pop()
-        with os.scandir(src_dir) as entries:
-            for entry in entries:
-                name, dst = entry.name, os.path.join(dst_dir, entry.name)
-                if name in SKIPPED_DIRS or entry.path in skip:
-                    continue
-                if entry.is_symlink():
-                    os.symlink(_symlink_target(entry.path, src_root, dst_root), dst)
-                elif entry.is_dir(follow_symlinks=False):
-                    if name in LINKED_DIRS:
-                        os.symlink(entry.path, dst, target_is_directory=True)
-                    else:
-                        os.mkdir(dst)
-                        stack.append((entry.path, dst))
-                elif entry.is_file(follow_symlinks=False):
-                    placer.place(entry.path, dst, name)
-                # sockets, FIFOs and devices are not source: left out
-
-
-def _symlink_target(link: str, src_root: str, dst_root: str) -> str:
-    """Keep links inside the project pointing inside the stage, and links out pointing out."""
-    target = os.readlink(link)
-    absolute = os.path.normpath(os.path.join(os.path.dirname(link), target))
-    inside = absolute == src_root or absolute.startswith(src_root + os.sep)
-    if os.path.isabs(target):
-        return dst_root + absolute[len(src_root) :] if inside else target
-    return target if inside else absolute
-
-
 def _remove_tree(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink()
@@ -256,7 +193,72 @@ def list_folder(folder: Path, rel: str) -> dict[str, bool]:
         return {}
 
 
-class Stage:
+def stage_folder(project: Path, stages_dir: Path, name: str) -> tuple[Path, Path]:
+    """The absolute project and the stage's folder `stages_dir/name`, both stages' arguments
+    checked alike: the project must be a folder, the name a plain folder name."""
+    project = Path(project).absolute()
+    if not project.is_dir():
+        raise NotADirectoryError(f"project folder not found: {project}")
+    if not name or name in (".", "..") or "/" in name or os.sep in name or "\x00" in name:
+        raise ValueError(f"stage name must be a plain folder name, got {name!r}")
+    return project, Path(stages_dir).absolute() / name
+
+
+class StagedEdits:
+    """What both stages (hard-linked here, copy-on-write in cowstage.py) keep of their edits —
+    the files written, each one's text when the stage first touched it (the change's `before`) —
+    and the change that follows. A stage says how it reads a file now (`_current`) and how it
+    lays a text (None: deleted) into itself (`_lay`)."""
+
+    _overlay: tuple[FileChange, ...]
+    _base: dict[str, str | None]
+    _written: set[str]
+
+    def rel(self, path: str) -> str:
+        raise NotImplementedError
+
+    def _current(self, key: str) -> str | None:
+        raise NotImplementedError
+
+    def _lay(self, key: str, text: str | None) -> None:
+        raise NotImplementedError
+
+    def _lay_overlay(self, overlay: Iterable[FileChange]) -> None:
+        """Approved changes not yet written to the project become the stage's starting point
+        (not its edits): changes are measured from there."""
+        self._overlay = tuple(overlay)
+        for change in self._overlay:
+            rel = self.rel(change.path)
+            self._base[rel] = change.after
+            self._lay(rel, change.after)
+
+    def changes(self) -> list[FileChange]:
+        """Written files whose text differs from their base, sorted by path.
+
+        `before` is the file's text when the stage first touched it (the project's text, or the
+        overlay's when one was laid), so task N+1's change holds only its own edits.
+        """
+        out: list[FileChange] = []
+        for key in sorted(self._written):
+            after = self._current(key)
+            before = self._base.get(key)
+            if after != before:
+                out.append(FileChange(key, before, after))
+        return out
+
+    def diff(self) -> str:
+        """Unified diff (a/… b/… headers) from the base to the stage, for every change."""
+        return "".join(unified_diff(c.path, c.before, c.after) for c in self.changes())
+
+    def _copy_edits_to(self, other: StagedEdits) -> None:
+        """`other` (a new stage) starts from this one's state: its edits and their bases."""
+        for key in sorted(self._written):
+            other._base[key] = self._base.get(key)
+            other._lay(key, self._current(key))
+            other._written.add(key)
+
+
+class Stage(StagedEdits):
     """A hard-linked staged copy of the project (the fallback where no sandbox can start)."""
 
     shares_inodes = True  # unchanged files are the user's: a check writing in place reaches them
@@ -278,24 +280,16 @@ class Stage:
         `overlay` is laid on top: approved changes not yet written to the project, so the stage
         starts where the project will be once they are applied. Changes are measured from there.
         """
-        project = Path(project).absolute()
-        if not project.is_dir():
-            raise NotADirectoryError(f"project folder not found: {project}")
-        if not name or name in (".", "..") or "/" in name or os.sep in name or "\x00" in name:
-            raise ValueError(f"stage name must be a plain folder name, got {name!r}")
-        stages_dir = Path(stages_dir).absolute()
+        project, root = stage_folder(project, stages_dir, name)
+        stages_dir = root.parent
         stages_dir.mkdir(parents=True, exist_ok=True)
-        root = stages_dir / name
         _remove_tree(root)
         root.mkdir()
         try:
             real_project = os.path.realpath(project)
-            _populate(real_project, str(root), frozenset({os.path.realpath(stages_dir)}))
-            stage = cls(project, root, overlay)
-            for change in stage._overlay:
-                rel = stage.rel(change.path)
-                stage._base[rel] = change.after
-                stage._put(rel, change.after)
+            populate(real_project, str(root), frozenset({os.path.realpath(stages_dir)}))
+            stage = cls(project, root)
+            stage._lay_overlay(overlay)
         except BaseException:
             shutil.rmtree(root, ignore_errors=True)
             raise
@@ -371,21 +365,21 @@ class Stage:
         if key == "." or (self.root / key).is_dir():
             raise IsADirectoryError(f"{key} is a directory")
         self._capture(key)
-        self._put(key, text)
+        self._lay(key, text)
         self._written.add(key)
 
     def remove(self, rel: str) -> None:
         """Delete a staged file (used to lay a deletion from an overlay or a clone)."""
         key = self.rel(rel)
         self._capture(key)
-        self._put(key, None)
+        self._lay(key, None)
         self._written.add(key)
 
     def _capture(self, key: str) -> None:
         if key not in self._base:
             self._base[key] = read_text_file(self.root / key)
 
-    def _put(self, key: str, text: str | None) -> None:
+    def _lay(self, key: str, text: str | None) -> None:
         target = self.root / key
         if text is None:
             with contextlib.suppress(FileNotFoundError):
@@ -394,35 +388,15 @@ class Stage:
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(target, text)
 
-    # -- what changed --------------------------------------------------------------------------
-
-    def changes(self) -> list[FileChange]:
-        """Written files whose text differs from their base, sorted by path.
-
-        `before` is the file's text when the stage first touched it (the project's text, or the
-        overlay's when one was laid), so task N+1's change holds only its own edits.
-        """
-        out: list[FileChange] = []
-        for key in sorted(self._written):
-            after = read_text_file(self.root / key)
-            before = self._base.get(key)
-            if after != before:
-                out.append(FileChange(key, before, after))
-        return out
-
-    def diff(self) -> str:
-        """Unified diff (a/… b/… headers) from the base to the stage, for every change."""
-        return "".join(unified_diff(c.path, c.before, c.after) for c in self.changes())
+    def _current(self, key: str) -> str | None:
+        return read_text_file(self.root / key)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def clone(self, name: str) -> Stage:
         """A new stage (in the same stages folder) starting from this one's state."""
         other = Stage.create(self.project, self.root.parent, name, self._overlay)
-        for key in sorted(self._written):
-            other._base[key] = self._base.get(key)
-            other._put(key, read_text_file(self.root / key))
-            other._written.add(key)
+        self._copy_edits_to(other)
         return other
 
     def reset(self) -> None:
@@ -431,7 +405,7 @@ class Stage:
         Files that validators created are left alone; only what the stage wrote is restored.
         """
         for key in sorted(self._written):
-            self._put(key, self._base.get(key))
+            self._lay(key, self._base.get(key))
         self._written.clear()
 
     def discard(self) -> None:
