@@ -147,22 +147,7 @@ def _interpret(
         if found is None:
             return True, [], ""
         message = f"pytest collected no tests although the project has test files ({found}, …)"
-        return (
-            False,
-            [
-                Finding(
-                    spec.name,
-                    spec.kind,
-                    None,
-                    None,
-                    None,
-                    "no-tests-collected",
-                    message,
-                    scrub(tail, workdir),
-                )
-            ],
-            "",
-        )
+        return False, [_about_the_check(spec, "no-tests-collected", message, tail, workdir)], ""
     if passed:
         return True, [], ""
     try:
@@ -172,34 +157,19 @@ def _interpret(
         parsed = []
     findings = [dataclasses.replace(f, check=spec.name, kind=spec.kind) for f in parsed]
     if timed_out:
-        findings.append(
-            Finding(
-                spec.name,
-                spec.kind,
-                None,
-                None,
-                None,
-                "timeout",
-                f"{spec.name} did not finish within {spec.timeout_s:g} s and was stopped",
-                scrub(tail, workdir),
-            )
-        )
+        stopped = f"{spec.name} did not finish within {spec.timeout_s:g} s and was stopped"
+        findings.append(_about_the_check(spec, "timeout", stopped, tail, workdir))
     elif not findings:
         last = next((ln.strip() for ln in reversed(tail.splitlines()) if ln.strip()), "")
         message = f"{spec.name} exited with status {exit_code}" + (f": {last}" if last else "")
-        findings.append(
-            Finding(
-                spec.name,
-                spec.kind,
-                None,
-                None,
-                None,
-                f"exit-{exit_code}",
-                scrub(message, workdir),
-                scrub(tail, workdir),
-            )
-        )
+        findings.append(_about_the_check(spec, f"exit-{exit_code}", scrub(message, workdir), tail, workdir))
     return False, findings, ""
+
+
+def _about_the_check(spec: CheckSpec, rule: str, message: str, tail: str, workdir: Path) -> Finding:
+    """A finding about the check as a whole (no file, no line): it found no tests, timed out,
+    or failed with nothing a parser could read; the output's tail goes with it."""
+    return Finding(spec.name, spec.kind, None, None, None, rule, message, scrub(tail, workdir))
 
 
 async def _start(cmd: list[str] | str, workdir: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
