@@ -257,28 +257,6 @@ class CowStage(StagedEdits):
         self._base.setdefault(key, text)
         return text
 
-    def write_text(self, rel: str, text: str) -> None:
-        """Write a file into this stage's layer; the project's file is never opened for writing."""
-        if not isinstance(text, str):
-            raise TypeError(f"text must be str, not {type(text).__name__}")
-        key = self.rel(rel)
-        if self._is_dir(key):
-            raise IsADirectoryError(f"{key} is a directory")
-        self._capture(key)
-        self._own.put(key, text, below=self._below(key))
-        self._written.add(key)
-
-    def remove(self, rel: str) -> None:
-        """Delete a staged file: recorded in the layer, removed inside each check's sandbox."""
-        key = self.rel(rel)
-        self._capture(key)
-        self._own.put(key, None, below=self._below(key))
-        self._written.add(key)
-
-    def _capture(self, key: str) -> None:
-        if key not in self._base:
-            self._base[key] = self._read(key)
-
     # -- lifecycle -----------------------------------------------------------------------------
 
     def clone(self, name: str) -> CowStage:

@@ -223,6 +223,28 @@ class StagedEdits:
     def _lay(self, key: str, text: str | None) -> None:
         raise NotImplementedError
 
+    def _is_dir(self, key: str) -> bool:
+        raise NotImplementedError
+
+    def write_text(self, rel: str, text: str) -> None:
+        """Write a staged file; the project's own file is never opened for writing."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, not {type(text).__name__}")
+        key = self.rel(rel)
+        if self._is_dir(key):
+            raise IsADirectoryError(f"{key} is a directory")
+        self._edit(key, text)
+
+    def remove(self, rel: str) -> None:
+        """Delete a staged file (the project's file stays: the change records the deletion)."""
+        self._edit(self.rel(rel), None)
+
+    def _edit(self, key: str, text: str | None) -> None:
+        if key not in self._base:  # its text at first touch: the change's `before`
+            self._base[key] = self._current(key)
+        self._lay(key, text)
+        self._written.add(key)
+
     def _lay_overlay(self, overlay: Iterable[FileChange]) -> None:
         """Approved changes not yet written to the project become the stage's starting point
         (not its edits): changes are measured from there."""
@@ -357,29 +379,11 @@ class Stage(StagedEdits):
         self._base.setdefault(key, text)
         return text
 
-    def write_text(self, rel: str, text: str) -> None:
-        """Write a staged file atomically, so a hard-linked project file is never touched."""
-        if not isinstance(text, str):
-            raise TypeError(f"text must be str, not {type(text).__name__}")
-        key = self.rel(rel)
-        if key == "." or (self.root / key).is_dir():
-            raise IsADirectoryError(f"{key} is a directory")
-        self._capture(key)
-        self._lay(key, text)
-        self._written.add(key)
-
-    def remove(self, rel: str) -> None:
-        """Delete a staged file (used to lay a deletion from an overlay or a clone)."""
-        key = self.rel(rel)
-        self._capture(key)
-        self._lay(key, None)
-        self._written.add(key)
-
-    def _capture(self, key: str) -> None:
-        if key not in self._base:
-            self._base[key] = read_text_file(self.root / key)
+    def _is_dir(self, key: str) -> bool:
+        return key == "." or (self.root / key).is_dir()
 
     def _lay(self, key: str, text: str | None) -> None:
+        """Atomically (a new inode): the hard link to the user's file is replaced, never written."""
         target = self.root / key
         if text is None:
             with contextlib.suppress(FileNotFoundError):
