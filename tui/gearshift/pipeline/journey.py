@@ -19,7 +19,7 @@ from gearshift.context.select import ContextError
 from gearshift.edits.cowstage import AnyStage
 from gearshift.edits.editor_tool import EditorTool
 from gearshift.models.pricing import Usage, cost, usd
-from gearshift.pipeline.conversation import CallContext, Conversation, run_turns
+from gearshift.pipeline.conversation import AttemptOutcome, CallContext, Conversation, run_turns
 from gearshift.pipeline.excerpts import snippets
 from gearshift.pipeline.forecast import escalation_forecast, ledger_summaries
 from gearshift.pipeline.metering import BudgetExceeded
@@ -36,7 +36,7 @@ from gearshift.validation.gate import (
     render_findings,
     setup_problem,
 )
-from gearshift.vocab import TaskStatus, ValidationReason
+from gearshift.vocab import AttemptKind, StartsFrom, TaskStatus, ValidationReason
 
 if TYPE_CHECKING:
     from gearshift.pipeline.session import Session
@@ -63,6 +63,26 @@ class Journey:
     def _count_call(self, attempt: int, usage: Usage, spent: float) -> None:
         self.r.calls += 1
         self.r.book_call(attempt, usage, spent)
+
+    def begin_attempt(self, model: ModelSpec, kind: AttemptKind, starts_from: StartsFrom) -> int:
+        """Count, log and tell a new attempt; its number. A sign-off is not on the task's route:
+        the reviewer did not write the change."""
+        self.r.attempts += 1
+        attempt = self.r.attempts
+        if kind != "signoff":
+            self.r.route.append(model.id)
+        self.r.start_attempt(model.id, kind)
+        self.emit(
+            ev.AttemptStarted(
+                task_id=self.task.id, attempt=attempt, model=model.id, kind=kind, starts_from=starts_from
+            )
+        )
+        return attempt
+
+    def attempt_failed(self, attempt: int, model: ModelSpec, outcome: AttemptOutcome) -> TaskFailed:
+        """An attempt's calls failed (a fault, not a wrong answer): the task ends failed."""
+        self.r.attempt_outcome("failed")
+        return TaskFailed("failed", f"attempt {attempt} on {model.label} failed ({outcome.fault}): {outcome.message}")
 
     def _status(self, status: TaskStatus, detail: str = "") -> None:
         self.r.status = status
@@ -216,7 +236,7 @@ class Journey:
     async def _attempts(self, model: ModelSpec, conv: Conversation, answer_only: bool) -> None:
         assert self.stage is not None
         config = self.s.config
-        kind = "initial"
+        kind: AttemptKind = "initial"
         corrections_left = config.validation.max_correction_attempts
         previous: ValidationResult | None = None
         # One file view may not be larger than the whole context budget (≈ 4 characters a token):
@@ -228,29 +248,13 @@ class Journey:
         )
         while True:
             conv.tools = [editor.definition]  # the model is told the cap (escalation starts a new conv)
-            self.r.attempts += 1
-            attempt = self.r.attempts
-            self.r.route.append(model.id)
-            self.r.start_attempt(model.id, kind)
-            self.emit(
-                ev.AttemptStarted(
-                    task_id=self.task.id,
-                    attempt=attempt,
-                    model=model.id,
-                    kind=kind,
-                    starts_from="project" if kind == "initial" else "staged",
-                )
-            )
+            attempt = self.begin_attempt(model, kind, "project" if kind == "initial" else "staged")
             self._status("running", f"attempt {attempt} on {model.label}")
             outcome = await run_turns(
                 self.ctx, conv, model, attempt=attempt, kind=kind, editor=editor, read_only=answer_only
             )
             if not outcome.ok:
-                self.r.attempt_outcome("failed")
-                raise TaskFailed(
-                    "failed",
-                    f"attempt {attempt} on {model.label} failed ({outcome.fault}): {outcome.message}",
-                )
+                raise self.attempt_failed(attempt, model, outcome)
             self.r.answer = outcome.text
             if not self.specs:
                 self.r.validation = "skipped"
@@ -415,14 +419,7 @@ class Journey:
         diff = self.stage.diff()
         if not diff:
             return
-        self.r.attempts += 1
-        attempt = self.r.attempts
-        self.r.start_attempt(reviewer.id, "signoff")
-        self.emit(
-            ev.AttemptStarted(
-                task_id=self.task.id, attempt=attempt, model=reviewer.id, kind="signoff", starts_from="staged"
-            )
-        )
+        attempt = self.begin_attempt(reviewer, "signoff", "staged")
         self._status("running", f"sign-off by {reviewer.label}")
         system, user = prompts.signoff_request(
             config.root.name, self.task.prompt, diff, f"validation: {self.r.validation}"

@@ -21,6 +21,7 @@ from gearshift.models.pricing import Usage, cost, estimate_tokens, usd
 from gearshift.pipeline.conversation import Conversation, run_turns
 from gearshift.review.findings import FINDING_TOOL, VIEW_TOOL, FindingRecorder
 from gearshift.routing.policy import review_verdict
+from gearshift.vocab import AttemptKind
 
 if TYPE_CHECKING:
     from gearshift.pipeline.journey import Journey
@@ -32,29 +33,18 @@ async def run_review(j: Journey, model: ModelSpec, conv: Conversation) -> None:
 
     assert j.stage is not None
     config, task = j.s.config, j.task
-    kind = "initial"
+    kind: AttemptKind = "initial"
     while True:
         # The same view cap as an edit task's editor: one file may not outgrow the context budget.
         recorder = FindingRecorder(EditorTool(j.stage, max_characters=config.context.token_budget * 4))
         conv.tools = [VIEW_TOOL, FINDING_TOOL]
-        j.r.attempts += 1
-        attempt = j.r.attempts
-        j.r.route.append(model.id)
-        j.r.start_attempt(model.id, kind)
-        j.emit(
-            ev.AttemptStarted(
-                task_id=task.id, attempt=attempt, model=model.id, kind=kind, starts_from="project"
-            )
-        )
+        attempt = j.begin_attempt(model, kind, "project")
         j._status("running", f"review attempt {attempt} on {model.label}")
         outcome = await run_turns(
             j.ctx, conv, model, attempt=attempt, kind=kind, editor=None, recorder=recorder
         )
         if not outcome.ok:
-            j.r.attempt_outcome("failed")
-            raise TaskFailed(
-                "failed", f"attempt {attempt} on {model.label} failed ({outcome.fault}): {outcome.message}"
-            )
+            raise j.attempt_failed(attempt, model, outcome)
         j.r.answer = outcome.text
         if not recorder.parsed:
             recorder.record_text(outcome.text)
