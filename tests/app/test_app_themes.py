@@ -31,6 +31,21 @@ def test_shipped_themes_load_and_set_every_app_variable() -> None:
     assert light.dark is False
 
 
+def test_shipped_themes_are_package_data_linked_to_the_top_level_folder() -> None:
+    """Found inside the package (gearshift/_themes), not by counting parent folders up to the
+    checkout: in a checkout the package's _themes is the repository's themes/ folder itself,
+    and a wheel holds the same files at the same package path (hatchling follows the link)."""
+    import gearshift
+
+    package = Path(gearshift.__file__).parent
+    shipped = themes.shipped_themes_dir()
+    assert shipped is not None and shipped == package / "_themes"
+    repository_themes = package.parents[1] / "themes"
+    if repository_themes.is_dir():  # a checkout, not an installed wheel
+        assert shipped.resolve() == repository_themes.resolve()
+    assert sorted(p.name for p in shipped.glob("*.toml")) == ["gearshift-dark.toml", "gearshift-light.toml"]
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [

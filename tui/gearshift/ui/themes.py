@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass, field, fields
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +57,10 @@ class ThemeFileError(ValueError):
 
 
 def shipped_themes_dir() -> Path | None:
-    """The repository's `themes/` in a checkout, else the wheel's `gearshift/_themes`."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[3] / "themes", here.parents[1] / "_themes"):
-        if candidate.is_dir():
-            return candidate
-    return None
+    """The themes shipped with gearshift: package data, `gearshift/_themes` — in a checkout a
+    symlink to the repository's top-level `themes/`, in a wheel the files themselves."""
+    folder = Path(str(resources.files("gearshift") / "_themes"))
+    return folder if folder.is_dir() else None
 
 
 def user_themes_dir(environ: dict[str, str] | None = None) -> Path:
