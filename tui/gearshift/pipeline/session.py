@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 from gearshift import events as ev
@@ -21,10 +19,10 @@ from gearshift.config import Config, ModelSpec
 from gearshift.context.graph import ImportGraph
 from gearshift.context.select import Selection
 from gearshift.edits.apply import AppliedChange, applied_tasks, apply_changes, undo
-from gearshift.edits.cowstage import AnyStage, CowStage, PendingLayer, stages_home, sweep_dead
+from gearshift.edits.cowstage import AnyStage, CowStage
 from gearshift.edits.hunks import apply_hunks, unified_diff
 from gearshift.edits.recovery import recover, sweep_project
-from gearshift.edits.workspace import FileChange, Stage, atomic_write_text
+from gearshift.edits.workspace import FileChange, atomic_write_text
 from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
 from gearshift.models.pricing import usd
@@ -33,6 +31,7 @@ from gearshift.pipeline.metering import CostMeter
 from gearshift.pipeline.offloop import off_loop
 from gearshift.pipeline.record import TaskInfo, TaskRecord
 from gearshift.pipeline.selecting import ProjectGraph, select_over_pending
+from gearshift.pipeline.stages import StageMaker
 from gearshift.tasks import Task
 from gearshift.validation.checks import CheckSpec, resolve_checks
 from gearshift.validation.findings import ValidationResult
@@ -78,16 +77,9 @@ class Session:
         # Checks sandboxed (copy-on-write stages, outside the tree) or not (hard-linked stages,
         # which must share the project's filesystem). Probed once per process.
         self.sandbox: SandboxStatus = choose(config.validation.sandbox)
-        self.stages_dir = (
-            stages_home(self.root) if self.sandbox.active else self.root / ".gearshift" / "stages"
-        )
-        for folder in {self.stages_dir, self.root / ".gearshift" / "stages"}:
-            sweep_dead(folder)  # stages of processes that died without cleaning up
-        self._pending_layer: PendingLayer | None = None
-        self._laid: list[TaskRecord] = []  # the pending records the layer holds, in order
+        self.stages = StageMaker(self.root, self.sandbox)
         self.journal_dir = self.root / ".gearshift" / "undo"
         self.context = ProjectGraph(self.root)
-        self._stage_names = itertools.count(1)
         self.run_ids = itertools.count(1)  # validation runs of this session: v1, v2, …
         self._running: dict[str, asyncio.Task[None]] = {}
         self._preapproved: set[str] = set()
@@ -367,46 +359,16 @@ class Session:
     async def open_stage(self, name: str, changes: list[FileChange] | None = None) -> AnyStage:
         """A new stage over the project and the pending changes (plus `changes`), made on a
         thread: a hard-linked stage links every file of the project (pipeline/offloop.py)."""
-        return await off_loop(self._stage_maker(name, changes or []), undo=lambda stage: stage.discard())
+        make = self.stages.maker(name, self._pending(), changes or [])
+        return await off_loop(make, undo=lambda stage: stage.discard())
 
     def new_stage(self, name: str) -> AnyStage:
         """`open_stage` for a caller outside the event loop (a test, a tool)."""
-        return self._stage_maker(name, [])()
-
-    def _stage_maker(self, name: str, changes: list[FileChange]) -> Callable[[], AnyStage]:
-        """What makes the stage; the session's own bookkeeping (names, the pending layer) is done
-        here, on the caller's side, so only the stage's files are made on the thread."""
-        unique = f"{name}-{os.getpid()}-{next(self._stage_names)}"
-        if self.sandbox.active:
-            return partial(CowStage.create, self.root, self.stages_dir, unique, changes, base=self._pending_base())
-        return partial(Stage.create, self.root, self.stages_dir, unique, overlay=[*self.overlay(), *changes])
-
-    def _pending_base(self) -> PendingLayer | None:
-        """The pending changes as one layer under every stage: laid once, then grown by each
-        newly accepted task only (rebuilt only if a laid task stopped being pending)."""
-        pending = self._pending()
-        if not pending:
-            return None
-        laid = self._laid
-        if (
-            self._pending_layer is None
-            or pending[: len(laid)] != laid
-            or any(a is not b for a, b in zip(pending, laid, strict=False))
-        ):
-            if self._pending_layer is not None:
-                self._pending_layer.discard()
-            folder = self.stages_dir / f"pending-{os.getpid()}-{next(self._stage_names)}"
-            self._pending_layer, self._laid = PendingLayer.create(self.root, folder), []
-        for record in pending[len(self._laid) :]:
-            self._pending_layer.add(record.task.id, record.changes)
-            self._laid.append(record)
-        return self._pending_layer
+        return self.stages.maker(name, self._pending(), [])()
 
     def close(self) -> None:
         """Remove what the session keeps on disk between tasks (the pending layer)."""
-        if self._pending_layer is not None:
-            self._pending_layer.discard()
-            self._pending_layer, self._laid = None, []
+        self.stages.close()
 
     @property
     def graph(self) -> ImportGraph:
