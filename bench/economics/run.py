@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             for r in runs:
                 results[r["arm"]].append(r)
             print(f"[{n}/{len(jobs)}] {jobs[n - 1][0]} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+            # every finished task kept, so a run stopped part-way still has its tasks' runs
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out + ".partial").write_text(json.dumps({"runs": results}))
     report = summary.report(results, tasks, seed=args.seed, opus_factor=args.opus_factor)
     report["elapsed_s"] = round(time.perf_counter() - t0, 1)
     report["arms_described"] = {a.name: a.what for a in chosen}
