@@ -3,25 +3,25 @@
 Each check gets its own session (`start_new_session=True`), so its process group holds every
 process it spawns — pytest workers, a dev server a test forgot to stop, vitest's pool. A timeout,
 a cancellation, or simply the check's main process exiting ends with SIGKILL to that whole group:
-nothing a validator started outlives the run. Checks run concurrently, as many at a time as the
-machine has cores; tool output goes to the UI line by line as it arrives, and machine-readable
-reports are written to a temp folder outside the workdir so the staged diff stays clean.
+nothing a validator started outlives the run, wherever a cancellation lands (process.py). Checks
+run concurrently, as many at a time as the machine has cores; tool output goes to the UI line by
+line as it arrives, and machine-readable reports are written to a temp folder outside the
+workdir so the staged diff stays clean.
 
 With a `Confinement` each check runs inside its bubblewrap sandbox (sandbox.py): the group's
 first process is bwrap, whose death takes every process of the sandbox with it (a PID namespace:
-`setsid` escapees included). Every check, sandboxed or not, gets the allow-listed environment of
-checkenv.py, never the API key.
+`setsid` escapees included); the marker kill (reap.py) covers a sandbox that outlived its bwrap
+(seen when asyncio killed bwrap alone, on a cancel during its start). Every check, sandboxed or
+not, gets the allow-listed environment of checkenv.py, never the API key.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import os
 import re
 import shutil
-import signal
 import tempfile
 import time
 from collections import deque
@@ -34,12 +34,13 @@ from gearshift.events import (
     ValidationLine,
     ValidationStarted,
 )
+from gearshift.validation import process
 from gearshift.validation.checkenv import scrubbed_env
 from gearshift.validation.checks import CheckSpec, missing_module, python_test_files, setup_error
 from gearshift.validation.findings import CheckResult, Finding, ValidationResult
 from gearshift.validation.gate import judge
 from gearshift.validation.parsers import PARSERS, scrub, strip_ansi
-from gearshift.validation.reap import MARKER_VAR, kill_marked, new_marker
+from gearshift.validation.reap import MARKER_VAR, new_marker
 from gearshift.validation.sandbox import Confinement
 from gearshift.vocab import ValidationReason
 
@@ -49,14 +50,6 @@ _STDOUT_MAX = 32 * 1024 * 1024
 _LINE_KEEP = 4 * EVENT_LINE_MAX
 _SAFE = re.compile(r"[^\w.-]")
 _DRAIN_S = 5.0  # how long to wait for pipes after the group is dead (a setsid'd escapee)
-
-
-async def _kill_group(pgid: int, marker: str) -> None:
-    """The check's process group, then whatever left it (setsid) but still carries its marker
-    (a walk of /proc: in a thread, off the loop)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-    await asyncio.to_thread(kill_marked, marker)
 
 
 def _env(spec: CheckSpec, marker: str) -> dict[str, str]:
@@ -114,15 +107,6 @@ async def _pump(
             pending.extend(part[:_LINE_KEEP])
 
 
-async def _exited(proc: asyncio.subprocess.Process) -> int:
-    """The main process's exit status, as soon as it exits. `proc.wait()` would also wait for
-    its pipes to close, which a background child still holding them can delay forever; the
-    returncode is set by the child watcher the moment the process exits, so poll it."""
-    while proc.returncode is None:  # noqa: ASYNC110 - no public event for "exited, pipes open"
-        await asyncio.sleep(0.02)
-    return proc.returncode
-
-
 def _interpret(
     spec: CheckSpec,
     workdir: Path,
@@ -172,20 +156,6 @@ def _about_the_check(spec: CheckSpec, rule: str, message: str, tail: str, workdi
     return Finding(spec.name, spec.kind, None, None, None, rule, message, scrub(tail, workdir))
 
 
-async def _start(cmd: list[str] | str, workdir: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    common = dict(
-        cwd=workdir,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
-    if isinstance(cmd, str):
-        return await asyncio.create_subprocess_shell(cmd, **common)  # type: ignore[arg-type]
-    return await asyncio.create_subprocess_exec(*cmd, **common)  # type: ignore[arg-type]
-
-
 async def _execute(
     spec: CheckSpec,
     cmd: list[str] | str,
@@ -208,7 +178,7 @@ async def _execute(
             env_path=env.get("PATH", ""),
         )
     try:
-        proc = await _start(cmd, workdir, env)
+        proc = await process.start(cmd, workdir, env, marker)
     except OSError as exc:
         return CheckResult(
             spec.name, spec.kind, False, [], None, 0.0, error=f"{spec.name} could not be started: {exc}"
@@ -225,25 +195,22 @@ async def _execute(
     timed_out = False
     try:
         try:
-            await asyncio.wait_for(_exited(proc), spec.timeout_s)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation that
+            # lands as the check exits, and the run would go on after Ctrl+C or SIGTERM.
+            async with asyncio.timeout(spec.timeout_s):
+                await process.exited(proc)
         except TimeoutError:
             timed_out = True
-    except BaseException:  # cancelled: kill everything, reap, and let the cancellation go on
-        await _kill_group(proc.pid, marker)
-        for p in pumps:
-            p.cancel()
-        await _exited(proc)
+        await process.kill_group(proc.pid, marker)  # the timed-out check, or whatever it left running
+        exit_code = await process.exited(proc)
+        # Not proc.wait(): a process that left the group (setsid) may hold the pipes open forever.
+        _done, stuck = await asyncio.wait(pumps, timeout=_DRAIN_S)
+    except BaseException:  # cancelled: kill everything, reap, close, and let the cancellation go on
+        await process.to_the_end(process.stop(proc, marker, pumps))
         raise
-    await _kill_group(proc.pid, marker)  # the timed-out check, or whatever it left running
-    exit_code = await _exited(proc)
-    # Not proc.wait(): a process that left the group (setsid) may hold the pipes open forever.
-    _done, stuck = await asyncio.wait(pumps, timeout=_DRAIN_S)
     for p in stuck:
         p.cancel()
-    if stuck:  # let go of pipes the escapee holds; asyncio offers no public way to close them
-        transport = getattr(proc, "_transport", None)
-        if transport is not None:
-            transport.close()
+    process.release(proc)  # let go of pipes an escapee still holds
     duration_ms = (time.perf_counter() - started) * 1000
     text = out.stdout.decode("utf-8", "replace")
     if spec.report:
@@ -346,8 +313,8 @@ async def run_validation(
     except BaseException as exc:  # gather leaves siblings running on an error: stop them all
         for t in tasks:
             t.cancel()
-        if tasks:
-            await asyncio.wait(tasks)  # each has killed and reaped its process group
+        if tasks:  # each kills and reaps its checks; a second cancel must not cut that short
+            await process.to_the_end(asyncio.wait(tasks))
         if isinstance(exc, asyncio.CancelledError):
             emit(
                 ValidationFinished(
