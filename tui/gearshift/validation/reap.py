@@ -15,9 +15,11 @@ import contextlib
 import os
 import secrets
 import signal
+import time
 
 MARKER_VAR = "GEARSHIFT_CHECK_RUN"
 _PROC = "/proc"
+_SETTLE_S = 2.0  # how long to wait for killed processes to be gone
 
 
 def new_marker() -> str:
@@ -46,15 +48,18 @@ def marked_pids(marker: str) -> list[int]:
     return found
 
 
-def kill_marked(marker: str) -> int:
-    """SIGKILL every marked process (a few rounds: one may fork while we look); how many."""
+def kill_marked(marker: str, settle_s: float = _SETTLE_S) -> int:
+    """SIGKILL every marked process, and again until none is left: one may fork while we look,
+    and a killed one is still listed until it has exited (a sandbox's processes take a moment to
+    tear their mounts down). Gives up after `settle_s`; how many signals were sent."""
     killed = 0
-    for _ in range(3):
-        pids = marked_pids(marker)
-        if not pids:
-            break
+    deadline = time.monotonic() + settle_s
+    while pids := marked_pids(marker):
         for pid in pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
     return killed
