@@ -54,6 +54,12 @@ def test_share_is_the_fraction_in_arm_b_and_arms_nest() -> None:
     assert all(0.0 <= bucket(i) < 1.0 for i in ids)
 
 
+def test_arm_b_is_the_buckets_strictly_below_the_share() -> None:
+    # A share is the half-open interval [0, share): a task sitting exactly on it stays in arm a.
+    assert assign("task-7", bucket("task-7")) == "a"
+    assert assign("task-7", bucket("task-7") + 1e-12) == "b"
+
+
 def _project(tmp_path: Path, table: str) -> Path:
     (tmp_path / "gearshift.toml").write_text(table)
     return tmp_path

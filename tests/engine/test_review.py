@@ -260,6 +260,26 @@ def test_review_verdict_fails_empty_or_unparseable_reviews_that_expected_finding
     assert not ok and "no findings" in reason
 
 
+def test_review_verdict_reasons_are_exact_and_name_only_what_went_wrong() -> None:
+    from gearshift.routing.policy import ReviewVerdict, review_verdict
+
+    def verdict(**kw: object) -> ReviewVerdict:
+        args = {"expect_findings": True, "kept": 0, "dropped": 0, "rejected": 0, "parsed": True, **kw}
+        return review_verdict(**args)  # type: ignore[arg-type]
+
+    usable = "review: no usable finding"
+    assert verdict(dropped=2) == ReviewVerdict(False, f"{usable} (2 on lines that do not exist)")
+    assert verdict(rejected=1) == ReviewVerdict(False, f"{usable} (1 malformed)")
+    assert verdict(dropped=1, rejected=3) == ReviewVerdict(
+        False, f"{usable} (1 on lines that do not exist, 3 malformed)"
+    )
+    assert verdict(parsed=False) == ReviewVerdict(
+        False, "review: a free-text answer with no finding the engine could parse"
+    )
+    assert verdict() == ReviewVerdict(False, "review: no findings recorded, and the task expects findings")
+    assert all(verdict(**kw).ok is False for kw in ({"dropped": 1}, {"parsed": False}, {}))
+
+
 def test_a_recording_may_hold_a_per_model_variant_of_a_call(tmp_path: Path) -> None:
     """Demo recordings serve the app (interactive) and headless (batch) runs, which may route a
     task to different models: a call replays the variant made with the model it asks for."""

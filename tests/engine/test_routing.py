@@ -132,3 +132,14 @@ def test_forcing_wins_over_everything(config) -> None:
     assert decide(task.forced("default"), score_task(task, paths=[]), config).model.id == "claude-sonnet-4-6"
     forced = decide(task.forced("escalation"), score_task(task, paths=[]), config)
     assert forced.model.id == "claude-opus-4-7" and forced.rule == "forced-escalation"
+
+
+def test_the_score_and_its_signals_serialise_with_their_names() -> None:
+    c = score_task(Task(id="t", prompt="Rotate the token", scope="multi-module"), paths=[])
+    assert c.to_dict() == {
+        "score": 0.5,
+        "signals": [
+            {"name": "scope:multi-module", "weight": 0.3, "detail": "declared scope multi-module"},
+            {"name": "security_sensitive", "weight": 0.2, "detail": "mentions token"},
+        ],
+    }

@@ -175,3 +175,93 @@ def test_result_to_dict_is_json_friendly():
     }
     assert data["setup_errors"] == [SETUP.error]
     assert [c.name for c in result.setup_errors] == ["vitest_run"]
+
+
+# -- Exact behaviour at the edges (each of these killed surviving mutants: bench/mutation/) ------
+
+
+def bare(check="ruff", file="src/a.py", line=None, code="F401", message="m", raw="", kind="syntax") -> Finding:
+    return Finding(check, kind, file, line, None, code, message, raw)
+
+
+def test_a_baseline_excuses_as_many_occurrences_as_it_had():
+    baseline = ValidationResult("b", "fail-syntax", [check("ruff", "syntax", False, [finding(), finding()])])
+    current = ValidationResult(
+        "c", "fail-syntax", [check("ruff", "syntax", False, [finding(line=4), finding(line=7), finding(line=9)])]
+    )
+    assert [f.preexisting for f in mark_preexisting(current, baseline).findings] == [True, True, False]
+
+
+def one_failure(f: Finding, outcome="fail-syntax") -> ValidationResult:
+    return ValidationResult("r", outcome, [check(f.check, f.kind, False, [f])])
+
+
+def test_the_signature_cuts_a_long_message_at_140_characters_on_one_line():
+    exact = "a" * 140
+    assert failure_signature(one_failure(finding(message=exact))) == f"ruff: src/a.py:1 F401 — {exact}"
+    long = "b" * 100 + "\n   " + "c" * 100  # whitespace runs become one space: 201 characters
+    assert failure_signature(one_failure(finding(message=long))) == (
+        "ruff: src/a.py:1 F401 — " + "b" * 100 + " " + "c" * 38 + "…"
+    )
+
+
+def test_the_signature_locates_a_finding_by_what_it_has():
+    assert failure_signature(one_failure(bare(line=None))) == "ruff: src/a.py F401 — m"
+    assert failure_signature(one_failure(bare(file=None, line=3))) == "ruff: F401 — m"
+    assert failure_signature(one_failure(bare(file=None, code=""))) == "ruff: m"
+
+
+def test_the_signature_of_a_failure_without_findings_is_empty_and_old_failures_are_still_named():
+    assert failure_signature(ValidationResult("r", "fail-logic", [check("pytest", "logic", False)])) == ""
+    old = Finding("pytest", "logic", "t.py", 3, 1, "t.py::test_old", "boom", "", preexisting=True)
+    assert failure_signature(one_failure(old, "fail-logic")) == "pytest: t.py::test_old — boom"
+
+
+def test_a_block_keeps_the_tools_indentation_and_is_built_from_the_fields_without_raw_text():
+    raw = "\n    E   AssertionError: X   \n\n"
+    text = render_findings([finding("pytest", "logic", raw=raw)])
+    assert text == "## pytest (logic): 1 finding\n\n    E   AssertionError: X"
+    assert render_findings([bare(line=3)]).endswith("\n\nsrc/a.py:3 F401 m")
+    assert render_findings([bare(line=None)]).endswith("\n\nsrc/a.py F401 m")
+    assert render_findings([bare(file=None, raw="  \n")]).endswith("\n\nF401 m")
+
+
+def test_render_exact_text_of_a_group():
+    two = [bare(line=1, raw="a.py:1 one"), bare(line=2, raw="a.py:2 two")]
+    assert render_findings(two) == "## ruff (syntax): 2 findings\n\na.py:1 one\n\na.py:2 two"
+
+
+HEADER = "## ruff (syntax): 2 findings"
+
+
+def sized(last: int) -> list[Finding]:
+    return [bare(raw="a" * 1000), bare(raw="b" * last)]
+
+
+def test_render_fits_a_finding_that_fills_the_room_exactly_and_not_one_character_more():
+    # The default limit is 6000 characters, 80 of them kept for the closing note: 5920 of room,
+    # each piece counted with the blank line that follows it.
+    fits = 5920 - (len(HEADER) + 2) - (1000 + 2) - 2
+    text = render_findings(sized(fits))
+    assert text.endswith("b" * fits) and "not shown" not in text
+    over = render_findings(sized(fits + 1))
+    assert over == f"{HEADER}\n\n{'a' * 1000}\n\n… 1 more finding not shown (ruff: 1; 2 in all)"
+
+
+def test_render_cuts_only_a_first_finding_too_long_to_fit_and_counts_the_rest():
+    huge = [bare(raw="y" * 10_000), bare(raw="z")]
+    text = render_findings(huge, limit_chars=500)
+    shown = 500 - 80 - (len(HEADER) + 2) - 3
+    assert text == f"{HEADER}\n\n{'y' * shown}…\n\n… 1 more finding not shown (ruff: 1; 2 in all)"
+    # A header that only just fits leaves room for the cut mark alone.
+    one = "## ruff (syntax): 1 finding"
+    assert render_findings([bare(raw="y" * 50)], limit_chars=80 + len(one) + 5) == f"{one}\n\n…"
+    # Not even the header fits: only the note, which still names the check.
+    assert render_findings([bare(raw="y")], limit_chars=80) == "… 1 more finding not shown (ruff: 1; 1 in all)"
+
+
+def test_render_note_that_names_many_checks_is_still_cut_to_the_limit():
+    many = [bare(check=f"a_check_with_a_long_name_{i}", raw="x" * 40) for i in range(10)]
+    text = render_findings(many, limit_chars=200)
+    assert len(text) == 200
+    assert "9 more findings not shown (a_check_with_a_long_name_1: 1, a_check_with_a_long_name_2: 1" in text

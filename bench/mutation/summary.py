@@ -1,0 +1,64 @@
+"""Per-module counts of a mutmut run (bench/mutation/run.sh), for the README's table.
+
+mutmut keeps each file's results in `mutants/<path>.meta` (JSON: an exit code per mutant); this
+reads those and maps the codes as mutmut's own `stats.status_by_exit_code` does, so the numbers
+are the ones `mutmut results` lists, grouped by module. `--survivors` also names each surviving
+mutant, for `mutmut show NAME`.
+
+Killed share = killed (by a test or a timeout) / (mutants that ran): a timeout is a mutant that
+made the tests hang (a loop whose exit was mutated away), which a user would notice.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from mutmut.stats import status_by_exit_code
+
+
+def counts(mutants_dir: Path) -> dict[str, Counter[str]]:
+    by_module: dict[str, Counter[str]] = {}
+    for meta in sorted(mutants_dir.rglob("*.py.meta")):
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        if not codes:
+            continue
+        module = str(meta.relative_to(mutants_dir / "src").with_suffix("").with_suffix(""))
+        by_module[module] = Counter(status_by_exit_code[code] for code in codes.values())
+    return by_module
+
+
+def share(c: Counter[str]) -> float:
+    ran = c["killed"] + c["timeout"] + c["survived"]
+    return 100.0 * (c["killed"] + c["timeout"]) / ran if ran else 0.0
+
+
+def main() -> None:
+    mutants_dir = Path("mutants")
+    by_module = counts(mutants_dir)
+    total: Counter[str] = Counter()
+    print("| module | mutants | killed | timeout | survived | other | killed share |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for module, c in by_module.items():
+        total += c
+        other = sum(c.values()) - c["killed"] - c["timeout"] - c["survived"]
+        print(
+            f"| `{module}.py` | {sum(c.values())} | {c['killed']} | {c['timeout']} | {c['survived']} "
+            f"| {other} | {share(c):.1f} % |"
+        )
+    other = sum(total.values()) - total["killed"] - total["timeout"] - total["survived"]
+    print(
+        f"| **all** | {sum(total.values())} | {total['killed']} | {total['timeout']} | {total['survived']} "
+        f"| {other} | {share(total):.1f} % |"
+    )
+    if "--survivors" in sys.argv:
+        for meta in sorted(mutants_dir.rglob("*.py.meta")):
+            for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+                if status_by_exit_code[code] not in ("killed", "timeout"):
+                    print(status_by_exit_code[code], name)
+
+
+if __name__ == "__main__":
+    main()
