@@ -180,14 +180,18 @@ def test_result_to_dict_is_json_friendly():
 # -- Exact behaviour at the edges (each of these killed surviving mutants: bench/mutation/) ------
 
 
-def bare(check="ruff", file="src/a.py", line=None, code="F401", message="m", raw="", kind="syntax") -> Finding:
+def bare(
+    check="ruff", file="src/a.py", line=None, code="F401", message="m", raw="", kind="syntax"
+) -> Finding:
     return Finding(check, kind, file, line, None, code, message, raw)
 
 
 def test_a_baseline_excuses_as_many_occurrences_as_it_had():
     baseline = ValidationResult("b", "fail-syntax", [check("ruff", "syntax", False, [finding(), finding()])])
     current = ValidationResult(
-        "c", "fail-syntax", [check("ruff", "syntax", False, [finding(line=4), finding(line=7), finding(line=9)])]
+        "c",
+        "fail-syntax",
+        [check("ruff", "syntax", False, [finding(line=4), finding(line=7), finding(line=9)])],
     )
     assert [f.preexisting for f in mark_preexisting(current, baseline).findings] == [True, True, False]
 
@@ -257,7 +261,9 @@ def test_render_cuts_only_a_first_finding_too_long_to_fit_and_counts_the_rest():
     one = "## ruff (syntax): 1 finding"
     assert render_findings([bare(raw="y" * 50)], limit_chars=80 + len(one) + 5) == f"{one}\n\n…"
     # Not even the header fits: only the note, which still names the check.
-    assert render_findings([bare(raw="y")], limit_chars=80) == "… 1 more finding not shown (ruff: 1; 1 in all)"
+    assert (
+        render_findings([bare(raw="y")], limit_chars=80) == "… 1 more finding not shown (ruff: 1; 1 in all)"
+    )
 
 
 def test_render_note_that_names_many_checks_is_still_cut_to_the_limit():
