@@ -15,14 +15,16 @@ from pathlib import Path
 import pytest
 from gearshift.config import load_config
 from gearshift.ledger import Ledger
-from gearshift.models.pricing import estimate_tokens
+from gearshift.models.pricing import Usage, estimate_tokens
 from gearshift.pipeline.metering import (
     MIN_MAX_TOKENS,
     TEXT_EDITOR_TOKENS,
     TOOL_USE_SYSTEM_TOKENS,
     BudgetExceeded,
     CostMeter,
+    TaskCost,
     input_tokens_bound,
+    naive_cost,
 )
 from gearshift.tasks import Task
 
@@ -142,3 +144,93 @@ def test_the_input_bound_counts_the_tools_documented_tokens_and_exceeds_chars_ov
     assert with_editor - bare >= TOOL_USE_SYSTEM_TOKENS + TEXT_EDITOR_TOKENS
     assert bare >= (4000 + 2000) // 2  # one token per 2 UTF-8 bytes at most: é is 2 bytes
     assert bare > estimate_tokens(json.dumps([system, messages]))  # the old characters ÷ 4
+
+
+# -- The meter's arithmetic, exactly (each of these killed surviving mutants: bench/mutation/) ---
+
+
+def test_the_input_bound_by_hand() -> None:
+    # '[[], [], []]' is 12 bytes: 6 tokens, +10 % → 6.6 → 7, + 64 of framing.
+    assert input_tokens_bound([], [], []) == 71
+    # 6071 bytes of JSON (é is 2 bytes in UTF-8, 6 as an ASCII escape) → 3036 tokens → 3339.6 → 3340 + 64.
+    system = [{"type": "text", "text": "x" * 4000}]
+    assert input_tokens_bound(system, [{"role": "user", "content": "é" * 1000}], []) == 3404
+    # A tool that is not the editor adds the tool-use system prompt only:
+    # '[[], [], [{"name": "signoff"}]]' is 31 bytes → 16 + 346 = 362 → 398.2 → 399 + 64.
+    assert input_tokens_bound([], [], [{"name": "signoff"}]) == 463
+
+
+def test_the_naive_baseline_of_one_call_by_hand(tmp_path: Path) -> None:
+    opus = meter(tmp_path, "").config.escalation_model
+    # All of its input (100 + 1000 read from the cache) plus 500 tokens of naive context, uncached,
+    # at Opus's $5/Mtok; 10 output tokens at $25/Mtok.
+    assert naive_cost(opus, Usage(input=100, output=10, cache_read=1000), 500) == Decimal("0.00825")
+    # A context smaller than what was sent never makes the input negative.
+    assert naive_cost(opus, Usage(input=100, output=10), -500) == Decimal("0.00025")
+
+
+def test_budget_exceeded_says_which_budget_and_what_to_do() -> None:
+    session = BudgetExceeded(Decimal("0.9"), Decimal("0.2"), Decimal("1"))
+    assert session.which == "session"
+    assert str(session) == (
+        "session budget $1.00 would be broken: spent $0.9000, this call could cost up to $0.2000 even with "
+        "max_tokens at 1024 — raise cost_tracking.session_budget_usd (and start gearshift again) to continue"
+    )
+    daily = BudgetExceeded(Decimal("0.45"), Decimal("0.1"), Decimal("0.5"), "daily", 900)
+    assert str(daily) == (
+        "today's budget $0.50 would be broken: spent $0.4500, this call could cost up to $0.1000 even with "
+        "max_tokens at 900 — raise cost_tracking.daily_budget_usd or wait for tomorrow (local time) to continue"
+    )
+
+
+def test_the_meter_adds_every_figure_per_task_per_model_and_per_session(tmp_path: Path) -> None:
+    m = meter(tmp_path, "")
+    sonnet, opus = m.config.model(SONNET), m.config.escalation_model
+    m.add("t1", sonnet, Usage(input=1000, output=100), latency_ms=250.0, context_delta=200)
+    m.add("t1", opus, Usage(input=2000, output=10))
+    m.add("t2", sonnet, Usage(output=1000))
+    # t1: Sonnet 1000×$3 + 100×$15 = $0.0045; Opus 2000×$5 + 10×$25 = $0.01025.
+    t1 = m.tasks["t1"]
+    assert (t1.cost, t1.calls, t1.latency_ms) == (Decimal("0.01475"), 2, 250.0)
+    # At Opus's prices: 1000×$5 + 100×$25 = $0.0075, plus the Opus call itself.
+    assert t1.escalation_equiv == Decimal("0.01775")
+    # Naive: the first call's input grows by its 200 tokens of context delta (1200×$5 + 100×$25);
+    # a call booked without a delta gets none.
+    assert t1.naive == Decimal("0.0085") + Decimal("0.01025")
+    assert t1.usage == Usage(input=3000, output=110)
+    assert m.session == Decimal("0.01475") + Decimal("0.015")
+    assert m.session_equiv == Decimal("0.01775") + Decimal("0.025")
+    assert m.session_naive == t1.naive + Decimal("0.025")
+    assert m.by_model == {SONNET: Decimal("0.0045") + Decimal("0.015"), opus.id: Decimal("0.01025")}
+    assert m.tasks["t2"].latency_ms == 0.0 and m.tasks["t2"].calls == 1
+
+
+def test_a_retried_tasks_cost_since_a_base_is_only_what_came_after() -> None:
+    base = TaskCost(Decimal("1"), Decimal("2"), Decimal("3"), Usage(1, 2, 3, 4, 5), 2, 100.0, False)
+    now = TaskCost(Decimal("1.5"), Decimal("2.75"), Decimal("4"), Usage(11, 12, 13, 14, 15), 5, 160.0, True)
+    assert now.since(base) == TaskCost(
+        Decimal("0.5"), Decimal("0.75"), Decimal("1"), Usage(10, 10, 10, 10, 10), 3, 60.0, True
+    )
+
+
+def test_the_cost_alert_fires_once_strictly_above_the_threshold(tmp_path: Path) -> None:
+    m = meter(tmp_path, "[cost_tracking]\nalert_threshold_per_task = 0.015\n")
+    sonnet = m.config.model(SONNET)
+    m.add("t", sonnet, Usage(output=1000))  # exactly $0.015: not above it
+    assert m.crossed_alert("t") is False
+    m.add("t", sonnet, Usage(output=1))
+    assert m.crossed_alert("t") is True
+    assert m.tasks["t"].alerted is True
+    m.add("t", sonnet, Usage(output=1000))
+    assert m.crossed_alert("t") is False  # once per task
+    assert m.crossed_alert("other") is False
+
+
+def test_no_cost_alert_when_tracking_is_off_or_the_threshold_is_zero(tmp_path: Path) -> None:
+    for extra in (
+        "[cost_tracking]\nenabled = false\nalert_threshold_per_task = 0.01\n",
+        "[cost_tracking]\nalert_threshold_per_task = 0\n",
+    ):
+        m = meter(tmp_path / str(len(extra)), extra)
+        m.add("t", m.config.model(SONNET), Usage(output=100_000))  # $1.50
+        assert m.crossed_alert("t") is False, extra
