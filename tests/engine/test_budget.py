@@ -8,6 +8,7 @@ always writes max_tokens of output: the most a request can honestly be billed un
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -234,3 +235,40 @@ def test_no_cost_alert_when_tracking_is_off_or_the_threshold_is_zero(tmp_path: P
         m = meter(tmp_path / str(len(extra)), extra)
         m.add("t", m.config.model(SONNET), Usage(output=100_000))  # $1.50
         assert m.crossed_alert("t") is False, extra
+
+
+def test_exactly_the_minimum_fits_and_a_refusal_names_the_floor_it_tried(tmp_path: Path) -> None:
+    # 1000 input tokens at the dearest $6/Mtok is $0.006; 1024 output tokens at $15/Mtok is $0.01536.
+    m = meter(tmp_path, "[cost_tracking]\nsession_budget_usd = 0.02136\n")
+    sonnet = m.config.model(SONNET)
+    exact = m.reserve(sonnet, 1000, 8192)
+    assert (exact.max_tokens, exact.worst, exact.input_tokens) == (1024, Decimal("0.02136"), 1000)
+    m.release(exact)
+    # A call asking for fewer than the minimum is refused at what it asked for, not at 1024.
+    with pytest.raises(BudgetExceeded) as refused:
+        m.reserve(sonnet, 3500, 500)  # $0.021 of input leaves $0.00036: 24 tokens < 500
+    assert "even with max_tokens at 500" in str(refused.value)
+    assert refused.value.worst == Decimal("0.0285")  # 3500×$6 + 500×$15, per million
+
+
+def test_a_model_with_free_or_cheap_output_is_limited_by_its_input_alone(tmp_path: Path) -> None:
+    m = meter(tmp_path, "[cost_tracking]\nsession_budget_usd = 0.006\n")
+    sonnet = m.config.model(SONNET)
+    free = dataclasses.replace(sonnet, output_per_mtok=Decimal(0))
+    fits = m.reserve(free, 1000, 8192)  # $0.006 of input: the room left is exactly 0
+    assert fits.max_tokens == 8192 and fits.worst == Decimal("0.006")
+    m.release(fits)
+    with pytest.raises(BudgetExceeded):
+        m.reserve(free, 1001, 8192)
+    cheap = dataclasses.replace(sonnet, output_per_mtok=Decimal("0.5"))
+    lowered = m.reserve(cheap, 500, 8192)  # $0.003 left buys 6000 tokens at $0.50/Mtok
+    assert lowered.max_tokens == 6000
+
+
+def test_the_daily_cap_without_the_ledger_counts_this_sessions_calls_in_flight(tmp_path: Path) -> None:
+    m = meter(tmp_path, "[cost_tracking]\ndaily_budget_usd = 0.20\n")
+    sonnet = m.config.model(SONNET)
+    first = m.reserve(sonnet, 1000, 8192)
+    assert first.max_tokens == 8192
+    second = m.reserve(sonnet, 1000, 8192)
+    assert second.max_tokens < 8192 and first.worst + second.worst <= Decimal("0.20")

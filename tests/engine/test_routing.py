@@ -143,3 +143,62 @@ def test_the_score_and_its_signals_serialise_with_their_names() -> None:
             {"name": "security_sensitive", "weight": 0.2, "detail": "mentions token"},
         ],
     }
+
+
+# -- Exact explanations and boundaries (each of these killed surviving mutants: bench/mutation/) --
+
+
+def test_every_rule_explains_itself_exactly(config) -> None:
+    plain = Task(id="t", prompt="Tidy", scope="multi-module")
+    c = score_task(plain, paths=[])  # 0.30
+    below = decide(plain, c, config)
+    assert below.explanation == "score 0.30 < threshold 0.75" and below.complexity is c
+    assert below.threshold == 0.75 and below.arm is None
+    big = Task(id="t", prompt="Move", scope="multi-module", context_files=tuple(f"m{i}" for i in range(11)))
+    high = score_task(big, paths=[], fanout=12, lines=2000)  # 0.3 + 0.2 + 0.15 + 0.15
+    assert decide(big, high, config).explanation == "score 0.80 ≥ threshold 0.75"
+    audit = Task(id="t", prompt="Audit", scope="security")
+    a = score_task(audit, paths=[])
+    assert (
+        decide(audit, a, config).explanation == "scope 'security' is in always_escalate_scopes (score 0.60)"
+    )
+    assert decide(plain.forced("default"), c, config).explanation == "forced to the default model by the user"
+    forced = decide(plain.forced("escalation"), c, config)
+    assert forced.explanation == "forced to the escalation model by the user" and forced.complexity is c
+    review = Task(id="r", prompt="Review", kind="review")
+    batch = decide(review, c, config, batch=True)
+    assert batch.rule == "batch-review" and batch.explanation == (
+        "review in a batch run → routing.batch_review_model Opus 4.7 (score 0.30)"
+    )
+
+
+def test_a_latency_exactly_at_the_limit_is_allowed(config) -> None:
+    task = Task(id="t", prompt="How should I split this module?", scope="architecture", interactive=True)
+    at_limit = decide(task, score_task(task, paths=[]), config, expected_latency_ms=lambda m: 3000.0)
+    assert at_limit.rule == "always-escalate"
+    over = decide(task, score_task(task, paths=[]), config, expected_latency_ms=lambda m: 3000.5)
+    assert over.rule == "latency-fallback"
+
+
+def test_signal_boundaries_and_details() -> None:
+    t = Task(id="t", prompt="Tidy", scope="single-file")
+    ten = Task(id="t", prompt="Tidy", context_files=tuple(f"m{i}.py" for i in range(10)))
+    assert score_task(ten, paths=[]).signals == ()  # more than ten, not ten
+    eleven = Task(id="t", prompt="Tidy", context_files=tuple(f"m{i}.py" for i in range(11)))
+    assert score_task(eleven, paths=[]).signals[0].detail == "11 context files (> 10)"
+    four = score_task(t, paths=[], fanout=4)
+    assert four.score == 0.05 and four.signals[0].detail == "4 files import or are imported by them"
+    assert score_task(t, paths=[], fanout=7).score == 0.05  # whole steps of four only
+    assert score_task(t, paths=[], lines=600).signals == ()
+    lines = score_task(t, paths=[], lines=601)
+    assert lines.score == 0.1 and lines.signals[0].detail == "601 lines in the files involved (> 600)"
+    assert score_task(t, paths=[], lines=1500).score == 0.1
+    scoped = score_task(Task(id="t", prompt="Tidy", scope="architecture"), paths=[])
+    assert scoped.signals[0].detail == "declared scope architecture"
+
+
+def test_security_terms_name_at_most_five_and_a_path_is_read_on_its_own() -> None:
+    many = Task(id="t", prompt="login password token secret csrf jwt")
+    (signal,) = score_task(many, paths=[]).signals
+    assert signal.detail == "mentions login, password, token, secret, csrf"
+    assert score_task(Task(id="t", prompt="Tidy"), paths=["auth.py"]).score == 0.2
