@@ -260,8 +260,9 @@ def test_a_model_with_free_or_cheap_output_is_limited_by_its_input_alone(tmp_pat
     fits = m.reserve(free, 1000, 8192)  # $0.006 of input: the room left is exactly 0
     assert fits.max_tokens == 8192 and fits.worst == Decimal("0.006")
     m.release(fits)
-    with pytest.raises(BudgetExceeded):
-        m.reserve(free, 1001, 8192)
+    for max_tokens in (8192, 1):  # even a one-token answer does not fit
+        with pytest.raises(BudgetExceeded):
+            m.reserve(free, 1001, max_tokens)
     cheap = dataclasses.replace(sonnet, output_per_mtok=Decimal("0.5"))
     lowered = m.reserve(cheap, 500, 8192)  # $0.003 left buys 6000 tokens at $0.50/Mtok
     assert lowered.max_tokens == 6000

@@ -225,6 +225,7 @@ def test_a_block_keeps_the_tools_indentation_and_is_built_from_the_fields_withou
     raw = "\n    E   AssertionError: X   \n\n"
     text = render_findings([finding("pytest", "logic", raw=raw)])
     assert text == "## pytest (logic): 1 finding\n\n    E   AssertionError: X"
+    assert render_findings([bare(raw="X: boom   \n")]).endswith("\n\nX: boom")
     assert render_findings([bare(line=3)]).endswith("\n\nsrc/a.py:3 F401 m")
     assert render_findings([bare(line=None)]).endswith("\n\nsrc/a.py F401 m")
     assert render_findings([bare(file=None, raw="  \n")]).endswith("\n\nF401 m")
