@@ -92,6 +92,10 @@ async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) ->
     assert task["route"] == [SONNET, OPUS]
     assert task["attempts"] == 2 and task["calls"] == 4
     assert task["validation"] == "pass"
+    assert [(a["attempt"], a["model"], a["kind"], a["outcome"]) for a in task["attempt_log"]] == [
+        (1, SONNET, "initial", "fail-logic"),
+        (2, OPUS, "escalation", "pass"),
+    ]
     # Hand arithmetic: Sonnet 200*3 + 120*15 + 1000*3.75 + 300*3 + 40*15 + 1000*0.3 = 7950 µ$;
     # Opus 900*5 + 150*25 + 1100*5 + 60*25 = 15250 µ$.
     assert Decimal(str(task["cost_usd"])) == Decimal("0.0232")
@@ -117,6 +121,27 @@ async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) ->
     assert sum(Decimal(str(r["cost_usd"])) for r in rows) == Decimal("0.0232")
     (outcome,) = list(ledger.tasks())
     assert outcome["status"] == "approved" and outcome["escalated"] == 1
+
+
+async def test_the_configured_edit_size_limit_reaches_the_models_editor(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", "[session]\nmax_edit_bytes = 64\n")
+    server = MessagesServer(
+        [Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(200, 100)), Reply.text("Too big.")]
+    )
+    task = Task(
+        id="big", prompt="Add discounted_total", context_files=("calc.py",), requires_validation=False
+    )
+    with server:
+        code, events = await run(project, server, [task])
+    (result,) = [
+        b for b in server.message_requests[1].json["messages"][-1]["content"] if b["type"] == "tool_result"
+    ]
+    assert result["is_error"] is True
+    assert f"{len(GOOD.encode())} bytes, over the limit of 64 (session.max_edit_bytes)" in str(
+        result["content"]
+    )
+    assert "discounted_total" not in (project / "calc.py").read_text()
+    assert events[-1]["tasks"][0]["status"] == "approved" and code == 0
 
 
 async def test_syntax_error_is_corrected_on_sonnet(tmp_path: Path) -> None:
@@ -307,7 +332,12 @@ async def test_without_auto_approve_a_file_an_earlier_task_created_can_be_named(
             Reply.text("Done.", usage=usage(100, 5)),
             Reply.tool_use(
                 EDITOR,
-                {"command": "insert", "path": "events.py", "insert_line": 1, "insert_text": 'PAID = "order paid"\n'},
+                {
+                    "command": "insert",
+                    "path": "events.py",
+                    "insert_line": 1,
+                    "insert_text": 'PAID = "order paid"\n',
+                },
                 usage=usage(100, 50),
             ),
             Reply.text("Done.", usage=usage(100, 5)),
@@ -355,7 +385,12 @@ async def test_a_passing_task_reports_no_findings(tmp_path: Path) -> None:
             Reply.text("Done.", usage=usage(100, 5)),
             Reply.tool_use(
                 EDITOR,
-                {"command": "str_replace", "path": "calc.py", "old_str": "(100 - 2 * percent)", "new_str": "(100 - percent)"},
+                {
+                    "command": "str_replace",
+                    "path": "calc.py",
+                    "old_str": "(100 - 2 * percent)",
+                    "new_str": "(100 - percent)",
+                },
                 usage=usage(100, 50),
             ),
             Reply.text("Fixed.", usage=usage(100, 5)),
@@ -369,7 +404,9 @@ async def test_a_passing_task_reports_no_findings(tmp_path: Path) -> None:
     assert task["findings"] == []  # the summary holds the final attempt's: none
 
 
-async def test_without_auto_approve_a_neighbour_a_kept_change_edited_is_sent_as_changed(tmp_path: Path) -> None:
+async def test_without_auto_approve_a_neighbour_a_kept_change_edited_is_sent_as_changed(
+    tmp_path: Path,
+) -> None:
     project = make_project(tmp_path / "p")
     check = Task(id="check", prompt="Is the test complete?", context_files=("tests/test_calc.py",))
     server = MessagesServer(
@@ -417,17 +454,23 @@ def _sandbox_off(project: Path) -> None:
     config.write_text(config.read_text().replace("[validation]\n", '[validation]\nsandbox = "off"\n'))
 
 
-async def test_unsandboxed_a_test_that_writes_into_a_project_file_in_place_is_reported(tmp_path: Path) -> None:
+async def test_unsandboxed_a_test_that_writes_into_a_project_file_in_place_is_reported(
+    tmp_path: Path,
+) -> None:
     project = make_project(tmp_path / "p")
     _sandbox_off(project)  # the hard-linked stage: the fallback where no sandbox can start
     (project / "tests" / "test_calc.py").write_text(TEST.split("\n\n\ndef test_discounted_total")[0] + "\n")
     (project / "prices.json").write_text('{"a": 1}\n')
-    writer = "from pathlib import Path\n\n\ndef test_export() -> None:\n    Path('prices.json').write_text('{}')\n"
+    writer = (
+        "from pathlib import Path\n\n\ndef test_export() -> None:\n    Path('prices.json').write_text('{}')\n"
+    )
     task = Task(id="export", prompt="Add an export test")
     server = MessagesServer(
         [
             Reply.tool_use(
-                EDITOR, {"command": "create", "path": "tests/test_export.py", "file_text": writer}, usage=usage(100, 50)
+                EDITOR,
+                {"command": "create", "path": "tests/test_export.py", "file_text": writer},
+                usage=usage(100, 50),
             ),
             Reply.text("Done.", usage=usage(100, 5)),
         ]
@@ -445,7 +488,9 @@ async def test_unsandboxed_a_test_that_writes_into_a_project_file_in_place_is_re
     assert of(events, "summary")[0]["sandbox"] == "off"
 
 
-async def test_sandboxed_a_test_that_writes_into_a_project_file_in_place_changes_nothing(tmp_path: Path) -> None:
+async def test_sandboxed_a_test_that_writes_into_a_project_file_in_place_changes_nothing(
+    tmp_path: Path,
+) -> None:
     project = make_project(tmp_path / "p")
     (project / "tests" / "test_calc.py").write_text(TEST.split("\n\n\ndef test_discounted_total")[0] + "\n")
     (project / "prices.json").write_text('{"a": 1}\n')
@@ -457,7 +502,9 @@ async def test_sandboxed_a_test_that_writes_into_a_project_file_in_place_changes
     server = MessagesServer(
         [
             Reply.tool_use(
-                EDITOR, {"command": "create", "path": "tests/test_export.py", "file_text": writer}, usage=usage(100, 50)
+                EDITOR,
+                {"command": "create", "path": "tests/test_export.py", "file_text": writer},
+                usage=usage(100, 50),
             ),
             Reply.text("Done.", usage=usage(100, 5)),
         ]
@@ -470,8 +517,6 @@ async def test_sandboxed_a_test_that_writes_into_a_project_file_in_place_changes
     assert not [e for e in of(events, "notice") if e["level"] == "error"]
     (started,) = of(events, "session_started")
     assert started["sandbox"] == "bubblewrap" and of(events, "summary")[0]["sandbox"] == "bubblewrap"
-
-
 
 
 async def test_a_view_of_a_huge_file_is_cut_to_the_context_budget(tmp_path: Path) -> None:
