@@ -5,8 +5,10 @@ reads those and maps the codes as mutmut's own `stats.status_by_exit_code` does,
 are the ones `mutmut results` lists, grouped by module. `--survivors` also names each surviving
 mutant, for `mutmut show NAME`.
 
-Killed share = killed (by a test or a timeout) / (mutants that ran): a timeout is a mutant that
-made the tests hang (a loop whose exit was mutated away), which a user would notice.
+Killed share = killed (by a test or a timeout) / (killed + timeout + survived): a timeout is a
+mutant that made the tests hang (a loop whose exit was mutated away), which a user would notice.
+"run" leaves out mutants not checked (a run limited to some functions by mutant globs); "other"
+is mutmut's "no tests" (no selected test calls the function), "suspicious" and the like.
 """
 
 from __future__ import annotations
@@ -39,20 +41,20 @@ def main() -> None:
     mutants_dir = Path("mutants")
     by_module = counts(mutants_dir)
     total: Counter[str] = Counter()
-    print("| module | mutants | killed | timeout | survived | other | killed share |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for module, c in by_module.items():
-        total += c
-        other = sum(c.values()) - c["killed"] - c["timeout"] - c["survived"]
+    print("| module | mutants | run | killed | timeout | survived | other | killed share |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for module, c in [*by_module.items(), ("**all**", None)]:
+        if c is None:
+            c = total
+        else:
+            total += c
+            module = f"`{module}.py`"
+        ran = sum(c.values()) - c["not checked"]
+        other = ran - c["killed"] - c["timeout"] - c["survived"]
         print(
-            f"| `{module}.py` | {sum(c.values())} | {c['killed']} | {c['timeout']} | {c['survived']} "
+            f"| {module} | {sum(c.values())} | {ran} | {c['killed']} | {c['timeout']} | {c['survived']} "
             f"| {other} | {share(c):.1f} % |"
         )
-    other = sum(total.values()) - total["killed"] - total["timeout"] - total["survived"]
-    print(
-        f"| **all** | {sum(total.values())} | {total['killed']} | {total['timeout']} | {total['survived']} "
-        f"| {other} | {share(total):.1f} % |"
-    )
     if "--survivors" in sys.argv:
         for meta in sorted(mutants_dir.rglob("*.py.meta")):
             for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():

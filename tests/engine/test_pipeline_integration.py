@@ -107,6 +107,35 @@ async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) ->
     assert "test_discounted_total" in proposal["failure_signature"]
     assert 0 < proposal["payload_tokens"] < proposal["naive_tokens"]
     assert of(events, "escalation_decided")[0]["approved"] is True
+    # The journey's own events, field by field: what the app and the JSON stream show.
+    est = proposal["estimated_cost_usd"]
+    assert [(e["status"], e["detail"]) for e in of(events, "task_status")][:7] == [
+        ("running", ""),
+        ("running", "attempt 1 on Sonnet 4.6"),
+        ("validating", ""),
+        ("awaiting_escalation", f"Sonnet 4.6 → Opus 4.7: ~${est:.4f}"),
+        ("running", "attempt 2 on Opus 4.7"),
+        ("validating", ""),
+        ("awaiting_review", ""),
+    ]
+    assert all(e["task_id"] == "discount" for e in events if "task_id" in e)
+    assert [{k: v for k, v in e.items() if k != "type"} for e in of(events, "attempt_started")] == [
+        {"task_id": "discount", "attempt": 1, "model": SONNET, "kind": "initial", "starts_from": "project"},
+        {"task_id": "discount", "attempt": 2, "model": OPUS, "kind": "escalation", "starts_from": "staged"},
+    ]
+    (compared,) = of(events, "findings_compared")
+    assert compared["run_id"] == "v1" and compared["preexisting"] == 0
+    assert [f["code"] for f in compared["findings"]] == ["tests/test_calc.py::test_discounted_total"]
+    (ready,) = of(events, "change_ready")
+    assert (
+        ready["files"] == ["calc.py"]
+        and "+    return total(prices) * (100 - percent) // 100" in ready["diff"]
+    )
+    # What the escalation really cost beside its forecast: Opus's two calls, 15250 µ$.
+    (settled,) = of(events, "escalation_settled")
+    assert (settled["to_model"], settled["estimated_cost_usd"], settled["turns"]) == (OPUS, est, 2)
+    assert Decimal(str(settled["actual_cost_usd"])) == Decimal("0.01525")
+    assert (task["escalation"]["actual_cost_usd"], task["escalation"]["actual_calls"]) == (0.01525, 2)
     # The escalation call is a fresh, focused conversation with the diff and the failure.
     opus_first = server.message_requests[2].json
     assert opus_first["model"] == OPUS and len(opus_first["messages"]) == 1
@@ -174,6 +203,8 @@ async def test_syntax_error_is_corrected_on_sonnet(tmp_path: Path) -> None:
     # The correction continues the same conversation (prompt cache) and shows the compiler's words.
     correction = server.message_requests[2].json["messages"]
     assert len(correction) == 5 and "SyntaxError" in json.dumps(correction[-1])
+    asked = json.dumps(correction[-1])
+    assert "Your change does not compile, type-check or lint." in asked and "(attempt 2)." in asked
     assert server.message_requests[2].json["system"] == server.message_requests[0].json["system"]
     # The correction request carries the moving breakpoint on its last block (the findings).
     assert correction[-1]["content"][-1]["cache_control"]["type"] == "ephemeral"

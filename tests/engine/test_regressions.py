@@ -68,11 +68,13 @@ async def test_corrections_stop_at_max_correction_attempts(tmp_path: Path) -> No
         code, events = await run(project, server, [TASK])
     (task,) = events[-1]["tasks"]
     assert code == 1 and task["status"] == "failed"
-    assert "fail-syntax after 3 attempt(s)" in task["error"]
+    assert task["error"].startswith("validation fail-syntax after 3 attempt(s): python_compile: calc.py:")
     assert task["attempts"] == 3 and task["route"] == [SONNET] * 3
     kinds = [e["kind"] for e in of(events, "attempt_started")]
     assert kinds == ["initial", "correction", "correction"]
     assert len(server.message_requests) == 4  # 2 turns, then one per correction
+    # The second correction has no new finding: it is shown the ones still failing.
+    assert all("SyntaxError" in json.dumps(r.json["messages"][-1]) for r in server.message_requests[2:])
     assert not of(events, "escalation_proposed")
 
 
