@@ -170,7 +170,12 @@ async def test_the_configured_edit_size_limit_reaches_the_models_editor(tmp_path
         result["content"]
     )
     assert "discounted_total" not in (project / "calc.py").read_text()
-    assert events[-1]["tasks"][0]["status"] == "approved" and code == 0
+    (summary,) = events[-1]["tasks"]
+    assert summary["status"] == "approved" and code == 0
+    # Nothing to validate and nothing changed: an answer, approved without a review.
+    assert summary["validation"] == "skipped"
+    assert [(a["kind"], a["outcome"]) for a in summary["attempt_log"]] == [("initial", "answered")]
+    assert ("approved", "no files changed") in [(e["status"], e["detail"]) for e in of(events, "task_status")]
 
 
 async def test_syntax_error_is_corrected_on_sonnet(tmp_path: Path) -> None:
