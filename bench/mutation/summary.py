@@ -58,7 +58,7 @@ def main() -> None:
     if "--survivors" in sys.argv:
         for meta in sorted(mutants_dir.rglob("*.py.meta")):
             for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
-                if status_by_exit_code[code] not in ("killed", "timeout"):
+                if status_by_exit_code[code] not in ("killed", "timeout", "not checked"):
                     print(status_by_exit_code[code], name)
 
 
