@@ -276,6 +276,7 @@ async def test_faults_are_failed_attempts_and_nothing_is_applied(tmp_path: Path,
     (task,) = events[-1]["tasks"]
     assert code == 1 and task["status"] == "failed"
     assert fault in task["error"]
+    assert [a["outcome"] for a in task["attempt_log"]] == ["failed"]
     failed = of(events, "call_failed")
     assert [f["fault"] for f in failed] == [fault]
     assert not of(events, "change_ready") and not of(events, "change_applied")
@@ -553,6 +554,21 @@ async def test_sandboxed_a_test_that_writes_into_a_project_file_in_place_changes
     assert not [e for e in of(events, "notice") if e["level"] == "error"]
     (started,) = of(events, "session_started")
     assert started["sandbox"] == "bubblewrap" and of(events, "summary")[0]["sandbox"] == "bubblewrap"
+
+
+async def test_a_question_cannot_edit_files(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    ask = Task(id="q", prompt="What does total do?", requires_validation=False, interactive=True)
+    server = MessagesServer(
+        [Reply.tool_use(EDITOR, insert_after_total(GOOD), usage=usage(100, 20)), Reply.text("It sums.")]
+    )
+    with server:
+        code, events = await run(project, server, [ask])
+    messages = server.message_requests[1].json["messages"]
+    (result,) = [b for b in messages[-1]["content"] if b["type"] == "tool_result"]
+    assert result["is_error"] is True and "read-only question" in json.dumps(result)
+    assert "discounted_total" not in (project / "calc.py").read_text()
+    assert code == 0 and events[-1]["tasks"][0]["status"] == "approved"
 
 
 async def test_a_view_of_a_huge_file_is_cut_to_the_context_budget(tmp_path: Path) -> None:
