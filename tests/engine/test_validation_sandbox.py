@@ -317,3 +317,33 @@ async def test_packages_linked_into_the_private_tmp_resolve_in_the_sandbox(tmp_p
     assert result.checks[0].passed, lines
     assert "module.exports = 1" in lines and "deep" in lines and "read-only" in lines, lines
     assert sorted(p.name for p in (store / "pkg").iterdir()) == ["index.js"]  # the store is untouched
+
+
+@needs_bwrap
+async def test_a_command_naming_a_venv_under_the_private_tmp_runs(tmp_path: Path) -> None:
+    """A custom command that starts a virtualenv's interpreter by its absolute path, the venv
+    outside the project under /tmp (or $HOME): both are replaced by empty folders in the sandbox,
+    so the venv is shown read-only — else the check fails with '…/bin/python: not found' (a
+    fresh clone under /tmp or $HOME ran its test projects' checks that way)."""
+    import asyncio
+    import venv as venvs
+
+    assert str(tmp_path).startswith("/tmp/")
+    venv = tmp_path / "tools" / ".venv"
+    await asyncio.to_thread(venvs.create, venv, with_pip=False)
+    (tmp_path / "tools" / "secret.txt").write_text("not for checks\n")
+    project = tmp_path / "p"
+    project.mkdir()
+    run = f"{venv}/bin/python -c 'print(6 * 7)'; cat {tmp_path}/tools/secret.txt || echo hidden"
+    (project / "gearshift.toml").write_text(f'[validation]\nchecks = ["w"]\n[validation.commands.w]\nrun = "{run}"\n')
+    config = load_config(project)
+    events: list[ev.Event] = []
+    status = choose("auto")
+    assert status.bwrap is not None
+    result = await run_validation(
+        resolve_checks(config, project), project, events.append, run_id="w1", task_id=None, reason="watch",
+        confinement=Confinement(status.bwrap, Layers(project)),
+    )
+    lines = [e.line for e in events if isinstance(e, ev.ValidationLine)]
+    assert result.checks[0].passed, lines
+    assert "42" in lines and "hidden" in lines and "not for checks" not in lines, lines  # the venv only

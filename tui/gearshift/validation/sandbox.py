@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -329,6 +330,12 @@ class Confinement:
         """`cmd` (an argv, or a shell string run by /bin/sh) wrapped for the sandbox."""
         argv = ["/bin/sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
         home = os.environ.get("HOME", "")
+        real_home = os.path.realpath(home) if home else ""
+        shown = toolchain_paths(python, real_home, env_path)
+        program = venv_program(cmd)
+        if program and program != python:
+            both = (*shown, *toolchain_paths(program, real_home, env_path))
+            shown = tuple(p for p in dict.fromkeys(both) if not any(_inside(p, q) for q in both))
         return wrap(
             argv,
             bwrap=self.bwrap,
@@ -337,5 +344,26 @@ class Confinement:
             tmp_dir=tmp_dir,
             network=network,
             home=home,
-            toolchain=toolchain_paths(python, os.path.realpath(home) if home else "", env_path),
+            toolchain=shown,
         )
+
+
+def venv_program(cmd: Sequence[str] | str) -> str:
+    """The interpreter of a virtualenv that a custom command starts by its absolute path
+    (`/home/me/tools/.venv/bin/python check.py`), else "".
+
+    Such a venv outside the project, under $HOME or /tmp, would be hidden in the sandbox and the
+    command fail with 'not found'; it is shown read-only like the project's own interpreter. Only
+    a venv (a `bin/` beside a pyvenv.cfg) qualifies: any other path under $HOME stays hidden, so
+    a command cannot bring a folder of credentials into view by naming a file in it.
+    """
+    try:
+        first = shlex.split(cmd)[0] if isinstance(cmd, str) else cmd[0]
+    except (ValueError, IndexError):
+        return ""
+    if not os.path.isabs(first):
+        return ""
+    folder = os.path.dirname(first)
+    if os.path.basename(folder) == "bin" and os.path.isfile(os.path.join(os.path.dirname(folder), "pyvenv.cfg")):
+        return first
+    return ""
