@@ -68,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plot", metavar="FILE", help="write the break-even plot (PNG or SVG; needs matplotlib)")
     ap.add_argument("--out", metavar="FILE", default=str(corpus.WORK / "results.json"))
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--report", metavar="RUNS", help="only report on a saved run (OUT or OUT.partial), no new runs")
     args = ap.parse_args(argv)
     log = (lambda m: print(m, file=sys.stderr)) if args.json else print
+    if args.report:
+        return report_saved(Path(args.report), args)
 
     projects = corpus.load_projects()
     tasks = pick(corpus.load_tasks(), args.quick)
@@ -107,6 +110,23 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report))
     else:
         print(summary.table(report))
+    return 0
+
+
+def report_saved(path: Path, args: argparse.Namespace) -> int:
+    """The table (or JSON, or plot) of a saved run: a finished one, or the tasks a stopped run
+    finished (its `.partial`), reported over exactly those tasks."""
+    try:
+        results = json.loads(path.read_text())["runs"]
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"run.py: cannot read the runs in {path}: {exc}", file=sys.stderr)
+        return 2
+    done = {r["task"] for runs in results.values() for r in runs}
+    tasks = [t for t in corpus.load_tasks() if t.id in done]
+    report = summary.report(results, tasks, seed=args.seed, opus_factor=args.opus_factor)
+    if args.plot:
+        summary.plot(report, Path(args.plot))
+    print(json.dumps(report) if args.json else summary.table(report))
     return 0
 
 
