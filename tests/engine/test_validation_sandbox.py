@@ -8,6 +8,7 @@ import io
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gearshift import events as ev
@@ -305,15 +306,7 @@ async def test_packages_linked_into_the_private_tmp_resolve_in_the_sandbox(tmp_p
     (project / "node_modules" / "@scope" / "deep").symlink_to(store / "@scope" / "deep", target_is_directory=True)
     run = "cat node_modules/pkg/index.js node_modules/@scope/deep/x.txt; echo x > node_modules/pkg/new || echo read-only"
     (project / "gearshift.toml").write_text(f'[validation]\nchecks = ["w"]\n[validation.commands.w]\nrun = "{run}"\n')
-    config = load_config(project)
-    events: list[ev.Event] = []
-    status = choose("auto")
-    assert status.bwrap is not None
-    result = await run_validation(
-        resolve_checks(config, project), project, events.append, run_id="w1", task_id=None, reason="watch",
-        confinement=Confinement(status.bwrap, Layers(project)),
-    )
-    lines = [e.line for e in events if isinstance(e, ev.ValidationLine)]
+    result, lines = await sandboxed_watch_run(project)
     assert result.checks[0].passed, lines
     assert "module.exports = 1" in lines and "deep" in lines and "read-only" in lines, lines
     assert sorted(p.name for p in (store / "pkg").iterdir()) == ["index.js"]  # the store is untouched
@@ -336,14 +329,18 @@ async def test_a_command_naming_a_venv_under_the_private_tmp_runs(tmp_path: Path
     project.mkdir()
     run = f"{venv}/bin/python -c 'print(6 * 7)'; cat {tmp_path}/tools/secret.txt || echo hidden"
     (project / "gearshift.toml").write_text(f'[validation]\nchecks = ["w"]\n[validation.commands.w]\nrun = "{run}"\n')
-    config = load_config(project)
+    result, lines = await sandboxed_watch_run(project)
+    assert result.checks[0].passed, lines
+    assert "42" in lines and "hidden" in lines and "not for checks" not in lines, lines  # the venv only
+
+
+async def sandboxed_watch_run(project: Path) -> tuple[Any, list[str]]:
+    """The project's configured checks, sandboxed over the project alone; the result and lines."""
     events: list[ev.Event] = []
     status = choose("auto")
     assert status.bwrap is not None
     result = await run_validation(
-        resolve_checks(config, project), project, events.append, run_id="w1", task_id=None, reason="watch",
-        confinement=Confinement(status.bwrap, Layers(project)),
+        resolve_checks(load_config(project), project), project, events.append, run_id="w1", task_id=None,
+        reason="watch", confinement=Confinement(status.bwrap, Layers(project)),
     )
-    lines = [e.line for e in events if isinstance(e, ev.ValidationLine)]
-    assert result.checks[0].passed, lines
-    assert "42" in lines and "hidden" in lines and "not for checks" not in lines, lines  # the venv only
+    return result, [e.line for e in events if isinstance(e, ev.ValidationLine)]
