@@ -11,6 +11,7 @@ from gearshift.ui.screens.add_task import AddTaskScreen, FormError, build_task, 
 from textual.widgets import Input, Select, Static, TextArea
 
 from tests.app.conftest import SIZE
+from tests.app.project import wait_for
 
 
 def test_build_task_uses_the_task_file_rules(tmp_path: Path) -> None:
@@ -69,7 +70,8 @@ async def test_the_form_shows_errors_keeps_input_and_adds_a_valid_task(build) ->
         assert record.task.is_review and record.task.expect_findings
         queued = [e for e in app.state.events if isinstance(e, ev.TaskQueued)]
         assert [e.task_id for e in queued] == ["story", "task-2"]
-        await pilot.pause()
+        # the queue moves the cursor to the new row on a later refresh: wait for it, with a ceiling
+        await wait_for(lambda: app.selected == "task-2", pilot, limit_s=10)
         assert app.selected == "task-2"
 
 
@@ -143,7 +145,6 @@ def _tasks_files(root: Path) -> list[Path]:
 async def test_the_form_refuses_the_id_of_a_finished_task_and_replaces_nothing(build) -> None:  # type: ignore[no-untyped-def]
     """A duplicate id, even of a task that already finished, is an inline error in the form:
     the finished task keeps its prompt and its status, and no second TaskQueued is sent."""
-    from tests.app.project import wait_for
 
     app = build("story")
     async with app.run_test(size=SIZE) as pilot:
