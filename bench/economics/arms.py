@@ -202,7 +202,9 @@ def run_task(
         if arm.sonnet_p is not None:
             outcomes = outcomes.with_sonnet(arm.sonnet_p)
         model = SimulatedModel([sim_task], outcomes, opus_factor=opus_factor, min_cache=min_cache, honour_cache=arm.cache)
-        with MessagesServer(model) as server, tempfile.TemporaryDirectory(prefix=f"econ-{task.id}-") as tmp:
+        # never the task's id in the path: pytest's -k matches parent folders' names too, so a
+        # folder named after a keyword task selected the project's whole suite (37 s, not 1 s)
+        with MessagesServer(model) as server, tempfile.TemporaryDirectory(prefix="econ-run-") as tmp:
             tree = Path(tmp) / project.root.name
             corpus.materialise(task, project.root, tree)
             if arm.naive:

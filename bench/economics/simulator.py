@@ -5,7 +5,7 @@ recognises the task by its prompt, and for each attempt (a request whose last me
 tool result: the task, a correction, an escalation payload) draws from the outcome table whether
 this attempt writes the reference patch or a wrong one. It then edits through the real text editor
 tool — one `str_replace` per target function, the old text being what its previous edits left in
-the file — and ends its turn with a short note. Usage is billed by `counting` from the request
+the file — and ends its turn with a short note. Usage is billed by `counting` (gearshift's own rule) from the request
 bytes the engine really sent, with a per-model prompt cache; output tokens from the reply's bytes.
 Latency is modelled (first token + output at the model's rate), never slept.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from counting import PromptCache, strip_cache_control, tokens_of
+from counting import Meter, strip_cache_control
 from outcomes import OutcomeModel, family
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -71,7 +71,7 @@ class SimulatedModel:
         self.opus_factor = opus_factor
         self.min_cache = min_cache
         self.honour_cache = honour_cache  # False: the caching-off arm, every token at the input price
-        self.caches: dict[str, PromptCache] = {}
+        self.meter = Meter(lambda model: min_cache.get(model, 1024))
         self.states: dict[str, _State] = {}
         self.calls: list[CallStat] = []
         self.unmatched = 0  # edits the editor refused: a belief out of step with the stage (must stay 0)
@@ -131,19 +131,15 @@ class SimulatedModel:
         else:
             blocks = [{"type": "text", "text": "Done: the function is restored and matches its docstring and tests."}]
             stop = "end_turn"
-        usage = self._bill(body, blocks)
-        return Reply(blocks=tuple(blocks), usage=usage.as_api(), stop_reason=stop)
+        return Reply(blocks=tuple(blocks), usage=self._bill(body, blocks), stop_reason=stop)
 
-    def _bill(self, body: dict[str, Any], blocks: list[dict[str, Any]]):
+    def _bill(self, body: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
         model = body["model"]
-        factor = self.factor(model)
-        cache = self.caches.setdefault(model, PromptCache())
         billed = body if self.honour_cache else strip_cache_control(body)
-        usage = cache.bill(billed, factor, self.min_cache.get(model, 1024))
-        usage.output = max(1, tokens_of(blocks, factor))
+        usage = self.meter.bill(billed, blocks, self.factor(model))
         first, rate = LATENCY[family(model)]
         task = self._task(body).id
-        self.calls.append(CallStat(task, model, usage.as_api(), first + usage.output / rate * 1000.0))
+        self.calls.append(CallStat(task, model, usage, first + usage["output_tokens"] / rate * 1000.0))
         return usage
 
 

@@ -8,6 +8,7 @@ two arms end to end through gearshift and the simulated model — the same code 
 from __future__ import annotations
 
 import json
+import math
 import sys
 import tarfile
 from pathlib import Path
@@ -49,24 +50,33 @@ def test_mutations_keep_the_signature_and_differ_in_one_place() -> None:
 def test_counting_caches_a_prefix_once_and_reads_it_back() -> None:
     system = [{"type": "text", "text": "x" * 8000, "cache_control": {"type": "ephemeral"}}]
     body = {"model": "m", "system": system, "messages": [{"role": "user", "content": "hi"}]}
-    cache = counting.PromptCache()
-    first = cache.bill(body, 1.0, 1024)
-    block_tokens = counting.tokens_of(counting.strip_cache_control(system[0]))
-    assert block_tokens == 2007  # its compact JSON is 8,027 bytes: ÷ 4, rounded up
-    assert first.cache_write == block_tokens and first.cache_read == 0 and first.input > 0
-    second = cache.bill(body, 1.0, 1024)
-    assert second.cache_read == first.cache_write and second.cache_write == 0
-    assert second.input == first.input
+    reply = [{"type": "text", "text": "y" * 400}]
+    meter = counting.Meter(lambda _model: 1024)
+    first = meter.bill(body, reply, 1.0)
+    block_tokens = 2007  # the system block's compact JSON is 8,025 bytes: ÷ 4, rounded up
+    assert first["cache_creation_input_tokens"] == block_tokens and first["cache_read_input_tokens"] == 0
+    assert first["input_tokens"] == 7  # the user's "hi" as a text block: 27 bytes ÷ 4, rounded up
+    second = meter.bill(body, reply, 1.0)
+    assert second["cache_read_input_tokens"] == block_tokens and second["cache_creation_input_tokens"] == 0
+    assert second["input_tokens"] == first["input_tokens"]
     # under the model's minimum the breakpoint neither writes nor reads
-    small = counting.PromptCache()
-    assert small.bill(body, 1.0, 4096).cache_write == 0
-    assert small.bill(body, 1.0, 4096).cache_read == 0
+    small = counting.Meter(lambda _model: 4096)
+    assert small.bill(body, reply, 1.0)["cache_creation_input_tokens"] == 0
+    assert small.bill(body, reply, 1.0)["cache_read_input_tokens"] == 0
     # caching off: the same request is billed as fresh input throughout
-    plain = counting.PromptCache().bill(counting.strip_cache_control(body), 1.0, 1024)
-    assert plain.cache_write == plain.cache_read == 0
-    assert plain.input == first.input + first.cache_write
-    # Opus's tokenizer factor scales the count
-    assert counting.tokens_of("y" * 400, 1.2) == 121  # 402 bytes of JSON ÷ 4 × 1.2, rounded up
+    plain = counting.Meter(lambda _model: 1024).bill(counting.strip_cache_control(body), reply, 1.0)
+    assert plain["cache_creation_input_tokens"] == plain["cache_read_input_tokens"] == 0
+    assert plain["input_tokens"] == first["input_tokens"] + block_tokens
+    # Opus's tokenizer factor scales every part, input and output
+    assert first["output_tokens"] == 107  # {"type":"text","text":"y…"}: 425 bytes ÷ 4, rounded up
+    scaled = counting.Meter(lambda _model: 1024).bill(body, reply, 1.2)
+    assert scaled["output_tokens"] == 128  # 425 ÷ 4 × 1.2 = 127.5, rounded up
+    assert scaled["cache_creation_input_tokens"] == 2408  # 8,025 ÷ 4 × 1.2 = 2407.5
+    # a request with tools pays the tool-use system prompt in front, cached with its prefix
+    with_tools = {**body, "tools": [{"name": "t", "description": "d", "input_schema": {"type": "object"}}]}
+    tooled = counting.Meter(lambda _model: 1024).bill(with_tools, reply, 1.0)
+    tool_tokens = math.ceil(len(json.dumps(with_tools["tools"][0], separators=(",", ":"))) / 4)
+    assert tooled["cache_creation_input_tokens"] == 346 + tool_tokens + block_tokens
 
 
 def test_outcome_draws_are_the_same_for_every_arm_and_follow_the_table() -> None:

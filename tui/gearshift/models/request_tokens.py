@@ -11,6 +11,11 @@ from the request the engine really sent rather than from typed-in figures. Both 
     An Anthropic-defined text editor tool adds its documented 700 system-prompt tokens.
     A reply's output tokens are the same rule applied to its content blocks.
 
+Two knobs exist for the economics benchmark, which bills its simulated model by this same rule:
+`factor` scales every part's byte count (Opus 4.7's tokenizer makes ~1.0–1.35× the tokens of the
+same text), and `preamble` puts tokens in front of the first part (the tool-use system prompt the
+API adds to a request with tools, `TOOL_USE_SYSTEM_TOKENS`). Their defaults leave the rule as above.
+
 `PromptCache` then bills a request as the API documents prompt caching: a breakpoint writes the
 prefix up to it (only if that prefix reaches the model's minimum cacheable length), a later
 request reads the longest prefix an earlier one wrote (same model, bytes identical, within the
@@ -33,15 +38,18 @@ TOOL_SYSTEM_TOKENS = {
     "text_editor_20250429": 700,
     "text_editor_20250124": 700,
 }
+# Anthropic's tool-use pricing table for Claude 4 models: the system prompt a request with tools
+# gets (346 tokens with tool_choice auto or none, 313 with any or tool: the larger is taken).
+TOOL_USE_SYSTEM_TOKENS = 346
 LOOKBACK_BLOCKS = 20  # how far before a breakpoint the API looks for an earlier cache entry
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 
 
-def part_tokens(part: dict[str, Any]) -> int:
+def part_tokens(part: dict[str, Any], factor: float = 1.0) -> int:
     """Tokens of one tool, system block or content block under the rule above."""
     plain = {k: v for k, v in part.items() if k != "cache_control"}
     size = len(json.dumps(plain, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    return math.ceil(size / BYTES_PER_TOKEN) + TOOL_SYSTEM_TOKENS.get(str(part.get("type", "")), 0)
+    return math.ceil(size / BYTES_PER_TOKEN * factor) + TOOL_SYSTEM_TOKENS.get(str(part.get("type", "")), 0)
 
 
 def message_blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -66,6 +74,9 @@ def request_parts(
     tools: list[dict[str, Any]],
     system: list[dict[str, Any]] | str | None,
     messages: list[dict[str, Any]],
+    *,
+    factor: float = 1.0,
+    preamble: int = 0,
 ) -> list[Part]:
     """The request's parts in cache order (tools → system → messages), with running prefixes."""
     if isinstance(system, str):
@@ -76,11 +87,11 @@ def request_parts(
         ordered += [(str(m.get("role")), b) for b in message_blocks(m)]
     digest = hashlib.sha256(model.encode())
     parts: list[Part] = []
-    total = 0
+    total = preamble
     for where, block in ordered:
         plain = {k: v for k, v in block.items() if k != "cache_control"}
         digest.update(where.encode() + json.dumps(plain, sort_keys=True).encode() + b"\0")
-        tokens = part_tokens(block)
+        tokens = part_tokens(block, factor)
         total += tokens
         marked = block.get("cache_control")
         ttl = str(marked.get("ttl", "5m")) if isinstance(marked, dict) else None
@@ -88,15 +99,20 @@ def request_parts(
     return parts
 
 
-def body_parts(body: dict[str, Any]) -> list[Part]:
+def body_parts(body: dict[str, Any], *, factor: float = 1.0, preamble: int = 0) -> list[Part]:
     """`request_parts` of a Messages API request body as sent on the wire."""
     return request_parts(
-        str(body.get("model", "")), body.get("tools") or [], body.get("system"), body.get("messages") or []
+        str(body.get("model", "")),
+        body.get("tools") or [],
+        body.get("system"),
+        body.get("messages") or [],
+        factor=factor,
+        preamble=preamble,
     )
 
 
-def output_tokens(blocks: list[dict[str, Any]]) -> int:
-    return sum(part_tokens(b) for b in blocks)
+def output_tokens(blocks: list[dict[str, Any]], factor: float = 1.0) -> int:
+    return sum(part_tokens(b, factor) for b in blocks)
 
 
 @dataclass
@@ -106,9 +122,9 @@ class PromptCache:
     min_tokens: Callable[[str], int]
     entries: dict[str, tuple[float, str]] = field(default_factory=dict)
 
-    def bill(self, body: dict[str, Any], now: float) -> dict[str, Any]:
+    def bill(self, body: dict[str, Any], now: float, *, factor: float = 1.0, preamble: int = 0) -> dict[str, Any]:
         """The `usage` input fields the API would report for `body` sent at `now` (seconds)."""
-        parts = body_parts(body)
+        parts = body_parts(body, factor=factor, preamble=preamble)
         total = parts[-1].prefix_tokens if parts else 0
         marks = [i for i, p in enumerate(parts) if p.breakpoint is not None]
         floor = self.min_tokens(str(body.get("model", "")))

@@ -32,14 +32,13 @@ from typing import Any
 
 from gearshift.config import Config, ModelSpec
 from gearshift.models.pricing import MTOK, Usage, cost, usd, worst_case
+from gearshift.models.request_tokens import TOOL_SYSTEM_TOKENS, TOOL_USE_SYSTEM_TOKENS
 
 # Below this many output tokens an answer is rarely of use (an edit needs room): refuse instead.
 MIN_MAX_TOKENS = 1024
-# Input the API adds that the request's JSON does not show, from Anthropic's tool-use pricing
-# table for Claude 4 models: the tool-use system prompt (346 tokens with tool_choice auto or
-# none, 313 with any or tool: the larger is taken) and the text editor tool's own 700 tokens.
-TOOL_USE_SYSTEM_TOKENS = 346
-TEXT_EDITOR_TOKENS = 700
+# Input the API adds that the request's JSON does not show (Anthropic's tool-use pricing table):
+# the tool-use system prompt and the text editor tool's own 700 tokens.
+TEXT_EDITOR_TOKENS = TOOL_SYSTEM_TOKENS["text_editor_20250728"]
 # The conservative rule for a request's input: at most one token per 2 bytes of its UTF-8 JSON
 # (code and English run at 3-4 characters a token; even dense non-Latin text or random
 # identifiers stay above 2 bytes a token), plus the tool overheads above, plus a 10 % margin
