@@ -74,6 +74,7 @@ class TaskRun:
     latency_ms: float
     score: float
     unmatched_edits: int = 0
+    later_turns: dict[str, int] = field(default_factory=dict)  # input and cache-read tokens of turns ≥ 2
     reused_from: str = ""  # an arm whose identical run this is (see plan_key)
 
 
@@ -226,9 +227,21 @@ def run_task(
                     score=info["score"],
                 )
             run.unmatched_edits = model.unmatched
+            run.later_turns = later_turn_tokens(model)
         done[key] = run
         runs.append(run)
     return runs
+
+
+def later_turn_tokens(model: SimulatedModel) -> dict[str, int]:
+    """The input of the calls that answer a tool result (turns ≥ 2 of an attempt), and how much
+    of it was read from cache: issue 12's cache measure, here on real code bases."""
+    later = [c.usage for c in model.calls if c.later]
+    return {
+        "calls": len(later),
+        "input": sum(u["input_tokens"] + u["cache_creation_input_tokens"] + u["cache_read_input_tokens"] for u in later),
+        "cache_read": sum(u["cache_read_input_tokens"] for u in later),
+    }
 
 
 def _escalated(route: list[str]) -> bool:

@@ -32,7 +32,15 @@ def arm_totals(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "latency_s_median_task": round(median(r["latency_ms"] for r in runs) / 1000, 2) if n else 0.0,
         "latency_s_total": round(sum(r["latency_ms"] for r in runs) / 1000, 1),
         "unmatched_edits": sum(r.get("unmatched_edits", 0) for r in runs),
+        "later_turns_cache_share": _later_share(runs),
     }
+
+
+def _later_share(runs: list[dict[str, Any]]) -> float | None:
+    """Share of the input of turns ≥ 2 read from cache (None for runs saved before it was kept)."""
+    total = sum((r.get("later_turns") or {}).get("input", 0) for r in runs)
+    read = sum((r.get("later_turns") or {}).get("cache_read", 0) for r in runs)
+    return round(read / total, 4) if total else None
 
 
 def _ratio_ci(a: list[float], b: list[float], seed: int) -> tuple[float, float, float]:
@@ -155,6 +163,9 @@ def table(rep: dict[str, Any]) -> str:
             f"{arm:<20} {t['cost_usd']:>9.4f} {t['pass_rate']:>6.0%} {t['escalation_rate']:>6.0%} {t['calls']:>5} "
             f"{tk['input']:>9,} {tk['cache_write']:>8,} {tk['cache_read']:>9,} {tk['output']:>7,} {ratio:>24} {pr:>10}"
         )
+    shares = {arm: t["later_turns_cache_share"] for arm, t in rep["arms"].items() if t.get("later_turns_cache_share") is not None}
+    if shares:
+        lines += ["", "Share of the input of turns ≥ 2 read from cache: " + ", ".join(f"{a} {v:.1%}" for a, v in shares.items())]
     sw = rep.get("sweep")
     if sw:
         lines += ["", "Sensitivity (Sonnet's pass rate → cascade cost and pass ratio vs naive all-Opus):"]

@@ -52,6 +52,7 @@ class CallStat:
     model: str
     usage: dict[str, int]
     latency_ms: float
+    later: bool = False  # turn 2 or later of an attempt: it answers a tool result
 
 
 class SimulatedModel:
@@ -139,7 +140,9 @@ class SimulatedModel:
         usage = self.meter.bill(billed, blocks, self.factor(model))
         first, rate = LATENCY[family(model)]
         task = self._task(body).id
-        self.calls.append(CallStat(task, model, usage, first + usage["output_tokens"] / rate * 1000.0))
+        last = body["messages"][-1].get("content")
+        later = isinstance(last, list) and any(isinstance(b, dict) and b.get("type") == "tool_result" for b in last)
+        self.calls.append(CallStat(task, model, usage, first + usage["output_tokens"] / rate * 1000.0, later))
         return usage
 
 

@@ -142,3 +142,8 @@ def test_two_arms_run_the_same_tasks_through_gearshift(tomlkit_task, tmp_path: P
     assert report["arms"]["naive-opus"]["tokens"]["cache_read"] == 0
     assert report["arms"]["naive-opus"]["tokens"]["cache_write"] == 0
     assert report["arms"]["cascade"]["tokens"]["cache_write"] > 0
+    # turns ≥ 2 (answers to a tool result) are counted, and read the conversation from cache
+    later = runs["cascade"][0]["later_turns"]
+    assert later["calls"] >= 1 and 0 < later["cache_read"] < later["input"]
+    assert report["arms"]["cascade"]["later_turns_cache_share"] == round(later["cache_read"] / later["input"], 4)
+    assert report["arms"]["naive-opus"]["later_turns_cache_share"] in (0.0, None)

@@ -6,9 +6,13 @@ import pytest
 from gearshift.routing.policy import after_validation
 
 
-def step(outcome, *, left=2, on_escalation=False, escalation_on="fail-logic"):
+def step(outcome, *, left=2, on_escalation=False, escalation_on="fail-logic", logic_left=0):
     return after_validation(
-        outcome, corrections_left=left, on_escalation_model=on_escalation, escalation_on=escalation_on
+        outcome,
+        corrections_left=left,
+        on_escalation_model=on_escalation,
+        escalation_on=escalation_on,
+        logic_corrections_left=logic_left,
     )
 
 
@@ -30,6 +34,15 @@ def test_a_logic_failure_escalates_from_the_default_model_only():
     assert step("fail-logic") == "escalate"
     assert step("fail-logic", left=0) == "escalate"  # corrections are for syntax, not logic
     assert step("fail-logic", on_escalation=True) == "stop"  # nowhere further to go
+
+
+def test_the_escalation_model_corrects_its_own_logic_failure_while_it_has_corrections_left():
+    assert step("fail-logic", on_escalation=True, logic_left=1) == "correct"
+    assert step("fail-logic", on_escalation=True, logic_left=1, left=0) == "correct"  # its own count
+    assert step("fail-logic", on_escalation=True, logic_left=0, left=2) == "stop"
+    assert step("fail-logic", logic_left=1) == "escalate"  # the default model still escalates
+    assert step("fail-logic", logic_left=1, escalation_on="never") == "stop"
+    assert step("fail-syntax", on_escalation=True, logic_left=1, left=0) == "stop"  # not for syntax
 
 
 def test_escalation_turned_off_stops_a_logic_failure():

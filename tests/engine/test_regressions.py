@@ -2,7 +2,7 @@
 
 A 429 retried through the real SDK, the correction limit, the threshold's boundary, the alert's
 `enabled` switch, `escalation_on = "never"` read from the config, the escalation model failing
-too, and the ledger read from a second connection while a session writes.
+too (one correction of its own, then failed), and the ledger read from a second connection while a session writes.
 """
 
 from __future__ import annotations
@@ -131,14 +131,12 @@ async def test_escalation_on_never_in_the_config_keeps_a_logic_failure_on_the_de
     assert (project / "calc.py").read_text() == before
 
 
-async def test_the_escalation_model_failing_logic_too_fails_the_task_without_looping(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p")
-    before = (project / "calc.py").read_text()
-    calls = []
+async def _escalation_model_keeps_failing(project: Path) -> tuple[int, list[dict], list[str], MessagesServer]:
+    calls: list[str] = []
 
     def model(body: dict, headers: dict) -> Reply:
         calls.append(body["model"])
-        if len(calls) > 8:
+        if len(calls) > 10:
             return Reply.http_error(400, "invalid_request_error", "runaway escalation", should_retry=False)
         if len(calls) == 1:
             return Reply.tool_use(EDITOR, insert_after_total(WRONG), usage=usage(200, 120))
@@ -148,16 +146,36 @@ async def test_the_escalation_model_failing_logic_too_fails_the_task_without_loo
                 {"command": "str_replace", "path": "calc.py", "old_str": "// 100", "new_str": "// 100 "},
                 usage=usage(300, 50),
             )
-        return Reply.text("Done.", usage=usage(100, 10))
+        return Reply.text("Done.", usage=usage(100, 10))  # and its correction changes nothing
 
     with MessagesServer(model) as server:
         code, events = await run(project, server, [TASK])
+    return code, events, calls, server
+
+
+async def test_the_escalation_model_failing_logic_corrects_once_then_fails_the_task(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")  # validation.escalation_model_corrections: default 1
+    before = (project / "calc.py").read_text()
+    code, events, calls, server = await _escalation_model_keeps_failing(project)
     (task,) = events[-1]["tasks"]
     assert code == 1 and task["status"] == "failed"
-    assert task["route"] == [SONNET, OPUS] and "fail-logic after 2 attempt(s)" in task["error"]
-    assert calls == [SONNET, SONNET, OPUS, OPUS]
+    assert task["route"] == [SONNET, OPUS, OPUS] and "fail-logic after 3 attempt(s)" in task["error"]
+    assert calls == [SONNET, SONNET, OPUS, OPUS, OPUS]  # the correction: one turn, no edit
+    assert [e["kind"] for e in of(events, "attempt_started")] == ["initial", "escalation", "correction"]
+    assert "fails its tests" in json.dumps(server.message_requests[-1].json["messages"][-1])
     assert len(of(events, "escalation_proposed")) == 1
     assert (project / "calc.py").read_text() == before
+
+
+async def test_without_escalation_model_corrections_its_logic_failure_fails_the_task_at_once(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    config = project / "gearshift.toml"
+    config.write_text(config.read_text().replace("[validation]\n", "[validation]\nescalation_model_corrections = 0\n"))
+    assert "escalation_model_corrections = 0" in config.read_text()
+    code, events, calls, _ = await _escalation_model_keeps_failing(project)
+    (task,) = events[-1]["tasks"]
+    assert code == 1 and task["route"] == [SONNET, OPUS] and "fail-logic after 2 attempt(s)" in task["error"]
+    assert calls == [SONNET, SONNET, OPUS, OPUS]
 
 
 async def test_a_second_connection_reads_the_ledger_while_a_session_writes(tmp_path: Path) -> None:

@@ -207,6 +207,9 @@ class ValidationConfig:
     checks: tuple[str, ...] = ("typescript_compile", "eslint_strict", "vitest_run")
     escalation_on: vocab.EscalationOn = "fail-logic"
     max_correction_attempts: int = field(default=2, metadata=_bounded("an integer ≥ 0", 0, 100))
+    # A logic failure on the escalation model has no stronger model to go to: it corrects its own
+    # change from the findings this many times before the task fails (a plain agent loop's retry).
+    escalation_model_corrections: int = field(default=1, metadata=_bounded("an integer ≥ 0", 0, 100))
     timeout_s: float = field(default=300.0, metadata=_TIMEOUT)
     # The interpreter that runs python checks; empty means the project's .venv if it has one,
     # else the interpreter running gearshift.

@@ -238,6 +238,7 @@ class Journey:
         config = self.s.config
         kind: AttemptKind = "initial"
         corrections_left = config.validation.max_correction_attempts
+        logic_corrections_left = config.validation.escalation_model_corrections
         previous: ValidationResult | None = None
         # One file view may not be larger than the whole context budget (≈ 4 characters a token):
         # a 4 MB data file viewed whole would make the next request too large for the API.
@@ -272,6 +273,7 @@ class Journey:
                 corrections_left=corrections_left,
                 on_escalation_model=model.id == config.escalation_model.id,
                 escalation_on=config.validation.escalation_on,
+                logic_corrections_left=logic_corrections_left,
             )
             if step == "accept":
                 self.r.findings = []  # the summary's findings are the final attempt's
@@ -289,7 +291,10 @@ class Journey:
             fresh = new_findings(result, previous)
             previous = result
             if step == "correct":
-                corrections_left -= 1
+                if result.outcome == "fail-logic":
+                    logic_corrections_left -= 1
+                else:
+                    corrections_left -= 1
                 kind = "correction"
                 conv.add_user(
                     prompts.correction_message(

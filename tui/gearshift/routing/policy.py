@@ -138,6 +138,7 @@ def after_validation(
     corrections_left: int,
     on_escalation_model: bool,
     escalation_on: str,
+    logic_corrections_left: int = 0,
 ) -> NextStep:
     """What follows a validated attempt — the escalation rule, beside the routing rule above.
 
@@ -146,6 +147,8 @@ def after_validation(
       same model corrects it from its findings (cheap: the mistake is usually local);
     - a logic failure, when `validation.escalation_on` is "fail-logic" and the attempt was not
       already on the escalation model: escalate (the user, or policy, approves it first);
+    - a logic failure on the escalation model, while `validation.escalation_model_corrections`
+      has corrections left: it corrects its own change (there is no stronger model to ask);
     - anything else (out of corrections, escalation off or exhausted, cancelled): stop, failed.
     """
     if outcome == "pass":
@@ -154,4 +157,6 @@ def after_validation(
         return "correct"
     if outcome == "fail-logic" and escalation_on == "fail-logic" and not on_escalation_model:
         return "escalate"
+    if outcome == "fail-logic" and on_escalation_model and logic_corrections_left > 0:
+        return "correct"
     return "stop"
