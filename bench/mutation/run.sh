@@ -25,7 +25,9 @@ PY="${PYTHON:-$REPO/.venv/bin/python}"
 mkdir -p "$WORK/src"
 # Fresh copies of the code and the tests (times kept: mutmut re-mutates only what changed).
 rm -rf "$WORK/src/gearshift" "$WORK/tests"
-cp -a "$REPO/tui/gearshift" "$WORK/src/gearshift"
+# -L: the package's _themes link (to the top-level themes/) is copied as a folder, since the
+# link's relative target does not exist under src/ and mutmut copies files one by one
+cp -rL --preserve=timestamps "$REPO/tui/gearshift" "$WORK/src/gearshift"
 cp -a "$REPO/tests" "$WORK/tests"
 cat "$REPO/pyproject.toml" "$CONF" > "$WORK/pyproject.toml"
 # Tests must import the mutated copy in mutants/src, never the real package.

@@ -32,6 +32,17 @@ def counts(mutants_dir: Path) -> dict[str, Counter[str]]:
     return by_module
 
 
+def wilson(killed: int, ran: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95 % Wilson interval of a killed share measured on `ran` mutants: what a uniform
+    sample (bench/mutation/sample.py) says about the whole file."""
+    if not ran:
+        return (0.0, 0.0)
+    p = killed / ran
+    centre = (p + z * z / (2 * ran)) / (1 + z * z / ran)
+    half = z * ((p * (1 - p) / ran + z * z / (4 * ran * ran)) ** 0.5) / (1 + z * z / ran)
+    return (100.0 * (centre - half), 100.0 * (centre + half))
+
+
 def share(c: Counter[str]) -> float:
     ran = c["killed"] + c["timeout"] + c["survived"]
     return 100.0 * (c["killed"] + c["timeout"]) / ran if ran else 0.0
@@ -41,7 +52,7 @@ def main() -> None:
     mutants_dir = Path("mutants")
     by_module = counts(mutants_dir)
     total: Counter[str] = Counter()
-    print("| module | mutants | run | killed | timeout | survived | other | killed share |")
+    print("| module | mutants | run | killed | timeout | survived | other | killed share (95 % interval if sampled) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for module, c in [*by_module.items(), ("**all**", None)]:
         if c is None:
@@ -51,9 +62,14 @@ def main() -> None:
             module = f"`{module}.py`"
         ran = sum(c.values()) - c["not checked"]
         other = ran - c["killed"] - c["timeout"] - c["survived"]
+        decided = c["killed"] + c["timeout"] + c["survived"]
+        interval = ""
+        if c["not checked"]:  # a sample: what it says about the whole file
+            lo, hi = wilson(c["killed"] + c["timeout"], decided)
+            interval = f" ({lo:.1f}–{hi:.1f} %)"
         print(
             f"| {module} | {sum(c.values())} | {ran} | {c['killed']} | {c['timeout']} | {c['survived']} "
-            f"| {other} | {share(c):.1f} % |"
+            f"| {other} | {share(c):.1f} %{interval} |"
         )
     if "--survivors" in sys.argv:
         for meta in sorted(mutants_dir.rglob("*.py.meta")):

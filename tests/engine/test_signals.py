@@ -122,3 +122,36 @@ def test_sigterm_during_a_hung_check_kills_every_check_process(tmp_path: Path) -
     assert stages_left(project) == []
     assert not (project / "made.py").exists()
     assert [fault for _, fault, _ in call_rows(project)] == [None, None]  # both answers booked
+
+
+def test_sighup_after_the_terminal_is_gone_still_books_the_call_and_cleans_up(tmp_path: Path) -> None:
+    """A closed terminal: SIGHUP arrives and every later write to stdout or stderr fails (EPIPE
+    here, EIO on a real tty). The cleanup must not depend on being able to say anything."""
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "gearshift.toml").write_text("[validation]\nenabled = false\n")
+    (project / "tasks.toml").write_text(TASKS + "requires_validation = false\n")
+    stalled = Reply.text("never seen", first_frame_delay_s=120, usage={"input_tokens": 5000, "output_tokens": 1})
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    env = {**os.environ, "PYTHONPATH": TUI, "ANTHROPIC_API_KEY": "test-key"}
+    with MessagesServer([stalled]) as server:
+        env["ANTHROPIC_BASE_URL"] = server.url
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gearshift", "run", str(project), "--headless", "--trust"],
+            env=env,
+            stdout=out_w,
+            stderr=err_w,
+        )
+        os.close(out_w)
+        os.close(err_w)
+        wait_for(lambda: server.message_requests, proc)
+        time.sleep(0.5)  # let message_start reach the client
+        os.close(out_r)  # the terminal goes away: nothing can be written any more
+        os.close(err_r)
+        proc.send_signal(signal.SIGHUP)
+        proc.wait(timeout=120)
+    assert proc.returncode == 129
+    ((task_id, fault, cost),) = call_rows(project)
+    assert (task_id, fault) == ("a", "cancelled") and cost > 0
+    assert stages_left(project) == []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import ClassVar, TextIO
+from typing import ClassVar, Protocol, TextIO
 
 from gearshift import events as ev
 from gearshift.config import Config
@@ -49,7 +49,7 @@ class HumanPrinter:
         }
     )
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: Writable) -> None:
         self.out = out
         self._in_text = False
 
@@ -140,7 +140,39 @@ def baseline_line(summary: dict, label: str) -> str:
     )
 
 
-def json_printer(out: TextIO) -> ev.EventSink:
+class Writable(Protocol):
+    def write(self, text: str, /) -> object: ...
+    def flush(self) -> object: ...
+
+
+class ReaderGone:
+    """The run's output, which may lose its reader: a closed terminal (EIO, with the SIGHUP that
+    usually follows) or a closed pipe (EPIPE). The first failed write marks it gone and every
+    later one is dropped, so the run still cancels, books its calls and removes its stage
+    instead of failing in the middle of its cleanup on a line nobody can read."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self.gone = False
+
+    def write(self, text: str) -> None:
+        if self.gone:
+            return
+        try:
+            self._out.write(text)
+        except OSError:
+            self.gone = True
+
+    def flush(self) -> None:
+        if self.gone:
+            return
+        try:
+            self._out.flush()
+        except OSError:
+            self.gone = True
+
+
+def json_printer(out: Writable) -> ev.EventSink:
     def emit(event: ev.Event) -> None:
         out.write(json.dumps(event.to_dict(), default=str) + "\n")
         out.flush()
@@ -160,8 +192,9 @@ async def run_headless(
     sarif: Path | None = None,
     batch: bool = True,
 ) -> int:
-    out = out if out is not None else sys.stdout  # looked up per call: stdout may be replaced
-    emit = json_printer(out) if as_json else HumanPrinter(out)
+    # sys.stdout is looked up per call: it may be replaced
+    sink = ReaderGone(out if out is not None else sys.stdout)
+    emit = json_printer(sink) if as_json else HumanPrinter(sink)
     ledger = Ledger.for_project(config.root)
     session = Session(
         config,
@@ -209,10 +242,10 @@ async def run_headless(
             )
         )  # type: ignore[arg-type]
         if as_json:
-            out.write(json.dumps(summary, default=str) + "\n")
+            sink.write(json.dumps(summary, default=str) + "\n")
         else:
-            out.write(baseline_line(summary, config.escalation_model.label) + "\n")
-        out.flush()
+            sink.write(baseline_line(summary, config.escalation_model.label) + "\n")
+        sink.flush()
         return 0 if all(r.status == "approved" for r in session.records.values()) else 1
     finally:
         session.close()

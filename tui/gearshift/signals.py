@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -78,8 +79,25 @@ def _cancelling_us() -> bool:
 
 
 def say_stopped(exc: Stopped) -> int:
-    print(
-        f"gearshift: {exc}; the call in flight (if any) is booked as cancelled, checks were killed",
-        file=sys.stderr,
-    )
+    """Say why the run stopped and give its exit status. After a SIGHUP the terminal is usually
+    gone and every write fails (EIO, or EPIPE on a pipe): the status must still say SIGHUP, not
+    a traceback's 1 or the 120 Python gives when it cannot flush stdout at exit."""
+    try:
+        print(
+            f"gearshift: {exc}; the call in flight (if any) is booked as cancelled, checks were killed",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.stdout.flush()
+    except OSError:
+        _write_nowhere()
     return exit_status(exc.signum)
+
+
+def _write_nowhere() -> None:
+    """Point stdout and stderr at /dev/null, so nothing left to write fails at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)

@@ -138,7 +138,7 @@ def after_validation(
     corrections_left: int,
     on_escalation_model: bool,
     escalation_on: str,
-    logic_corrections_left: int = 0,
+    logic_corrections_left: int,
 ) -> NextStep:
     """What follows a validated attempt — the escalation rule, beside the routing rule above.
 
