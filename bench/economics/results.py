@@ -15,7 +15,7 @@ from statistics import median
 from typing import Any
 
 BOOTSTRAP = 2000
-CASCADE, NAIVE = "cascade", "naive-opus"
+CASCADE, NAIVE, ALL_OPUS = "cascade", "naive-opus", "all-opus"
 TARGET_COST, TARGET_PASS = 0.45, 0.98
 
 
@@ -79,9 +79,13 @@ def sweep(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
     if not right or not wrong or NAIVE not in results:
         return None
     r, w, nv = _by_task(right), _by_task(wrong), _by_task(results[NAIVE])
+    opus = _by_task(results.get(ALL_OPUS, []))
     ids = sorted(set(r) & set(w) & set(nv))
     naive_cost = sum(nv[i]["cost_usd"] for i in ids)
     naive_pass = sum(nv[i]["passed"] for i in ids) / len(ids)
+    # the other baseline: all-Opus through gearshift's own pipeline (same pruning and cache), so
+    # only the routing differs — where the cascade stops paying for itself as a cascade
+    opus_cost = sum(opus[i]["cost_usd"] for i in ids) if all(i in opus for i in ids) else 0.0
     points = []
     for step in range(50, 100, 5):
         p = step / 100
@@ -92,23 +96,27 @@ def sweep(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
                 "sonnet_pass_rate": p,
                 "cost_ratio": round(cost / naive_cost, 4) if naive_cost else None,
                 "pass_ratio": round(passed / naive_pass, 4) if naive_pass else None,
+                "cost_ratio_vs_all_opus": round(cost / opus_cost, 4) if opus_cost else None,
             }
         )
-    # cost is linear in p: solve for the p where the ratio crosses 1.0 and the 0.45 target
-    c1 = sum(r[i]["cost_usd"] for i in ids) / naive_cost if naive_cost else 0
-    c0 = sum(w[i]["cost_usd"] for i in ids) / naive_cost if naive_cost else 0
+    # cost is linear in p: solve for the p where a ratio crosses a level (None: not within 0–1)
+    right_cost = sum(r[i]["cost_usd"] for i in ids)
+    wrong_cost = sum(w[i]["cost_usd"] for i in ids)
 
-    def crossing(level: float) -> float | None:
-        if c0 == c1:
+    def crossing(level: float, base: float) -> float | None:
+        if not base or right_cost == wrong_cost:
             return None
-        p = (c0 - level) / (c0 - c1)
+        p = (wrong_cost / base - level) / ((wrong_cost - right_cost) / base)
         return round(p, 3) if 0 <= p <= 1 else None
 
     meets = [pt["sonnet_pass_rate"] for pt in points if pt["cost_ratio"] is not None and pt["cost_ratio"] <= TARGET_COST and (pt["pass_ratio"] or 0) >= TARGET_PASS]
     return {
         "points": points,
-        "break_even_sonnet_pass_rate": crossing(1.0),
-        "target_cost_sonnet_pass_rate": crossing(TARGET_COST),
+        "break_even_sonnet_pass_rate": crossing(1.0, naive_cost),
+        "target_cost_sonnet_pass_rate": crossing(TARGET_COST, naive_cost),
+        "break_even_vs_all_opus_sonnet_pass_rate": crossing(1.0, opus_cost),
+        "cost_ratio_at_p0": round(wrong_cost / naive_cost, 4) if naive_cost else None,
+        "cost_ratio_vs_all_opus_at_p0": round(wrong_cost / opus_cost, 4) if opus_cost else None,
         "meets_both_targets_from": min(meets) if meets else None,
         "method": "p·C(Sonnet right) + (1−p)·C(Sonnet wrong) per task, both measured",
     }
@@ -169,8 +177,16 @@ def table(rep: dict[str, Any]) -> str:
     sw = rep.get("sweep")
     if sw:
         lines += ["", "Sensitivity (Sonnet's pass rate → cascade cost and pass ratio vs naive all-Opus):"]
-        lines += [f"  p={pt['sonnet_pass_rate']:.2f}: cost {pt['cost_ratio']:.2f}, pass {pt['pass_ratio']:.2f}" for pt in sw["points"]]
+        lines += [
+            f"  p={pt['sonnet_pass_rate']:.2f}: cost {pt['cost_ratio']:.2f}, pass {pt['pass_ratio']:.2f}"
+            + (f"; cost vs all-Opus through gearshift {pt['cost_ratio_vs_all_opus']:.2f}" if pt.get("cost_ratio_vs_all_opus") else "")
+            for pt in sw["points"]
+        ]
         lines.append(f"  break-even (cost ratio 1.0) at p={sw['break_even_sonnet_pass_rate']}; ratio 0.45 at p={sw['target_cost_sonnet_pass_rate']}")
+        lines.append(
+            f"  Sonnet always wrong (p=0): {sw.get('cost_ratio_at_p0')} of naive, {sw.get('cost_ratio_vs_all_opus_at_p0')} of all-Opus "
+            f"through gearshift (break-even against it at p={sw.get('break_even_vs_all_opus_sonnet_pass_rate')})"
+        )
     if "ratio_vs_naive" in rep:
         lines.append(
             f"\ncascade: {rep['ratio_vs_naive']:.2f}× naive all-Opus cost (95% CI {rep['ratio_vs_naive_ci95'][0]:.2f}–{rep['ratio_vs_naive_ci95'][1]:.2f}) "
@@ -192,12 +208,15 @@ def plot(rep: dict[str, Any], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     ax.plot(ps, [pt["cost_ratio"] for pt in sw["points"]], marker="o", label="cascade cost ÷ naive all-Opus")
     ax.plot(ps, [pt["pass_ratio"] for pt in sw["points"]], marker="s", label="cascade pass rate ÷ naive all-Opus")
+    if all(pt.get("cost_ratio_vs_all_opus") for pt in sw["points"]):
+        ax.plot(ps, [pt["cost_ratio_vs_all_opus"] for pt in sw["points"]], marker="^",
+                label="cascade cost ÷ all-Opus through gearshift")
     ax.axhline(1.0, color="grey", lw=0.8)
     ax.axhline(TARGET_COST, color="tab:green", ls="--", lw=0.8, label=f"cost target {TARGET_COST}")
     ax.axhline(TARGET_PASS, color="tab:red", ls=":", lw=0.8, label=f"pass target {TARGET_PASS}")
     ax.set_xlabel("Sonnet 4.6 first-attempt pass rate (outcome table override)")
-    ax.set_ylabel("ratio to naive all-Opus")
+    ax.set_ylabel("ratio to the baseline named in the legend")
     ax.set_title(f"gearshift cascade vs naive all-Opus — {rep['tasks']} tasks, seed {rep['seed']}")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.9))
     fig.tight_layout()
     fig.savefig(path)

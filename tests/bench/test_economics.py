@@ -147,3 +147,27 @@ def test_two_arms_run_the_same_tasks_through_gearshift(tomlkit_task, tmp_path: P
     assert later["calls"] >= 1 and 0 < later["cache_read"] < later["input"]
     assert report["arms"]["cascade"]["later_turns_cache_share"] == round(later["cache_read"] / later["input"], 4)
     assert report["arms"]["naive-opus"]["later_turns_cache_share"] in (0.0, None)
+
+
+def test_the_sweep_against_both_baselines_on_hand_computed_runs() -> None:
+    import results
+
+    def run(task: str, cost: float, passed: bool = True) -> dict:
+        return {"task": task, "cost_usd": cost, "passed": passed}
+
+    runs = {
+        "sweep-sonnet-right": [run("a", 1.0), run("b", 2.0)],
+        "sweep-sonnet-wrong": [run("a", 3.0), run("b", 5.0, passed=False)],
+        "naive-opus": [run("a", 4.0), run("b", 6.0)],
+        "all-opus": [run("a", 2.0), run("b", 4.0)],
+    }
+    sw = results.sweep(runs)
+    half = next(pt for pt in sw["points"] if pt["sonnet_pass_rate"] == 0.5)
+    assert half["cost_ratio"] == round((0.5 * 3 + 0.5 * 8) / 10, 4)  # 5.5 / 10
+    assert half["cost_ratio_vs_all_opus"] == round(5.5 / 6, 4)
+    assert half["pass_ratio"] == 0.75  # task b passes only when Sonnet is right
+    assert sw["cost_ratio_at_p0"] == 0.8 and sw["cost_ratio_vs_all_opus_at_p0"] == round(8 / 6, 4)
+    # cost(p) = 8 − 5p: equal to all-Opus's 6 at p = 0.4; never up to naive's 10
+    assert sw["break_even_vs_all_opus_sonnet_pass_rate"] == 0.4
+    assert sw["break_even_sonnet_pass_rate"] is None
+    assert sw["target_cost_sonnet_pass_rate"] == 0.7  # 8 − 5p = 4.5
