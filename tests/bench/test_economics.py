@@ -37,7 +37,7 @@ FUNC = '''    def pick(self, items, n):
 
 def test_mutations_keep_the_signature_and_differ_in_one_place() -> None:
     broken = mutate.delete_body(FUNC)
-    assert broken.startswith("    def pick(self, items, n):\n        \"\"\"Return")
+    assert broken.startswith('    def pick(self, items, n):\n        """Return')
     assert mutate.REMOVED in broken and "out.append" not in broken
     wrong = mutate.wrong_variants(FUNC)
     assert set(wrong) == {"off_by_one", "dropped_branch", "syntax_slip"}
@@ -88,11 +88,15 @@ def test_outcome_draws_are_the_same_for_every_arm_and_follow_the_table() -> None
     assert abs(right - outcomes.DEFAULT_TABLE[("sonnet", "low")]) < 0.06
     assert set(draws) <= {"right", *kinds}
     assert outcomes.OutcomeModel(seed=4).draw("t1", "claude-opus-4-7", 0.9, 0, kinds) in {"right", *kinds}
-    assert all(a.with_sonnet(0.0).draw(f"t{i}", "claude-sonnet-4-6", 0.1, 0, kinds) != "right" for i in range(50))
+    assert all(
+        a.with_sonnet(0.0).draw(f"t{i}", "claude-sonnet-4-6", 0.1, 0, kinds) != "right" for i in range(50)
+    )
     assert outcomes.band(0.39) == "low" and outcomes.band(0.4) == "mid" and outcomes.band(0.75) == "high"
 
 
-def test_a_sdist_whose_hash_differs_from_the_pin_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sdist_whose_hash_differs_from_the_pin_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(corpus, "WORK", tmp_path)
     (tmp_path / "downloads").mkdir()
     fake = tmp_path / "downloads" / "evil-1.0.tar.gz"
@@ -129,7 +133,12 @@ def test_two_arms_run_the_same_tasks_through_gearshift(tomlkit_task, tmp_path: P
 
     task, _ = tomlkit_task
     out = tmp_path / "results.json"
-    assert run.main(["--tasks", task.id, "--arms", "cascade,naive-opus", "--jobs", "1", "--json", "--out", str(out)]) == 0
+    assert (
+        run.main(
+            ["--tasks", task.id, "--arms", "cascade,naive-opus", "--jobs", "1", "--json", "--out", str(out)]
+        )
+        == 0
+    )
     data = json.loads(out.read_text())
     report, runs = data["report"], data["runs"]
     assert [r["task"] for r in runs["cascade"]] == [r["task"] for r in runs["naive-opus"]] == [task.id]
@@ -145,7 +154,9 @@ def test_two_arms_run_the_same_tasks_through_gearshift(tomlkit_task, tmp_path: P
     # turns ≥ 2 (answers to a tool result) are counted, and read the conversation from cache
     later = runs["cascade"][0]["later_turns"]
     assert later["calls"] >= 1 and 0 < later["cache_read"] < later["input"]
-    assert report["arms"]["cascade"]["later_turns_cache_share"] == round(later["cache_read"] / later["input"], 4)
+    assert report["arms"]["cascade"]["later_turns_cache_share"] == round(
+        later["cache_read"] / later["input"], 4
+    )
     assert report["arms"]["naive-opus"]["later_turns_cache_share"] in (0.0, None)
 
 

@@ -17,6 +17,7 @@ from gearshift.config import load_config
 from gearshift.headless import run_headless
 from gearshift.ledger import Ledger
 from gearshift.models.client import ModelGateway
+from gearshift.models.pricing import usd
 from gearshift.tasks import Task
 
 from tests.engine.pipeline_project import (
@@ -66,23 +67,21 @@ def of(events: list[dict], kind: str) -> list[dict]:
     return [e for e in events if e["type"] == kind]
 
 
+def escalating_replies() -> list[Reply]:
+    """Sonnet adds the function with a logic error; Opus fixes it (two turns each)."""
+    return [
+        Reply.tool_use(
+            EDITOR, insert_after_total(WRONG), text="Adding it.", usage=usage(200, 120, write=1000)
+        ),
+        Reply.text("Added discounted_total.", usage=usage(300, 40, read=1000)),
+        Reply.tool_use(EDITOR, FIX_WRONG, text="The discount is applied twice.", usage=usage(900, 150)),
+        Reply.text("Fixed: the percentage was doubled.", usage=usage(1100, 60)),
+    ]
+
+
 async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
-    server = MessagesServer(
-        [
-            Reply.tool_use(
-                EDITOR, insert_after_total(WRONG), text="Adding it.", usage=usage(200, 120, write=1000)
-            ),
-            Reply.text("Added discounted_total.", usage=usage(300, 40, read=1000)),
-            Reply.tool_use(
-                EDITOR,
-                FIX_WRONG,
-                text="The discount is applied twice.",
-                usage=usage(900, 150, write=0),
-            ),
-            Reply.text("Fixed: the percentage was doubled.", usage=usage(1100, 60)),
-        ]
-    )
+    server = MessagesServer(escalating_replies())
     with server:
         code, events = await run(project, server, [TASK])
     summary = events[-1]
@@ -136,6 +135,25 @@ async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) ->
     assert (settled["to_model"], settled["estimated_cost_usd"], settled["turns"]) == (OPUS, est, 2)
     assert Decimal(str(settled["actual_cost_usd"])) == Decimal("0.01525")
     assert (task["escalation"]["actual_cost_usd"], task["escalation"]["actual_calls"]) == (0.01525, 2)
+    assert proposal["reason"] == "validation fail-logic" and proposal["starts_from"] == "staged"
+    # The record calibration reads later, field by field: no escalation in the ledger yet, so the
+    # forecast is the simulation's alone (factor 1 from 0 earlier escalations), in live mode.
+    assert task["escalation"] == {
+        "from": SONNET,
+        "to": OPUS,
+        "payload_tokens": proposal["payload_tokens"],
+        "naive_tokens": proposal["naive_tokens"],
+        "estimated_cost_usd": est,
+        "model_forecast_usd": est,
+        "calibration": 1.0,
+        "calibrated_from": 0,
+        "mode": "live",
+        "starts_from": "staged",
+        "signature": proposal["failure_signature"],
+        "approved": True,
+        "actual_cost_usd": 0.01525,
+        "actual_calls": 2,
+    }
     # The escalation call is a fresh, focused conversation with the diff and the failure.
     opus_first = server.message_requests[2].json
     assert opus_first["model"] == OPUS and len(opus_first["messages"]) == 1
@@ -150,6 +168,25 @@ async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) ->
     assert sum(Decimal(str(r["cost_usd"])) for r in rows) == Decimal("0.0232")
     (outcome,) = list(ledger.tasks())
     assert outcome["status"] == "approved" and outcome["escalated"] == 1
+
+
+async def test_a_second_escalation_is_calibrated_from_the_first_one_in_the_ledger(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    before = (project / "calc.py").read_text()
+    with MessagesServer(escalating_replies()) as server:
+        _, first = await run(project, server, [TASK])
+    (project / "calc.py").write_text(before)  # the same task again, on the same project and ledger
+    with MessagesServer(escalating_replies()) as server:
+        _, second = await run(project, server, [TASK])
+    a = first[-1]["tasks"][0]["escalation"]
+    b = second[-1]["tasks"][0]["escalation"]
+    assert (a["calibrated_from"], a["calibration"]) == (0, 1.0)
+    # the first one's actual ÷ its simulated forecast, from the ledger, for the same (live) mode
+    ratio = Decimal(str(a["actual_cost_usd"])) / Decimal(str(a["model_forecast_usd"]))
+    assert ratio < 1 and b["calibrated_from"] == 1 and b["mode"] == a["mode"] == "live"
+    assert b["calibration"] == float(ratio)
+    assert b["model_forecast_usd"] == a["model_forecast_usd"]  # the same payload simulated alike
+    assert b["estimated_cost_usd"] == float(usd(Decimal(str(b["model_forecast_usd"])) * ratio))
 
 
 async def test_the_configured_edit_size_limit_reaches_the_models_editor(tmp_path: Path) -> None:

@@ -167,10 +167,14 @@ async def test_the_escalation_model_failing_logic_corrects_once_then_fails_the_t
     assert (project / "calc.py").read_text() == before
 
 
-async def test_without_escalation_model_corrections_its_logic_failure_fails_the_task_at_once(tmp_path: Path) -> None:
+async def test_without_escalation_model_corrections_its_logic_failure_fails_the_task_at_once(
+    tmp_path: Path,
+) -> None:
     project = make_project(tmp_path / "p")
     config = project / "gearshift.toml"
-    config.write_text(config.read_text().replace("[validation]\n", "[validation]\nescalation_model_corrections = 0\n"))
+    config.write_text(
+        config.read_text().replace("[validation]\n", "[validation]\nescalation_model_corrections = 0\n")
+    )
     assert "escalation_model_corrections = 0" in config.read_text()
     code, events, calls, _ = await _escalation_model_keeps_failing(project)
     (task,) = events[-1]["tasks"]

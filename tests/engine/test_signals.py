@@ -131,7 +131,9 @@ def test_sighup_after_the_terminal_is_gone_still_books_the_call_and_cleans_up(tm
     project.mkdir()
     (project / "gearshift.toml").write_text("[validation]\nenabled = false\n")
     (project / "tasks.toml").write_text(TASKS + "requires_validation = false\n")
-    stalled = Reply.text("never seen", first_frame_delay_s=120, usage={"input_tokens": 5000, "output_tokens": 1})
+    stalled = Reply.text(
+        "never seen", first_frame_delay_s=120, usage={"input_tokens": 5000, "output_tokens": 1}
+    )
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     env = {**os.environ, "PYTHONPATH": TUI, "ANTHROPIC_API_KEY": "test-key"}
