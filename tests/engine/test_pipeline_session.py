@@ -6,6 +6,7 @@ send the validated change to the escalation model for approval before it is offe
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from gearshift import events as ev
@@ -106,11 +107,43 @@ async def test_signoff_scope_sends_the_validated_change_to_opus_for_approval(tmp
     assert record.status == "awaiting_review"
     assert record.signoff == {"model": OPUS, "approved": True, "reason": "correct and safe"}
     # The sign-off is an attempt of its own; the route lists only the attempts that wrote code.
-    started = [(e.model, e.kind) for e in sink if isinstance(e, ev.AttemptStarted)]
-    assert started == [(SONNET, "initial"), (OPUS, "signoff")] and record.attempts == 2
+    started = [(e.model, e.kind, e.starts_from) for e in sink if isinstance(e, ev.AttemptStarted)]
+    assert started == [(SONNET, "initial", "project"), (OPUS, "signoff", "staged")] and record.attempts == 2
     assert record.route == [SONNET]
+    assert [(a["kind"], a["outcome"]) for a in record.attempt_log] == [
+        ("initial", "pass"),
+        ("signoff", "approved"),
+    ]
     finished = [e for e in sink if isinstance(e, ev.SignoffFinished)]
     assert len(finished) == 1 and finished[0].approved
+    assert AUDIT.prompt in text  # the reviewer is told what was asked, beside the diff
+    # one forced call that nothing reads after: no cache breakpoint anywhere in it
+    assert "cache_control" not in json.dumps(review)
+
+
+async def test_a_signoff_verdict_without_a_reason_is_recorded_with_an_empty_one(tmp_path: Path) -> None:
+    _, _, record, _ = await run_signoff(tmp_path, {"approved": True})
+    assert record.signoff == {"model": OPUS, "approved": True, "reason": ""}
+
+
+async def test_a_signoff_the_reviewer_never_gives_fails_the_task_and_says_so(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", SIGNOFF_CONFIG)
+    replies = [
+        Reply.tool_use(EDITOR, insert_after_total(GOOD)),
+        Reply.text("Added."),
+        Reply.text("Looks fine."),
+    ]
+    with MessagesServer(replies) as server:
+        session = session_for(project, server, [])
+        try:
+            session.add(AUDIT)
+            record = await session.run(AUDIT.id)
+        finally:
+            await session.gateway.aclose()
+    assert record.status == "failed"
+    assert record.error == "sign-off by Opus 4.7 did not complete: no decision"
+    assert record.attempt_log[-1]["kind"] == "signoff" and record.attempt_log[-1]["outcome"] == "failed"
+    assert (project / "calc.py").read_text() == CALC
 
 
 async def test_a_declined_signoff_rejects_the_change(tmp_path: Path) -> None:
@@ -118,6 +151,7 @@ async def test_a_declined_signoff_rejects_the_change(tmp_path: Path) -> None:
         tmp_path, {"approved": False, "reason": "rounds the wrong way"}
     )
     assert record.status == "rejected" and "rounds the wrong way" in record.error
+    assert record.attempt_log[-1]["kind"] == "signoff" and record.attempt_log[-1]["outcome"] == "rejected"
     assert not any(isinstance(e, ev.ChangeReady) for e in sink)
     assert (project / "calc.py").read_text() == CALC
 
@@ -157,7 +191,9 @@ async def test_a_retry_summarizes_its_own_run(tmp_path: Path) -> None:
     assert first["calls"] == second["calls"] >= 1 and second["route"] == first["route"]
     assert first["cost_usd"] > 0 and second["cost_usd"] == first["cost_usd"]
     assert second["tokens"] == first["tokens"]
-    assert session.meter.tasks[TASK.id].calls == 2 * first["calls"]  # the meter keeps both runs: both were paid
+    assert (
+        session.meter.tasks[TASK.id].calls == 2 * first["calls"]
+    )  # the meter keeps both runs: both were paid
     assert abs(float(session.meter.tasks[TASK.id].cost) - (first["cost_usd"] + second["cost_usd"])) < 1e-9
 
 
