@@ -157,6 +157,9 @@ async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) ->
     # The escalation call is a fresh, focused conversation with the diff and the failure.
     opus_first = server.message_requests[2].json
     assert opus_first["model"] == OPUS and len(opus_first["messages"]) == 1
+    (asked,) = opus_first["messages"]
+    asked_text = asked["content"] if isinstance(asked["content"], str) else json.dumps(asked["content"])
+    assert asked["role"] == "user" and asked_text.strip()  # the payload's request, as a user turn
     # The payload is the last system block, so it belongs to the cacheable prefix.
     payload = opus_first["system"][-1]["text"]
     assert "2 * percent" in payload and "test_discounted_total" in payload
@@ -449,6 +452,9 @@ async def test_a_failure_that_was_there_before_the_task_is_shown_as_pre_existing
     flags = {f["code"]: f["preexisting"] for f in task["findings"]}
     assert flags == {"tests/test_old.py::test_old": True}
     assert compared["findings"] == task["findings"]
+    # the project as the task found it was validated once, labelled as the baseline
+    reasons = [e["reason"] for e in of(events, "validation_started")]
+    assert reasons.count("baseline") == 1 and reasons.count("attempt") == 1
 
 
 async def test_a_passing_task_reports_no_findings(tmp_path: Path) -> None:

@@ -76,6 +76,9 @@ async def test_corrections_stop_at_max_correction_attempts(tmp_path: Path) -> No
     # The second correction has no new finding: it is shown the ones still failing.
     assert all("SyntaxError" in json.dumps(r.json["messages"][-1]) for r in server.message_requests[2:])
     assert not of(events, "escalation_proposed")
+    # three failed validations, one baseline: the project as the task found it is validated once
+    reasons = [e["reason"] for e in of(events, "validation_started")]
+    assert reasons.count("attempt") == 3 and reasons.count("baseline") == 1
 
 
 def write_threshold(root: Path, threshold: float) -> None:

@@ -256,7 +256,6 @@ class Journey:
             )
             if not outcome.ok:
                 raise self.attempt_failed(attempt, model, outcome)
-            self.r.answer = outcome.text
             if not self.specs:
                 self.r.validation = "skipped"
                 self.r.attempt_outcome("answered")

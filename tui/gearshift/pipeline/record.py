@@ -58,7 +58,6 @@ class TaskRecord:
     undone: bool = False
     applied_files: list[str] = field(default_factory=list)
     error: str = ""
-    answer: str = ""
     context: dict[str, Any] = field(default_factory=dict)
     escalation: dict[str, Any] | None = None
     signoff: dict[str, Any] | None = None

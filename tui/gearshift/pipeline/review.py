@@ -45,7 +45,6 @@ async def run_review(j: Journey, model: ModelSpec, conv: Conversation) -> None:
         )
         if not outcome.ok:
             raise j.attempt_failed(attempt, model, outcome)
-        j.r.answer = outcome.text
         if not recorder.parsed:
             recorder.record_text(outcome.text)
         j._status("validating", "checking the findings")
