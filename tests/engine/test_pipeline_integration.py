@@ -527,6 +527,11 @@ async def test_the_context_selection_is_explained_in_the_summary_and_the_ledger(
     assert left_out["path"] != kept and "max_files (2)" in left_out["reason"]
     (row,) = list(Ledger.for_project(project).tasks())
     assert json.loads(row["detail"])["context"] == summary["context"]
+    # the model sees each file tagged with why it was sent
+    system = json.dumps(server.message_requests[0].json["system"])
+    assert '<file path=\\"tests/test_calc.py\\" reason=\\"named\\"' in system
+    (routed,) = of(events, "task_routed")
+    assert routed["rule"] == "below-threshold" and routed["explanation"].strip()
 
 
 def _sandbox_off(project: Path) -> None:
@@ -610,6 +615,8 @@ async def test_a_question_cannot_edit_files(tmp_path: Path) -> None:
     messages = server.message_requests[1].json["messages"]
     (result,) = [b for b in messages[-1]["content"] if b["type"] == "tool_result"]
     assert result["is_error"] is True and "read-only question" in json.dumps(result)
+    # it was told so up front: the answer instructions, not the editing ones
+    assert "do not edit anything" in json.dumps(server.message_requests[0].json["system"])
     assert "discounted_total" not in (project / "calc.py").read_text()
     assert code == 0 and events[-1]["tasks"][0]["status"] == "approved"
 
@@ -632,3 +639,14 @@ async def test_a_view_of_a_huge_file_is_cut_to_the_context_budget(tmp_path: Path
     result = server.message_requests[1].json["messages"][-1]["content"][0]
     assert "[truncated: showing 4000 of" in json.dumps(result)  # ... and the view honours it
     assert len(json.dumps(server.message_requests[1].json)) < 20_000
+
+
+async def test_the_named_files_lines_reach_the_score(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    (project / "big.py").write_text("".join(f"X{i} = {i}\n" for i in range(700)))
+    task = Task(id="big", prompt="What is in big.py?", context_files=("big.py",), requires_validation=False)
+    with MessagesServer([Reply.text("Constants.", usage=usage(100, 5))]) as server:
+        _, events = await run(project, server, [task])
+    (routed,) = of(events, "task_routed")
+    lines = [s for s in routed["signals"] if s["name"] == "lines_involved"]
+    assert len(lines) == 1 and "701 lines" in lines[0]["detail"]
