@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from gearshift import prompts
 from gearshift.config import load_config
 from gearshift.headless import run_headless
 from gearshift.ledger import Ledger
@@ -159,7 +160,7 @@ async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) ->
     assert opus_first["model"] == OPUS and len(opus_first["messages"]) == 1
     (asked,) = opus_first["messages"]
     asked_text = asked["content"] if isinstance(asked["content"], str) else json.dumps(asked["content"])
-    assert asked["role"] == "user" and asked_text.strip()  # the payload's request, as a user turn
+    assert asked["role"] == "user" and prompts.ESCALATION_GO[:40] in asked_text  # the payload's go-ahead
     # The payload is the last system block, so it belongs to the cacheable prefix.
     payload = opus_first["system"][-1]["text"]
     assert "2 * percent" in payload and "test_discounted_total" in payload

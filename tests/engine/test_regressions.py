@@ -13,6 +13,7 @@ import math
 import sqlite3
 from pathlib import Path
 
+import pytest
 from gearshift.config import load_config
 from gearshift.headless import run_headless
 from gearshift.ledger import IN_FLIGHT, Ledger
@@ -210,3 +211,36 @@ async def test_a_second_connection_reads_the_ledger_while_a_session_writes(tmp_p
     assert seen[0][1:] == ([("ask", IN_FLIGHT)], [])
     # The first task's settled call and its outcome row are visible while the second call is out.
     assert seen[1][1:] == ([("ask", "completed"), ("ask2", IN_FLIGHT)], ["ask"])
+
+
+async def test_an_internal_error_fails_only_its_task_and_leaves_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gearshift.pipeline.session import Session
+
+    async def broken(self: Session, task: Task) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Session, "choose_context", broken)
+    project = make_project(tmp_path / "p")
+    with MessagesServer([]) as server:
+        code, events = await run(project, server, [TASK])
+    (task,) = events[-1]["tasks"]
+    log = project / ".gearshift" / "logs" / f"{TASK.id}.log"
+    assert code == 1 and task["status"] == "failed"
+    assert task["error"].startswith("internal error: RuntimeError(") and str(log) in task["error"]
+    assert "RuntimeError: boom" in log.read_text() and "choose_context" in log.read_text()
+    last = of(events, "task_status")[-1]
+    assert (last["status"], last["detail"]) == ("failed", task["error"])  # the app shows why
+    assert server.message_requests == []
+
+
+async def test_a_failed_task_says_why_in_its_last_status(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    missing = Task(id="gone", prompt="Fix it", context_files=("nowhere.py",))
+    with MessagesServer([]) as server:
+        _, events = await run(project, server, [missing])
+    (task,) = events[-1]["tasks"]
+    last = of(events, "task_status")[-1]
+    assert task["status"] == "failed" and task["error"].startswith("context: ")
+    assert (last["status"], last["detail"]) == ("failed", task["error"])
