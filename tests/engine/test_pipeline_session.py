@@ -218,3 +218,22 @@ async def test_a_check_that_cannot_run_names_the_project_not_the_staged_copy(tmp
     assert f"node_modules is missing in {project}: run `npm ci`" in record.error
     assert ".gearshift" not in record.error
     assert record.calls == 0  # refused before any paid call
+
+
+async def test_a_session_without_a_ledger_still_escalates_uncalibrated(tmp_path: Path) -> None:
+    """An engine embedded without a ledger (no history to calibrate from) forecasts from the
+    simulation alone instead of failing the escalation."""
+    from tests.engine.test_pipeline_integration import TASK, escalating_replies
+
+    project = make_project(tmp_path / "p")
+    sink: list[ev.Event] = []
+    with MessagesServer(escalating_replies()) as server:
+        session = session_for(project, server, sink)  # no ledger
+        try:
+            session.add(TASK)
+            record = await session.run(TASK.id)
+        finally:
+            await session.gateway.aclose()
+    assert record.status == "awaiting_review" and record.route == [SONNET, OPUS]
+    assert record.escalation is not None and record.escalation["calibrated_from"] == 0
+    assert record.escalation["calibration"] == 1.0
