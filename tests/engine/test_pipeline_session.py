@@ -35,6 +35,18 @@ def session_for(
     return Session(load_config(project), gateway, emit=sink.append, ledger=ledger)
 
 
+async def run_one(
+    project: Path, server: MessagesServer, task: Task, sink: list[ev.Event] | None = None
+) -> TaskRecord:
+    """One task through a fresh session (no ledger) against `server`."""
+    session = session_for(project, server, sink if sink is not None else [])
+    try:
+        session.add(task)
+        return await session.run(task.id)
+    finally:
+        await session.gateway.aclose()
+
+
 async def test_an_undone_change_is_not_laid_under_later_tasks(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
     server = MessagesServer(
@@ -87,12 +99,7 @@ async def run_signoff(
     )
     sink: list[ev.Event] = []
     with server:
-        session = session_for(project, server, sink)
-        try:
-            session.add(AUDIT)
-            record = await session.run(AUDIT.id)
-        finally:
-            await session.gateway.aclose()
+        record = await run_one(project, server, AUDIT, sink)
     return project, server, record, sink
 
 
@@ -134,12 +141,7 @@ async def test_a_signoff_the_reviewer_never_gives_fails_the_task_and_says_so(tmp
         Reply.text("Looks fine."),
     ]
     with MessagesServer(replies) as server:
-        session = session_for(project, server, [])
-        try:
-            session.add(AUDIT)
-            record = await session.run(AUDIT.id)
-        finally:
-            await session.gateway.aclose()
+        record = await run_one(project, server, AUDIT)
     assert record.status == "failed"
     assert record.error == "sign-off by Opus 4.7 did not complete: no decision"
     assert record.attempt_log[-1]["kind"] == "signoff" and record.attempt_log[-1]["outcome"] == "failed"
@@ -226,14 +228,8 @@ async def test_a_session_without_a_ledger_still_escalates_uncalibrated(tmp_path:
     from tests.engine.test_pipeline_integration import TASK, escalating_replies
 
     project = make_project(tmp_path / "p")
-    sink: list[ev.Event] = []
     with MessagesServer(escalating_replies()) as server:
-        session = session_for(project, server, sink)  # no ledger
-        try:
-            session.add(TASK)
-            record = await session.run(TASK.id)
-        finally:
-            await session.gateway.aclose()
+        record = await run_one(project, server, TASK)  # no ledger
     assert record.status == "awaiting_review" and record.route == [SONNET, OPUS]
     assert record.escalation is not None and record.escalation["calibrated_from"] == 0
     assert record.escalation["calibration"] == 1.0

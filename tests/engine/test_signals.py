@@ -71,16 +71,22 @@ def with_marker(marker: str) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-def test_a_signal_during_a_stalled_call_books_it_and_says_so(tmp_path: Path, signum: int) -> None:
+def stalled_answer(tmp_path: Path) -> tuple[Path, Reply]:
+    """A project whose one task needs no validation, and an answer whose message_start (with its
+    billed input usage) goes out before the rest stalls."""
     project = tmp_path / "p"
     project.mkdir()
     (project / "gearshift.toml").write_text("[validation]\nenabled = false\n")
     (project / "tasks.toml").write_text(TASKS + "requires_validation = false\n")
-    # message_start (with its billed input usage) goes out, then the answer stalls.
     stalled = Reply.text(
         "never seen", first_frame_delay_s=120, usage={"input_tokens": 5000, "output_tokens": 1}
     )
+    return project, stalled
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_during_a_stalled_call_books_it_and_says_so(tmp_path: Path, signum: int) -> None:
+    project, stalled = stalled_answer(tmp_path)
     with MessagesServer([stalled]) as server:
         proc = start(project, server)
         wait_for(lambda: server.message_requests, proc)
@@ -127,13 +133,7 @@ def test_sigterm_during_a_hung_check_kills_every_check_process(tmp_path: Path) -
 def test_sighup_after_the_terminal_is_gone_still_books_the_call_and_cleans_up(tmp_path: Path) -> None:
     """A closed terminal: SIGHUP arrives and every later write to stdout or stderr fails (EPIPE
     here, EIO on a real tty). The cleanup must not depend on being able to say anything."""
-    project = tmp_path / "p"
-    project.mkdir()
-    (project / "gearshift.toml").write_text("[validation]\nenabled = false\n")
-    (project / "tasks.toml").write_text(TASKS + "requires_validation = false\n")
-    stalled = Reply.text(
-        "never seen", first_frame_delay_s=120, usage={"input_tokens": 5000, "output_tokens": 1}
-    )
+    project, stalled = stalled_answer(tmp_path)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     env = {**os.environ, "PYTHONPATH": TUI, "ANTHROPIC_API_KEY": "test-key"}
