@@ -24,15 +24,6 @@ from typing import Any
 from gearshift.models.request_tokens import TOOL_USE_SYSTEM_TOKENS, PromptCache, output_tokens
 
 
-def strip_cache_control(part: Any) -> Any:
-    """The body as the caching-off arm sends it: no breakpoints, so every token is fresh input."""
-    if isinstance(part, dict):
-        return {k: strip_cache_control(v) for k, v in part.items() if k != "cache_control"}
-    if isinstance(part, list):
-        return [strip_cache_control(v) for v in part]
-    return part
-
-
 class Meter:
     """One arm's billing: a prompt cache shared by its calls (entries are keyed by model)."""
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from counting import Meter, strip_cache_control
+from counting import Meter
+from gearshift.models.request_hash import without_cache_control
 from outcomes import OutcomeModel, family
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -132,16 +133,15 @@ class SimulatedModel:
         else:
             blocks = [{"type": "text", "text": "Done: the function is restored and matches its docstring and tests."}]
             stop = "end_turn"
-        return Reply(blocks=tuple(blocks), usage=self._bill(body, blocks), stop_reason=stop)
+        return Reply(blocks=tuple(blocks), usage=self._bill(body, blocks, later=bool(results)), stop_reason=stop)
 
-    def _bill(self, body: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    def _bill(self, body: dict[str, Any], blocks: list[dict[str, Any]], *, later: bool) -> dict[str, Any]:
+        """Usage for the reply; `later`: the request answers a tool result (turn ≥ 2 of an attempt)."""
         model = body["model"]
-        billed = body if self.honour_cache else strip_cache_control(body)
+        billed = body if self.honour_cache else without_cache_control(body)
         usage = self.meter.bill(billed, blocks, self.factor(model))
         first, rate = LATENCY[family(model)]
         task = self._task(body).id
-        last = body["messages"][-1].get("content")
-        later = isinstance(last, list) and any(isinstance(b, dict) and b.get("type") == "tool_result" for b in last)
         self.calls.append(CallStat(task, model, usage, first + usage["output_tokens"] / rate * 1000.0, later))
         return usage
 

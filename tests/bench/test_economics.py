@@ -22,6 +22,7 @@ import corpus  # noqa: E402
 import counting  # noqa: E402
 import mutate  # noqa: E402
 import outcomes  # noqa: E402
+from gearshift.models.request_hash import without_cache_control  # noqa: E402
 
 FUNC = '''    def pick(self, items, n):
         """Return the first n items that are positive."""
@@ -64,7 +65,7 @@ def test_counting_caches_a_prefix_once_and_reads_it_back() -> None:
     assert small.bill(body, reply, 1.0)["cache_creation_input_tokens"] == 0
     assert small.bill(body, reply, 1.0)["cache_read_input_tokens"] == 0
     # caching off: the same request is billed as fresh input throughout
-    plain = counting.Meter(lambda _model: 1024).bill(counting.strip_cache_control(body), reply, 1.0)
+    plain = counting.Meter(lambda _model: 1024).bill(without_cache_control(body), reply, 1.0)
     assert plain["cache_creation_input_tokens"] == plain["cache_read_input_tokens"] == 0
     assert plain["input_tokens"] == first["input_tokens"] + block_tokens
     # Opus's tokenizer factor scales every part, input and output

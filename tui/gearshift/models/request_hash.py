@@ -23,11 +23,11 @@ HASH_KEY = "request_hash"
 _RUN_TO_RUN = re.compile(r"\b0x[0-9a-fA-F]{6,}\b|\b\d+(?:\.\d+)? ?(?:s|ms)\b")
 
 
-def _without_cache_control(value: Any) -> Any:
+def without_cache_control(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _without_cache_control(v) for k, v in value.items() if k != "cache_control"}
+        return {k: without_cache_control(v) for k, v in value.items() if k != "cache_control"}
     if isinstance(value, list):
-        return [_without_cache_control(v) for v in value]
+        return [without_cache_control(v) for v in value]
     return value
 
 
@@ -38,8 +38,8 @@ def request_hash(body: dict[str, Any]) -> str:
         system = []
     decisive = {
         "model": body.get("model"),
-        "context": _without_cache_control(system[1:]),
-        "messages": _without_cache_control(body.get("messages") or []),
+        "context": without_cache_control(system[1:]),
+        "messages": without_cache_control(body.get("messages") or []),
         "tools": [t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)],
     }
     data = _RUN_TO_RUN.sub(
