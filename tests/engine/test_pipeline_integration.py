@@ -151,6 +151,9 @@ async def test_logic_failure_escalates_to_opus_and_is_applied(tmp_path: Path) ->
         "mode": "live",
         "starts_from": "staged",
         "signature": proposal["failure_signature"],
+        # calc.py is small: the code around the failure is the whole file, so one payload is offered
+        "code_sent": "excerpts",
+        "forecasts_usd": {"excerpts": est},
         "approved": True,
         "actual_cost_usd": 0.01525,
         "actual_calls": 2,

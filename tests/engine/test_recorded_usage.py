@@ -113,6 +113,10 @@ def test_every_recorded_escalation_is_forecast_within_35_percent(replayed: dict[
         assert esc["approved"] is True and esc["actual_cost_usd"] > 0
         ratio = esc["estimated_cost_usd"] / esc["actual_cost_usd"]
         assert 0.65 <= ratio <= 1.35, esc
+        # On these small samples the excerpts leave the payload under Opus's minimum cacheable
+        # length; the whole files lift it over, which the forecast prices as cheaper.
+        assert esc["code_sent"] == "whole files", esc
+        assert esc["forecasts_usd"]["whole files"] < esc["forecasts_usd"]["excerpts"]
 
 
 def test_cache_serves_most_of_the_later_turns_it_can(replayed: dict[str, Any]) -> None:
@@ -131,4 +135,4 @@ def test_cache_serves_most_of_the_later_turns_it_can(replayed: dict[str, Any]) -
         _, usage = recorded(replayed["project"], key, body["model"])
         read += usage["cache_read_input_tokens"]
         total += sum(usage[k] for k in INPUT_KEYS)
-    assert total > 0 and read / total >= 0.75, read / total
+    assert total > 0 and read / total >= 0.80, read / total

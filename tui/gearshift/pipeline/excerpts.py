@@ -2,6 +2,10 @@
 
 The escalation model gets the code around the failure, not the whole context again; this picks
 those lines from the staged copy, merges overlapping ranges and stops at a character budget.
+`whole` sends the files those lines are in, whole, instead: on a small project the excerpts leave
+the payload just under the escalation model's minimum cacheable length, where every turn of the
+escalation pays full price for it, and whole files make it a prefix the later turns read from
+cache (the journey forecasts both and sends the cheaper).
 """
 
 from __future__ import annotations
@@ -18,6 +22,21 @@ def snippets(
     stage: AnyStage, result: ValidationResult, diff_paths: list[str]
 ) -> list[tuple[str, int, int, str]]:
     """Excerpts (with line numbers) around each finding and each changed hunk in the staged copy."""
+    return _excerpts(stage, result, diff_paths, whole=False)[0]
+
+
+def whole_files(
+    stage: AnyStage, result: ValidationResult, diff_paths: list[str]
+) -> list[tuple[str, int, int, str]] | None:
+    """The files `snippets` takes its excerpts from, each entire; None when they do not all fit
+    the budget (a whole-file payload that left some out would be cheaper only by saying less)."""
+    out, complete = _excerpts(stage, result, diff_paths, whole=True)
+    return out if complete else None
+
+
+def _excerpts(
+    stage: AnyStage, result: ValidationResult, diff_paths: list[str], *, whole: bool
+) -> tuple[list[tuple[str, int, int, str]], bool]:
     wanted: dict[str, list[tuple[int, int]]] = {}
     for f in result.findings:
         if f.file and f.line and not f.preexisting:
@@ -37,7 +56,7 @@ def snippets(
             continue
         merged: list[list[int]] = []
         for a, b in sorted(ranges):
-            a, b = max(1, a), min(len(lines), b)
+            a, b = (1, len(lines)) if whole else (max(1, a), min(len(lines), b))
             if merged and a <= merged[-1][1] + 1:
                 merged[-1][1] = max(merged[-1][1], b)
             else:
@@ -45,7 +64,7 @@ def snippets(
         for a, b in merged:
             text = "\n".join(f"{n}: {lines[n - 1]}" for n in range(a, b + 1))
             if used + len(text) > SNIPPET_BUDGET_CHARS:
-                return out
+                return out, False
             used += len(text)
             out.append((path, a, b, text))
-    return out
+    return out, True

@@ -20,7 +20,7 @@ from gearshift.edits.cowstage import AnyStage
 from gearshift.edits.editor_tool import EditorTool
 from gearshift.models.pricing import Usage, cost, usd
 from gearshift.pipeline.conversation import AttemptOutcome, CallContext, Conversation, run_turns
-from gearshift.pipeline.excerpts import snippets
+from gearshift.pipeline.escalating import cheaper_payload
 from gearshift.pipeline.forecast import escalation_forecast, ledger_summaries
 from gearshift.pipeline.metering import BudgetExceeded
 from gearshift.pipeline.record import TaskFailed, TaskRecord
@@ -347,32 +347,33 @@ class Journey:
         config = self.s.config
         target = config.escalation_model
         diff = self.stage.diff()
-        payload = prompts.escalation_payload(
-            project=config.root.name,
-            request=self.task.prompt,
-            from_label=model.label,
-            diff=diff,
-            signature=failure_signature(result),
-            findings_text=render_findings(result.findings),
-            snippets=snippets(self.stage, result, [c.path for c in self.stage.changes()]),
-            starts_from="staged",
-            naive_parts=[
-                conv.system,
-                self.task.prompt,
-                conv.messages,
-                [c.output_tail for c in result.checks],
-            ],
+        history = ledger_summaries(self.s.ledger.tasks()) if self.s.ledger is not None else ()
+        chosen = cheaper_payload(
+            self.stage,
+            result,
+            build=lambda excerpts: prompts.escalation_payload(
+                project=config.root.name,
+                request=self.task.prompt,
+                from_label=model.label,
+                diff=diff,
+                signature=failure_signature(result),
+                findings_text=render_findings(result.findings),
+                snippets=excerpts,
+                starts_from="staged",
+                naive_parts=[conv.system, self.task.prompt, conv.messages, [c.output_tail for c in result.checks]],
+            ),
+            forecast=lambda payload: escalation_forecast(
+                target,
+                tools=conv.tools,
+                system=payload.system,
+                user=payload.user,
+                failed=conv.messages,
+                history=history,
+                mode=self.s.gateway.mode,
+                cache_ttl=config.session.cache_ttl,
+            ),
         )
-        forecast = escalation_forecast(
-            target,
-            tools=conv.tools,
-            system=payload.system,
-            user=payload.user,
-            failed=conv.messages,
-            history=ledger_summaries(self.s.ledger.tasks()) if self.s.ledger is not None else (),
-            mode=self.s.gateway.mode,
-            cache_ttl=config.session.cache_ttl,
-        )
+        payload, forecast = chosen.payload, chosen.forecast
         estimate = forecast.usd
         self.r.escalation = {
             "from": model.id,
@@ -387,6 +388,8 @@ class Journey:
             "mode": self.s.gateway.mode,
             "starts_from": payload.starts_from,
             "signature": failure_signature(result),
+            "code_sent": chosen.code_sent,  # what the payload carries: "excerpts" or "whole files"
+            "forecasts_usd": {code: usd(f.usd) for code, f in chosen.forecasts.items()},
         }
         proposal = ev.EscalationProposed(
             task_id=self.task.id,
