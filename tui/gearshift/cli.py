@@ -324,8 +324,8 @@ def cmd_trust(argv: list[str]) -> int:
         records = trust.load_records()
         if not records:
             print(f"no trusted projects ({trust.store_path()})")
-        for root, entry in sorted(records.items()):
-            print(f"{root}  (trusted {entry.get('at', '?')})")
+        for trusted_root, entry in sorted(records.items()):
+            print(f"{trusted_root}  (trusted {entry.get('at', '?')})")
             for line in entry.get("trusted", []):
                 print(f"    {line}")
         return 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gearshift.models.pricing import estimate_tokens
+from gearshift.vocab import StartsFrom
 
 SYSTEM_INSTRUCTIONS = """\
 You are a senior software engineer working in the project "{project}". You change code only \
@@ -126,7 +127,7 @@ class EscalationPayload:
     user: str
     tokens: int
     naive_tokens: int
-    starts_from: str
+    starts_from: StartsFrom
 
 
 def escalation_payload(
@@ -138,7 +139,7 @@ def escalation_payload(
     signature: str,
     findings_text: str,
     snippets: list[tuple[str, int, int, str]],
-    starts_from: str,
+    starts_from: StartsFrom,
     naive_parts: list[Any],
 ) -> EscalationPayload:
     """The focused payload for the escalation model, with its token estimate and a naive one's.

@@ -40,8 +40,8 @@ def on_stop_signals(callback: Callable[[int], None]) -> Iterator[None]:
     try:
         yield
     finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
+        for number in installed:
+            loop.remove_signal_handler(number)
 
 
 class Stopped(Exception):

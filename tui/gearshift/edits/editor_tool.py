@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gearshift.edits.hunks import unified_diff
-from gearshift.edits.workspace import IGNORED_DIRS, PathRefused, Stage, path_problem
+from gearshift.edits.workspace import IGNORED_DIRS, PathRefused, path_problem
+
+if TYPE_CHECKING:
+    from gearshift.edits.cowstage import AnyStage
 
 TOOL_DEFINITION: dict[str, Any] = {
     "type": "text_editor_20250728",
@@ -138,7 +141,7 @@ class EditorTool:
     """Runs `str_replace_based_edit_tool` commands against one stage."""
 
     def __init__(
-        self, stage: Stage, max_characters: int | None = None, max_edit_bytes: int = DEFAULT_MAX_EDIT_BYTES
+        self, stage: AnyStage, max_characters: int | None = None, max_edit_bytes: int = DEFAULT_MAX_EDIT_BYTES
     ) -> None:
         if max_characters is not None and max_characters < 1:
             raise ValueError("max_characters must be positive")

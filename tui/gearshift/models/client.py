@@ -37,6 +37,7 @@ from gearshift.models.call import (  # noqa: F401  (re-exported: the gateway's v
 )
 from gearshift.models.pricing import Usage, cost
 from gearshift.redact import redact, redact_value
+from gearshift.vocab import FaultKind, SessionMode
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -53,7 +54,7 @@ class ModelGateway:
     def __init__(
         self,
         *,
-        mode: str = "live",
+        mode: SessionMode = "live",
         api_key: str | None = None,
         base_url: str | None = None,
         recordings: Path | None = None,
@@ -322,7 +323,7 @@ class _CallState:
         usage = Usage.from_api(self.started_usage, default_ttl=self.req.cache_ttl)
         return dataclasses.replace(usage, output=max(usage.output, self.output_so_far))
 
-    def fault(self, kind: str, message: str, **extra: Any) -> CallFault:
+    def fault(self, kind: FaultKind, message: str, **extra: Any) -> CallFault:
         usage = self.billed()
         return CallFault(
             kind,

@@ -37,10 +37,10 @@ def redact_chunks(chunks: list[tuple[float, bytes]]) -> list[tuple[float, bytes]
             except json.JSONDecodeError:
                 obj = None
         parsed.append((lines, data_at, obj))
-        delta = (
+        delta: Any = (
             obj.get("delta") if isinstance(obj, dict) and obj.get("type") == "content_block_delta" else None
         )
-        name = DELTA_FIELDS.get(delta.get("type")) if isinstance(delta, dict) else None
+        name = DELTA_FIELDS.get(str(delta.get("type"))) if isinstance(delta, dict) else None
         if name is not None and isinstance(delta.get(name), str):
             groups.setdefault((obj.get("index", 0), name), []).append(i)
     changed = False

@@ -32,6 +32,7 @@ from gearshift.pipeline.metering import (
 )
 from gearshift.review.findings import FINDING_TOOL_NAME, VIEW_TOOL_NAME, FindingRecorder
 from gearshift.tasks import Task
+from gearshift.vocab import FaultKind
 
 READ_ONLY_COMMANDS = {"view"}
 
@@ -203,6 +204,7 @@ class _Flight:
         was billed is unknown — so it is booked at its worst case rather than at nothing."""
         if self.settled:
             return
+        kind: FaultKind
         if isinstance(exc, asyncio.CancelledError):
             usage, kind = Usage(), "cancelled"
             words = f"{self.model.id}: cancelled before the answer began; nothing was billed"

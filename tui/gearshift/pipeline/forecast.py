@@ -87,7 +87,7 @@ def simulate(
             cache_ttl=cache_ttl,
         )
         params = req.params()
-        body = {"model": model.id, **{k: params[k] for k in ("system", "tools", "messages") if k in params}}
+        body: dict[str, Any] = {"model": model.id, **{k: params[k] for k in ("system", "tools", "messages") if k in params}}
         billed = Usage.from_api({**cache.bill(body, now=0.0), "output_tokens": output_per_turn})
         total += cost(model, billed)
         reply = {"type": "text", "text": "x" * max(0, output_per_turn * BYTES_PER_TOKEN - 24)}

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, cast
 
 from gearshift import events as ev
 from gearshift import redact
@@ -37,17 +38,17 @@ from gearshift.validation.checks import CheckSpec, resolve_checks
 from gearshift.validation.findings import ValidationResult
 from gearshift.validation.runner import run_validation
 from gearshift.validation.sandbox import Confinement, SandboxStatus, choose
-from gearshift.vocab import ForcedModel, ValidationReason
+from gearshift.vocab import EscalationDecider, FinalStatus, ForcedModel, ValidationReason
 
 # Decides a proposed escalation: returns (approved, who decided: "user" | "auto" | "policy").
-EscalationApprover = Callable[[ev.EscalationProposed], Awaitable[tuple[bool, str]]]
+EscalationApprover = Callable[[ev.EscalationProposed], Awaitable[tuple[bool, EscalationDecider]]]
 
 
-async def approve_always(_: ev.EscalationProposed) -> tuple[bool, str]:
+async def approve_always(_: ev.EscalationProposed) -> tuple[bool, EscalationDecider]:
     return True, "auto"
 
 
-async def approve_never(_: ev.EscalationProposed) -> tuple[bool, str]:
+async def approve_never(_: ev.EscalationProposed) -> tuple[bool, EscalationDecider]:
     return False, "policy"
 
 
@@ -197,7 +198,7 @@ class Session:
 
     # -- approvals -----------------------------------------------------------------------------
 
-    async def approve_escalation(self, proposal: ev.EscalationProposed) -> tuple[bool, str]:
+    async def approve_escalation(self, proposal: ev.EscalationProposed) -> tuple[bool, EscalationDecider]:
         if proposal.task_id in self._preapproved:
             return True, "user"
         return await self.approver(proposal)
@@ -338,7 +339,8 @@ class Session:
         summary = record.summary(self.meter)
         if self.ledger is not None:
             self.ledger.record_task(summary, record.task.tags, self.config.escalation_model.id)
-        self.emit(ev.TaskFinished(task_id=record.task.id, status=record.status, summary=summary))
+        final = cast(FinalStatus, record.status)  # the journey has ended: a final status
+        self.emit(ev.TaskFinished(task_id=record.task.id, status=final, summary=summary))
 
     # -- what journeys need --------------------------------------------------------------------
 
@@ -397,7 +399,7 @@ class Session:
 
     # -- reporting -----------------------------------------------------------------------------
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         """The run's summary (redacted: a task's error may quote what a check printed)."""
         return redact.redact_value({
             "type": "summary",

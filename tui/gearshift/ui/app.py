@@ -51,6 +51,7 @@ from gearshift.ui.panes.routing import RoutingPane
 from gearshift.ui.panes.validation import ValidationPane
 from gearshift.ui.state import Changes, UIState, coalesce
 from gearshift.ui.trusting import TrustMixin
+from gearshift.vocab import EscalationDecider
 
 TICK_S = 1 / 30
 GC_GEN0 = 20_000  # allocations between young collections while the app runs (Python's default: 700)
@@ -95,7 +96,7 @@ class GearshiftApp(TrustMixin, ActionsMixin, FirstRunMixin, App[int]):
         self.tune_gc = tune_gc
         self._gc_saved: tuple[int, int, int] | None = None
         self.state = UIState(show_timings=show_timings, label=lambda model_id: model_label(self.config, model_id))
-        self.approvals: dict[str, asyncio.Future[tuple[bool, str]]] = {}
+        self.approvals: dict[str, asyncio.Future[tuple[bool, EscalationDecider]]] = {}
         self.review_choices: dict[str, dict[tuple[str, int], bool]] = {}
         self.selected: str | None = None
         self.following = False  # the panes follow the task "run all" runs (f), until the cursor moves
@@ -134,9 +135,9 @@ class GearshiftApp(TrustMixin, ActionsMixin, FirstRunMixin, App[int]):
         """The Session's sink: must stay cheap, it runs inside the engine's hot paths."""
         self._buffer.append(event)
 
-    async def approve_escalation(self, proposal: ev.EscalationProposed) -> tuple[bool, str]:
+    async def approve_escalation(self, proposal: ev.EscalationProposed) -> tuple[bool, EscalationDecider]:
         """The Session's approver: wait, however long, for the user's y or n on this task."""
-        future: asyncio.Future[tuple[bool, str]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[bool, EscalationDecider]] = asyncio.get_running_loop().create_future()
         self.approvals[proposal.task_id] = future
         try:
             return await future

