@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from gearshift import prompts
 from gearshift.models.request_tokens import part_tokens
 from gearshift.pipeline.escalating import Chosen, cheaper_payload
-from gearshift.pipeline.excerpts import SNIPPET_BUDGET_CHARS, snippets, whole_files
+from gearshift.pipeline.excerpts import SNIPPET_BUDGET_CHARS, excerpts
 from gearshift.pipeline.forecast import escalation_forecast
 from gearshift.validation.findings import CheckResult, Finding, ValidationResult
 
@@ -116,8 +116,8 @@ def test_a_file_too_big_to_send_whole_is_only_excerpted() -> None:
     stage = staged(600)  # ≈ 27,000 characters, over the excerpt budget
     assert len(stage.change.after) > SNIPPET_BUDGET_CHARS
     changed = ["big.py"]
-    assert whole_files(stage, FAILING, changed) is None  # type: ignore[arg-type]
-    assert snippets(stage, FAILING, changed)  # type: ignore[arg-type]
+    code = excerpts(stage, FAILING, changed)  # type: ignore[arg-type]
+    assert code.whole is None and code.around
     chosen = choose(stage, findings_text="F" * 9_000)
     assert chosen.code_sent == "excerpts" and list(chosen.forecasts) == ["excerpts"]
 

@@ -193,9 +193,8 @@ async def test_a_retry_summarizes_its_own_run(tmp_path: Path) -> None:
     assert first["calls"] == second["calls"] >= 1 and second["route"] == first["route"]
     assert first["cost_usd"] > 0 and second["cost_usd"] == first["cost_usd"]
     assert second["tokens"] == first["tokens"]
-    assert (
-        session.meter.tasks[TASK.id].calls == 2 * first["calls"]
-    )  # the meter keeps both runs: both were paid
+    # the meter keeps both runs: both were paid
+    assert session.meter.tasks[TASK.id].calls == 2 * first["calls"]
     assert abs(float(session.meter.tasks[TASK.id].cost) - (first["cost_usd"] + second["cost_usd"])) < 1e-9
 
 

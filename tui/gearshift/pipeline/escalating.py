@@ -13,12 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gearshift.edits.cowstage import AnyStage
-from gearshift.pipeline.excerpts import snippets, whole_files
+from gearshift.pipeline.excerpts import Excerpt, excerpts
 from gearshift.pipeline.forecast import Forecast
 from gearshift.prompts import EscalationPayload
 from gearshift.validation.findings import ValidationResult
-
-Excerpts = list[tuple[str, int, int, str]]
 
 
 @dataclass(frozen=True)
@@ -32,20 +30,16 @@ class Chosen:
 def cheaper_payload(
     stage: AnyStage,
     result: ValidationResult,
-    build: Callable[[Excerpts], EscalationPayload],
+    build: Callable[[list[Excerpt]], EscalationPayload],
     forecast: Callable[[EscalationPayload], Forecast],
 ) -> Chosen:
-    changed = [c.path for c in stage.changes()]
+    code = excerpts(stage, result, [c.path for c in stage.changes()])
     offers: list[tuple[str, EscalationPayload, Forecast]] = []
-    for code, excerpts in (
-        ("excerpts", snippets(stage, result, changed)),
-        ("whole files", whole_files(stage, result, changed)),
-    ):
-        if excerpts is None:  # not every file fits the budget whole
+    for label, sent in (("excerpts", code.around), ("whole files", code.whole)):
+        # left out: whole files over the budget, or whole files the excerpts already are
+        if sent is None or (offers and sent == code.around):
             continue
-        payload = build(excerpts)
-        if offers and payload.system == offers[0][1].system:  # the excerpts were the whole files
-            continue
-        offers.append((code, payload, forecast(payload)))
-    code, payload, chosen = min(offers, key=lambda o: o[2].model_usd)  # min keeps the first of equals
-    return Chosen(code, payload, chosen, {c: f for c, _, f in offers})
+        payload = build(sent)
+        offers.append((label, payload, forecast(payload)))
+    label, payload, chosen = min(offers, key=lambda o: o[2].model_usd)  # min keeps the first of equals
+    return Chosen(label, payload, chosen, {offered: f for offered, _, f in offers})
